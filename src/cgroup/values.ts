@@ -1,0 +1,45 @@
+// Parsers of cgroup interface files (Documentation/admin-guide/cgroup-v2.rst,
+// "Interface Files"): single values, `max`-able limits and flat keyed files such
+// as memory.stat. Keys are matched exactly: lxcfs's prefix matching made `file`
+// swallow `file_mapped` and `total_rss` swallow `total_rss_huge`.
+import { CgprocfsError } from '../errors.js';
+import { lines } from '../host/files.js';
+
+/** Bytes, or Infinity for a limit that is not set. */
+export type Limit = number;
+
+const UNSET_LIMIT = 'max';
+const INTEGER = /^\d+$/;
+
+function unparsable(source: string, text: string): CgprocfsError {
+  return new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse ${JSON.stringify(text.trim())}`);
+}
+
+/** A single unsigned integer such as memory.current. */
+export function parseCount(text: string, source: string): number {
+  const value = text.trim();
+  if (!INTEGER.test(value)) throw unparsable(source, text);
+  return Number(value);
+}
+
+/**
+ * A limit such as memory.max: `max` or a number of bytes. Numbers above 2^53 (v1's
+ * "unlimited" 9223372036854771712) lose precision, harmlessly: every limit above
+ * host RAM means host RAM.
+ */
+export function parseLimit(text: string, source: string): Limit {
+  return text.trim() === UNSET_LIMIT ? Infinity : parseCount(text, source);
+}
+
+/** A flat keyed file (`key value` per line) as an exact key -> number map. */
+export function parseKeyedValues(text: string, source: string): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const line of lines(text)) {
+    const [key, value, extra] = line.split(' ');
+    if (key === undefined || value === undefined || extra !== undefined || !INTEGER.test(value)) {
+      throw unparsable(source, line);
+    }
+    values[key] = Number(value);
+  }
+  return values;
+}

@@ -1,0 +1,134 @@
+// The command line: parses arguments with yargs and runs one command. Returns the exit
+// code instead of exiting, so tests can drive it. Usage errors are one line on stderr
+// and exit 2; CgprocfsErrors print their message and exit code; anything else is a bug
+// and prints its stack.
+
+import yargs, { type Argv } from 'yargs';
+import { CgprocfsError, isCgprocfsError } from '../errors.js';
+import { DEFAULT_MOUNTPOINT, DEFAULT_WORKERS } from '../daemon/config.js';
+import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
+import { serve } from '../daemon/serve.js';
+import { unmount } from '../fuse/mount.js';
+import { createViewService, type ResolvePolicy } from '../render/views.js';
+
+export interface CliIo {
+  stdout: (text: string | Buffer) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+function viewOptions<T>(y: Argv<T>) {
+  return y
+    .option('resolve', {
+      choices: ['init', 'caller'] as const,
+      default: 'init' as ResolvePolicy,
+      describe: 'whose cgroup a reader sees: its pid namespace\'s init (like lxcfs) or its own',
+    })
+    .option('swap', { type: 'boolean', default: true, describe: 'report swap from the cgroup (--no-swap: none)' })
+    .option('cgroup-root', { type: 'string', default: '/sys/fs/cgroup', describe: 'where the cgroup hierarchies are mounted' })
+    .option('proc-root', { type: 'string', default: '/proc', describe: 'where procfs is mounted' });
+}
+
+function mountpointOption<T>(y: Argv<T>) {
+  return y.option('mountpoint', { type: 'string', default: DEFAULT_MOUNTPOINT, describe: 'where the tree is mounted' });
+}
+
+function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv {
+  return yargs(argv)
+    .scriptName('cgprocfs')
+    .usage('$0 [command]\n\nA container-aware /proc: files rendered from each reader\'s own cgroup.')
+    .command(
+      ['serve', '$0'],
+      'mount the tree and serve it in the foreground (root)',
+      (y) =>
+        viewOptions(mountpointOption(y))
+          .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'pino log level' })
+          .example('$0 serve', 'serve on /var/lib/cgprocfs')
+          .example('$0 serve --mountpoint /run/cgprocfs --resolve caller', 'every reader sees its own cgroup'),
+      async (args) => {
+        result.code = await serve({
+          mountpoint: args.mountpoint,
+          resolve: args.resolve,
+          swap: args.swap,
+          cgroupRoot: args['cgroup-root'],
+          procRoot: args['proc-root'],
+          logLevel: args['log-level'],
+          workers: DEFAULT_WORKERS,
+        });
+      },
+    )
+    .command(
+      'render <file>',
+      'print a file as the mount renders it for a pid or a cgroup, without FUSE',
+      (y) =>
+        viewOptions(y)
+          .positional('file', { type: 'string', demandOption: true, describe: 'proc/meminfo, or just meminfo' })
+          .option('pid', { type: 'number', describe: 'render for this process (host pid)' })
+          .option('cgroup', { type: 'string', describe: 'render for this cgroup path, e.g. /docker/<id>' })
+          .conflicts('pid', 'cgroup')
+          .check((a) => {
+            if (a.pid === undefined && a.cgroup === undefined) throw new Error('give --pid or --cgroup');
+            if (a.pid !== undefined && (!Number.isInteger(a.pid) || a.pid <= 0)) throw new Error('--pid must be a positive integer');
+            return true;
+          })
+          .example('$0 render meminfo --pid 4242', 'what process 4242 (or its container) sees')
+          .example('$0 render proc/swaps --cgroup /docker/abc', 'what that cgroup sees'),
+      (args) => {
+        const views = createViewService({
+          cgroupRoot: args['cgroup-root'],
+          procRoot: args['proc-root'],
+          resolve: args.resolve,
+          swap: args.swap,
+        });
+        const file = resolveFile(views.files, args.file);
+        io.stdout(args.pid !== undefined ? views.renderForReader(file, args.pid) : views.renderForCgroup(file, args.cgroup!));
+      },
+    )
+    .command(
+      'unmount',
+      'unmount the tree (also clears a stale mount a dead instance left)',
+      (y) => mountpointOption(y).example('$0 unmount', 'unmount /var/lib/cgprocfs'),
+      (args) => {
+        const how = unmount(args.mountpoint);
+        io.stdout(how === 'not-mounted' ? `${args.mountpoint} is not mounted\n` : `${args.mountpoint} ${how}\n`);
+      },
+    )
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      // yargs routes both validation failures (with a message) and errors thrown by
+      // command handlers (without one) through here.
+      if (isCgprocfsError(err) || !msg) throw err;
+      throw new CgprocfsError('USAGE', msg.replace(/\s*\n\s*/g, ' '));
+    });
+}
+
+/** 'meminfo' or 'proc/meminfo' -> the tree path. */
+export function resolveFile(files: readonly string[], name: string): string {
+  const wanted = name.replace(/^\/+/, '');
+  const match = files.find((f) => f === wanted) ?? files.find((f) => f.endsWith(`/${wanted}`));
+  if (!match) throw new CgprocfsError('NO_SUCH_FILE', `no file ${name}; files: ${files.join(', ')}`);
+  return match;
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const result = { code: 0 };
+  try {
+    await buildParser(argv, io, result).parseAsync();
+    return result.code;
+  } catch (err) {
+    if (isCgprocfsError(err)) {
+      io.stderr(`cgprocfs: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.stderr(`cgprocfs: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,31 @@
+// Builds one serving stack (views -> tree -> filesystem -> dispatcher) from a config.
+// Each worker thread calls this once; protocol tests call it with fixture roots.
+
+import type { Logger } from 'pino';
+import { Dispatcher } from '../fuse/dispatcher.js';
+import { ReadOnlyFilesystem } from '../fs/filesystem.js';
+import { HandleStore, type HandleStoreMemory } from '../fs/handles.js';
+import { Tree } from '../fs/tree.js';
+import { createViewService, type ViewOptions } from '../render/views.js';
+import { EXTRA_DIRECTORIES } from './config.js';
+
+export interface ServerStack {
+  dispatcher: Dispatcher;
+  filesystem: ReadOnlyFilesystem;
+  handles: HandleStore;
+  tree: Tree;
+}
+
+export function buildServer(
+  options: ViewOptions,
+  memory: HandleStoreMemory,
+  log: Logger,
+  mountedAtSec: number,
+): ServerStack {
+  const views = createViewService(options);
+  const tree = new Tree(views.files, EXTRA_DIRECTORIES);
+  const handles = new HandleStore(memory);
+  const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec });
+  const dispatcher = new Dispatcher(filesystem, log.child({ component: 'dispatcher' }));
+  return { dispatcher, filesystem, handles, tree };
+}

@@ -1,0 +1,20 @@
+// A serving worker thread: builds its own stack and blocks on /dev/fuse until the
+// connection ends, then tells the main thread why.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { serveDevice } from '../fuse/device.js';
+import { createLogger } from './logger.js';
+import { buildServer } from './server.js';
+import type { WorkerInput, WorkerOutput } from './workers.js';
+
+const input = workerData as WorkerInput;
+const log = createLogger(input.config.logLevel, { worker: input.index });
+const { dispatcher } = buildServer(input.config, input.memory, log, input.mountedAtSec);
+let message: WorkerOutput;
+try {
+  message = { kind: 'ended', reason: serveDevice(input.fd, (req) => dispatcher.handle(req), log) };
+} catch (err) {
+  log.error({ err }, 'device loop failed');
+  message = { kind: 'failed', error: String(err) };
+}
+parentPort?.postMessage(message);

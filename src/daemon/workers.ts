@@ -1,0 +1,44 @@
+// Starting the serving worker threads and waiting for them to end.
+
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { LoopEnd } from '../fuse/device.js';
+import type { HandleStoreMemory } from '../fs/handles.js';
+import type { ServeConfig } from './config.js';
+
+export interface WorkerInput {
+  index: number;
+  fd: number;
+  config: ServeConfig;
+  memory: HandleStoreMemory;
+  mountedAtSec: number;
+}
+
+export type WorkerOutput = { kind: 'ended'; reason: LoopEnd } | { kind: 'failed'; error: string };
+
+/** How one worker ended: its loop's reason, or 'failed' (an exception or a crash). */
+export type WorkerEnd = LoopEnd | 'failed';
+
+export interface WorkerPool {
+  /** Resolves when every worker has exited, with how each one ended. */
+  readonly done: Promise<WorkerEnd[]>;
+}
+
+export function startWorkers(base: Omit<WorkerInput, 'index'>, log: Logger): WorkerPool {
+  const exits: Promise<WorkerEnd>[] = [];
+  for (let index = 0; index < base.config.workers; index++) {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { ...base, index } });
+    let end: WorkerEnd = 'failed';
+    worker.on('message', (msg: WorkerOutput) => {
+      if (msg.kind === 'ended') {
+        end = msg.reason;
+        log.debug({ worker: index, reason: msg.reason }, 'worker stopped serving');
+      } else {
+        log.error({ worker: index, error: msg.error }, 'worker failed');
+      }
+    });
+    worker.on('error', (err) => log.error({ err, worker: index }, 'worker crashed'));
+    exits.push(new Promise((resolve) => worker.once('exit', () => resolve(end))));
+  }
+  return { done: Promise.all(exits) };
+}

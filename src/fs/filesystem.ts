@@ -1,0 +1,199 @@
+// The read-only filesystem behind the dispatcher: lookups and attributes of the static
+// tree, per-open renderings kept in the shared handle store, and refusal of every
+// write. It knows inodes and handles, not bytes on the wire.
+
+import { CgprocfsError } from '../errors.js';
+import { HandleStore, StoreFullError } from './handles.js';
+import { ROOT_ID, Tree, type TreeNode } from './tree.js';
+
+export type FsErrno =
+  | 'ENOENT' | 'EROFS' | 'EACCES' | 'EISDIR' | 'ENOTDIR' | 'EIO' | 'EBADF' | 'ENODATA' | 'ENFILE' | 'EINVAL' | 'EPERM';
+
+/** A refusal the caller sees as this errno. */
+export class FsError extends Error {
+  constructor(readonly errno: FsErrno, message: string) {
+    super(message);
+    this.name = 'FsError';
+  }
+}
+
+/** Who is asking, from the request header: the fsuid, fsgid and thread id. */
+export interface Caller {
+  uid: number;
+  gid: number;
+  pid: number;
+}
+
+export interface NodeAttr {
+  ino: bigint;
+  size: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  timeSec: number;
+  blksize: number;
+}
+
+export interface DirListing {
+  ino: bigint;
+  name: string;
+  kind: 'dir' | 'file';
+}
+
+/** Renders a file of the tree for the reader whose thread id is `tid`. */
+export interface ContentSource {
+  renderForReader(file: string, tid: number): Buffer;
+}
+
+const MODE_FILE = 0o100444;
+const MODE_DIR = 0o040555;
+const BLOCK_SIZE = 4096;
+const O_ACCMODE = 0o3;
+const O_RDONLY = 0;
+const O_TRUNC = 0o1000;
+const W_OK = 2;
+const X_OK = 1;
+
+export interface FilesystemDeps {
+  tree: Tree;
+  handles: HandleStore;
+  content: ContentSource;
+  /** The mount's birth time, shown as every node's atime/mtime/ctime. */
+  mountedAtSec: number;
+}
+
+export class ReadOnlyFilesystem {
+  constructor(private readonly deps: FilesystemDeps) {}
+
+  lookup(parent: bigint, name: string): { id: bigint; attr: NodeAttr } {
+    const child = this.dir(parent).children.get(name);
+    if (!child) throw new FsError('ENOENT', `no ${name} here`);
+    return { id: child.id, attr: this.attrOf(child) };
+  }
+
+  getattr(id: bigint): NodeAttr {
+    return this.attrOf(this.node(id));
+  }
+
+  /** Renders the file for the opener and keeps the bytes until RELEASE. */
+  open(id: bigint, flags: number, caller: Caller): bigint {
+    const node = this.node(id);
+    if (node.kind === 'dir') throw new FsError('EISDIR', `${node.path} is a directory`);
+    if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0) {
+      throw new FsError('EROFS', `${node.path} is read-only`);
+    }
+    const content = this.render(node, caller);
+    try {
+      return this.deps.handles.open(node.fileIndex, content);
+    } catch (err) {
+      if (err instanceof StoreFullError) throw new FsError('ENFILE', err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * Serves [offset, offset+size) of the handle's rendering. A READ at offset 0 after the
+   * first one re-renders, as the kernel's seq files do: readers like top keep the file
+   * open and lseek(0) before every refresh. Reads past 0 never re-render, so one pass
+   * over the file always sees one consistent rendering.
+   */
+  read(fh: bigint, offset: bigint, size: number, caller: Caller): Buffer {
+    const { handles, tree } = this.deps;
+    let snapshot = handles.get(fh);
+    if (!snapshot) throw new FsError('EBADF', `unknown file handle ${fh}`);
+    if (offset === 0n) {
+      if (snapshot.servedStart) {
+        const file = tree.files[snapshot.fileIndex];
+        if (!file) throw new FsError('EBADF', `handle ${fh} names no file`);
+        const content = this.render(file, caller);
+        if (!handles.replace(fh, content)) throw new FsError('EBADF', `handle ${fh} was released`);
+        snapshot = { ...snapshot, content };
+      } else {
+        handles.markServedStart(fh);
+      }
+    }
+    const start = offset > BigInt(snapshot.content.length) ? snapshot.content.length : Number(offset);
+    return snapshot.content.subarray(start, Math.min(snapshot.content.length, start + size));
+  }
+
+  release(fh: bigint): void {
+    // An unknown handle is not an error: after a server restart the kernel releases
+    // handles a predecessor opened.
+    this.deps.handles.release(fh);
+  }
+
+  opendir(id: bigint): void {
+    this.dir(id);
+  }
+
+  /** Entries of a directory, '.' and '..' first, in a stable order. */
+  readdir(id: bigint): DirListing[] {
+    const dir = this.dir(id);
+    const entries: DirListing[] = [
+      { ino: dir.id, name: '.', kind: 'dir' },
+      { ino: dir.parent?.id ?? ROOT_ID, name: '..', kind: 'dir' },
+    ];
+    for (const child of dir.children.values()) entries.push({ ino: child.id, name: child.name, kind: child.kind });
+    return entries;
+  }
+
+  /** access(2): nothing here is writable, and only directories are searchable. */
+  access(id: bigint, mask: number): void {
+    const node = this.node(id);
+    if (mask & W_OK) throw new FsError('EROFS', `${node.path} is read-only`);
+    if (mask & X_OK && node.kind === 'file') throw new FsError('EACCES', `${node.path} is not executable`);
+  }
+
+  /** No node has extended attributes. */
+  getxattr(id: bigint, name: string): never {
+    this.node(id);
+    throw new FsError('ENODATA', `no attribute ${name}`);
+  }
+
+  listxattr(id: bigint): string[] {
+    this.node(id);
+    return [];
+  }
+
+  nodeCount(): number {
+    return this.deps.tree.files.length;
+  }
+
+  private render(node: TreeNode, caller: Caller): Buffer {
+    try {
+      return this.deps.content.renderForReader(node.path, caller.pid);
+    } catch (err) {
+      if (err instanceof CgprocfsError) throw new FsError(err.errnoName as FsErrno, err.message);
+      throw err;
+    }
+  }
+
+  private node(id: bigint): TreeNode {
+    const node = this.deps.tree.node(id);
+    if (!node) throw new FsError('ENOENT', `no node ${id}`);
+    return node;
+  }
+
+  private dir(id: bigint): TreeNode {
+    const node = this.node(id);
+    if (node.kind !== 'dir') throw new FsError('ENOTDIR', `${node.path} is not a directory`);
+    return node;
+  }
+
+  private attrOf(node: TreeNode): NodeAttr {
+    const isDir = node.kind === 'dir';
+    return {
+      ino: node.id,
+      // Files report size 0, as the kernel's /proc does; FOPEN_DIRECT_IO makes readers
+      // read to EOF instead of trusting st_size.
+      size: 0,
+      mode: isDir ? MODE_DIR : MODE_FILE,
+      nlink: isDir ? 2 + [...node.children.values()].filter((c) => c.kind === 'dir').length : 1,
+      uid: 0,
+      gid: 0,
+      timeSec: this.deps.mountedAtSec,
+      blksize: BLOCK_SIZE,
+    };
+  }
+}

@@ -1,0 +1,78 @@
+// The virtual tree: which directories and files exist and their node ids.
+// Node ids are a hash of the path, not a counter, so a server that takes over a live
+// connection (no new INIT, no lookup history) resolves the ids its predecessor gave out.
+
+export type NodeKind = 'dir' | 'file';
+
+export interface TreeNode {
+  readonly id: bigint;
+  readonly path: string;
+  readonly name: string;
+  readonly kind: NodeKind;
+  readonly parent: TreeNode | null;
+  readonly children: Map<string, TreeNode>;
+  /** Index of the file in the tree's file list (rendered files only), else -1. */
+  readonly fileIndex: number;
+}
+
+export const ROOT_ID = 1n;
+
+const FNV_OFFSET = 0xcbf29ce484222325n;
+const FNV_PRIME = 0x100000001b3n;
+const U64 = (1n << 64n) - 1n;
+/** Ids below this are reserved (0 = negative entry, 1 = root). */
+const FIRST_FREE_ID = 2n;
+
+/** FNV-1a over the path's UTF-8 bytes: stable across versions and restarts. */
+export function nodeIdOf(path: string): bigint {
+  if (path === '') return ROOT_ID;
+  let hash = FNV_OFFSET;
+  for (const byte of Buffer.from(path)) hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & U64;
+  return hash < FIRST_FREE_ID ? hash + FIRST_FREE_ID : hash;
+}
+
+export class Tree {
+  readonly root: TreeNode;
+  readonly files: readonly TreeNode[];
+  private readonly byId = new Map<bigint, TreeNode>();
+
+  /** `files` are paths like 'proc/meminfo'; `dirs` are extra (possibly empty) directories. */
+  constructor(files: readonly string[], dirs: readonly string[] = []) {
+    this.root = this.add(null, '', 'dir', -1);
+    const fileNodes: TreeNode[] = [];
+    for (const dir of dirs) this.ensureDir(dir);
+    files.forEach((path, index) => {
+      const slash = path.lastIndexOf('/');
+      const parent = slash < 0 ? this.root : this.ensureDir(path.slice(0, slash));
+      fileNodes.push(this.add(parent, path, 'file', index));
+    });
+    this.files = fileNodes;
+  }
+
+  node(id: bigint): TreeNode | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The node at a path inside the tree ('' is the root). */
+  byPath(path: string): TreeNode | undefined {
+    return this.byId.get(nodeIdOf(path.replace(/^\/+|\/+$/g, '')));
+  }
+
+  private ensureDir(path: string): TreeNode {
+    let node = this.root;
+    for (const name of path.split('/').filter(Boolean)) {
+      node = node.children.get(name) ?? this.add(node, node.path ? `${node.path}/${name}` : name, 'dir', -1);
+    }
+    return node;
+  }
+
+  private add(parent: TreeNode | null, path: string, kind: NodeKind, fileIndex: number): TreeNode {
+    const id = nodeIdOf(path);
+    if (this.byId.has(id)) throw new Error(`node id collision or duplicate path: ${path}`);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const node: TreeNode = { id, path, name, kind, parent, children: new Map(), fileIndex };
+    this.byId.set(id, node);
+    parent?.children.set(name, node);
+    return node;
+  }
+}

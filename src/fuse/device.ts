@@ -1,0 +1,63 @@
+// The device loop: a blocking read of one request from /dev/fuse, the dispatcher's
+// reply written back with one write. It runs in a worker thread (readSync blocks only
+// that thread) and never touches the libuv threadpool (reference §8).
+
+import { readSync, writeSync } from 'node:fs';
+import { REQUEST_BUFFER_SIZE } from './abi.js';
+import { systemErrorCode } from '../errors.js';
+
+export interface LoopLogger {
+  debug(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Why a device loop ended. */
+export type LoopEnd = 'unmounted' | 'aborted';
+
+/** read() errors after which the next read may succeed. */
+const RETRY_READ = new Set(['EINTR', 'EAGAIN', 'ENOENT']);
+
+/** Serves requests until the connection ends. Throws on an unexpected read error. */
+export function serveDevice(fd: number, handle: (request: Buffer) => Buffer | null, log: LoopLogger): LoopEnd {
+  const buf = Buffer.allocUnsafe(REQUEST_BUFFER_SIZE);
+  for (;;) {
+    let length: number;
+    try {
+      length = readSync(fd, buf, 0, buf.length, null);
+    } catch (err) {
+      const code = systemErrorCode(err);
+      if (code === 'ENODEV') return 'unmounted';
+      if (code === 'ECONNABORTED') return 'aborted';
+      if (code && RETRY_READ.has(code)) continue;
+      throw err;
+    }
+    const reply = handle(buf.subarray(0, length));
+    if (reply) writeReply(fd, reply, log);
+  }
+}
+
+/** Writes one reply. ENOENT means the caller is gone (interrupted or aborted): not an error. */
+export function writeReply(fd: number, reply: Buffer, log: LoopLogger): void {
+  try {
+    writeSync(fd, reply);
+  } catch (err) {
+    const code = systemErrorCode(err);
+    if (code === 'ENOENT') log.debug({ unique: reply.readBigUInt64LE(8).toString() }, 'reply to a request the kernel dropped');
+    else if (code === 'ENODEV') log.debug({}, 'reply after the connection ended');
+    else log.error({ err, bytes: reply.length }, 'kernel refused a reply');
+  }
+}
+
+/** Reads the next request, retrying transient errors (used for the INIT handshake). */
+export function readRequest(fd: number): Buffer {
+  const buf = Buffer.allocUnsafe(REQUEST_BUFFER_SIZE);
+  for (;;) {
+    try {
+      return Buffer.from(buf.subarray(0, readSync(fd, buf, 0, buf.length, null)));
+    } catch (err) {
+      const code = systemErrorCode(err);
+      if (code && RETRY_READ.has(code)) continue;
+      throw err;
+    }
+  }
+}

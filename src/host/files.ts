@@ -1,0 +1,45 @@
+// Synchronous reads of kernel pseudo-files (/proc, /sys/fs/cgroup) for the domain.
+// The domain runs in worker threads that serve in blocking loops, so nothing here
+// may go through the libuv threadpool; a file that does not exist is "absent"
+// (undefined), any other failure is a SOURCE_UNREADABLE catalogue error.
+import { readFileSync, readlinkSync } from 'node:fs';
+import { CgprocfsError, systemErrorCode } from '../errors.js';
+
+// ESRCH: a /proc/<pid> file of a process that exits while we read it.
+const ABSENT_ERRNOS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'ESRCH']);
+
+export function isAbsentError(error: unknown): boolean {
+  const code = systemErrorCode(error);
+  return code !== undefined && ABSENT_ERRNOS.has(code);
+}
+
+function attempt<T>(path: string, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (isAbsentError(error)) return undefined;
+    throw new CgprocfsError('SOURCE_UNREADABLE', `cannot read ${path}`, { cause: error });
+  }
+}
+
+/** The file's text, or undefined when it does not exist. */
+export function readOptionalText(path: string): string | undefined {
+  return attempt(path, () => readFileSync(path, 'utf8'));
+}
+
+/** The file's text; a missing file is a SOURCE_UNREADABLE error. */
+export function readText(path: string): string {
+  const text = readOptionalText(path);
+  if (text === undefined) throw new CgprocfsError('SOURCE_UNREADABLE', `${path} does not exist`);
+  return text;
+}
+
+/** A symlink's target (e.g. `pid:[4026531836]`), or undefined when it does not exist. */
+export function readOptionalLink(path: string): string | undefined {
+  return attempt(path, () => readlinkSync(path));
+}
+
+/** The non-empty lines of a pseudo-file, which always ends in a newline. */
+export function lines(text: string): string[] {
+  return text.split('\n').filter((line) => line.length > 0);
+}

@@ -1,0 +1,37 @@
+// No stale views: a cgroup move shows at the next open, and a rewind after EOF re-renders (top's lseek(0)+read).
+import { afterEach, expect, it } from 'vitest';
+import { field, MiB } from './harness/meminfo.js';
+import { describeE2E } from './harness/prerequisites.js';
+import { FileSession } from './harness/session.js';
+import { useFixture } from './harness/suite.js';
+
+describeE2E('views are never stale', () => {
+  const fx = useFixture();
+  let session: FileSession | undefined;
+  afterEach(() => session?.end());
+
+  it('a process moved to another cgroup sees the new limit at its next open', async () => {
+    fx.cgroups.make('from', { memoryLimit: 300 * MiB });
+    fx.cgroups.make('to', { memoryLimit: 400 * MiB });
+    session = FileSession.inCgroup(fx.cgroups, 'from');
+    const meminfo = fx.daemon.path('proc/meminfo');
+    expect(field(await session.readFile(meminfo), 'MemTotal')).toBe(300 * 1024);
+    fx.cgroups.move(session.pid, 'to');
+    expect(field(await session.readFile(meminfo), 'MemTotal')).toBe(400 * 1024);
+    fx.cgroups.move(session.pid, 'from');
+    expect(field(await session.readFile(meminfo), 'MemTotal')).toBe(300 * 1024);
+  });
+
+  it('a rewind to offset 0 after reaching EOF shows a limit changed in between', async () => {
+    fx.cgroups.make('rewind', { memoryLimit: 300 * MiB });
+    session = FileSession.inCgroup(fx.cgroups, 'rewind');
+    await session.open(fx.daemon.path('proc/meminfo'));
+    const first = await session.bytes(-1);
+    expect(first.eof).toBe(true);
+    expect(field(first.data, 'MemTotal')).toBe(300 * 1024);
+    fx.cgroups.setMemoryLimit('rewind', 400 * MiB);
+    const [again = ''] = await session.pread([[0, 64 * 1024]]);
+    expect(field(again, 'MemTotal')).toBe(400 * 1024);
+    await session.close();
+  });
+});

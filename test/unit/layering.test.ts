@@ -1,0 +1,40 @@
+// Guards the one-way layers (docs: architecture.md "Layers"): the domain knows
+// nothing about FUSE or the virtual tree, so it can run against fixture trees.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(import.meta.dirname, '..', '..', 'src');
+const DOMAIN = ['cgroup', 'host', 'caller', 'render'];
+const FORBIDDEN = ['fuse', 'fs', 'daemon', 'cli'];
+const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+function isForbidden(spec: string): boolean {
+  return FORBIDDEN.some((name) => new RegExp(`(^|/)\\.\\./${name}(/|$)`).test(spec));
+}
+
+function importsOf(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((match) => match[1] ?? match[2] ?? '');
+}
+
+describe('layering', () => {
+  it.each(DOMAIN)('src/%s imports nothing from fuse, fs, daemon or cli', (layer) => {
+    const offending = sources(join(SRC, layer)).flatMap((file) =>
+      importsOf(file)
+        .filter(isForbidden)
+        .map((spec) => `${relative(SRC, file)} -> ${spec}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it('finds the imports it checks and flags a layer violation (the scan is not vacuous)', () => {
+    expect(importsOf(join(SRC, 'render', 'views.ts'))).toContain('../caller/resolver.js');
+    expect(['../fuse/abi.js', '../../fs/tree.js', '../cgroup/fs-helpers.js'].map(isForbidden)).toEqual([true, true, false]);
+  });
+});

@@ -1,0 +1,89 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createViewService, type ViewOptions } from '../../../src/render/views.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, MIB_IN_KB, meminfoField, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+
+const OPTIONS: ViewOptions = { cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT, resolve: 'init', swap: true };
+const views = (options: Partial<ViewOptions> = {}) => createViewService({ ...OPTIONS, ...options });
+const memTotal = (buffer: Buffer) => meminfoField(buffer.toString(), 'MemTotal');
+
+describe('the view service', () => {
+  it('serves proc/meminfo and proc/swaps', () => {
+    expect(views().files).toEqual(['proc/meminfo', 'proc/swaps']);
+  });
+
+  it.each(views().files)('renders %s as a Buffer', (file) => {
+    expect(Buffer.isBuffer(views().renderForReader(file, 2150))).toBe(true);
+  });
+
+  it('gives a reader the view of the cgroup its policy picks', () => {
+    const service = views();
+    expect(service.renderForReader('proc/meminfo', 2150)).toEqual(
+      service.renderForCgroup('proc/meminfo', '/system.slice/docker-a1b2c3.scope'),
+    );
+  });
+
+  it.each([
+    ['init', 2048],
+    ['caller', 256],
+  ] as const)('with policy %s, a service in a systemd container sees %d MiB', (resolve, mib) => {
+    expect(memTotal(views({ resolve }).renderForReader('proc/meminfo', 3150))).toBe(mib * MIB_IN_KB);
+  });
+
+  it.each([['renderForReader', () => views().renderForReader('proc/cpuinfo', 0)], ['renderForCgroup', () => views().renderForCgroup('meminfo', '/')]])(
+    '%s raises NO_SUCH_FILE for an unknown file before looking at the caller',
+    (_, call) => {
+      expect(call).toThrow(expect.objectContaining({ code: 'NO_SUCH_FILE' }));
+    },
+  );
+
+  it.each([0, 99999])('raises CALLER_UNKNOWN for tid %d', (tid) => {
+    expect(() => views().renderForReader('proc/meminfo', tid)).toThrow(expect.objectContaining({ code: 'CALLER_UNKNOWN' }));
+  });
+
+  it('raises USAGE for a cgroup path that leaves the hierarchy', () => {
+    expect(() => views().renderForCgroup('proc/meminfo', '/../etc')).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+
+  it('raises CGROUP_LAYOUT for a cgroup root with no hierarchy', () => {
+    expect(() => views({ cgroupRoot: PROC_ROOT })).toThrow(expect.objectContaining({ code: 'CGROUP_LAYOUT' }));
+  });
+
+  it.each([
+    ['v1', CGROUP_V1, 'v1'],
+    ['v2', CGROUP_V2, 'v2'],
+    ['hybrid', CGROUP_HYBRID, 'v2'],
+  ])('describes a %s layout with the memory controller\'s version', (kind, cgroupRoot, memory) => {
+    const description = views({ cgroupRoot }).describeLayout();
+    expect(description).toMatchObject({ kind, controllers: { memory } });
+  });
+
+  describe('on a changing host', () => {
+    const copy = useFixtureCopies();
+
+    it('shows a process moved to another cgroup its new view at the next render', () => {
+      const procRoot = copy(PROC_ROOT);
+      const service = views({ procRoot, resolve: 'caller' });
+      expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(512 * MIB_IN_KB);
+      writeFileSync(join(procRoot, '2150', 'cgroup'), '0::/lxc.payload.b/system.slice/nginx.service\n');
+      expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(256 * MIB_IN_KB);
+    });
+
+    it('raises SOURCE_UNREADABLE when the host meminfo is missing', () => {
+      const procRoot = copy(PROC_ROOT);
+      rmSync(join(procRoot, 'meminfo'));
+      expect(() => views({ procRoot }).renderForReader('proc/meminfo', 2150)).toThrow(
+        expect.objectContaining({ code: 'SOURCE_UNREADABLE' }),
+      );
+    });
+
+    it('raises SOURCE_UNREADABLE when the reader\'s cgroup has vanished', () => {
+      const procRoot = copy(PROC_ROOT);
+      writeFileSync(join(procRoot, '2150', 'cgroup'), '0::/system.slice/removed.scope\n');
+      expect(() => views({ procRoot, resolve: 'caller' }).renderForReader('proc/meminfo', 2150)).toThrow(
+        expect.objectContaining({ code: 'SOURCE_UNREADABLE' }),
+      );
+    });
+  });
+});
