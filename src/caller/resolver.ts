@@ -10,9 +10,18 @@ import { ProcessFiles } from './process.js';
 
 export type ResolvePolicy = 'init' | 'caller';
 
+/** Whose view a reader gets: the cgroups, and the process they were taken from. */
+export interface ViewTarget {
+  readonly paths: CgroupPaths;
+  /** Host pid of that process (the pidns init or the caller); undefined for an explicit cgroup. */
+  readonly pid: number | undefined;
+  /** True when `pid` is the init of a pid namespace other than the daemon's (a container). */
+  readonly containerInit: boolean;
+}
+
 export interface CallerResolver {
-  /** The cgroup paths whose view thread `tid` gets; CALLER_UNKNOWN when it is gone. */
-  pathsFor(tid: number): CgroupPaths;
+  /** Whose view thread `tid` gets; CALLER_UNKNOWN when it is gone. */
+  targetFor(tid: number): ViewTarget;
 }
 
 function unknownCaller(tid: number, why: string): CgprocfsError {
@@ -33,20 +42,20 @@ function daemonNamespace(processes: ProcessFiles): string {
 
 export function createCallerResolver(procRoot: string, policy: ResolvePolicy): CallerResolver {
   const processes = new ProcessFiles(procRoot);
-  const own = (tid: number): CgroupPaths => membershipOf(processes, tid, tid);
-  if (policy === 'caller') return { pathsFor: (tid) => own(checkedTid(tid)) };
+  const own = (tid: number): ViewTarget => ({ paths: membershipOf(processes, tid, tid), pid: tid, containerInit: false });
+  if (policy === 'caller') return { targetFor: (tid) => own(checkedTid(tid)) };
 
   const hostNamespace = daemonNamespace(processes);
   const inits = new NamespaceInits(processes);
   return {
-    pathsFor(tid) {
+    targetFor(tid) {
       const ns = processes.pidNamespace(checkedTid(tid));
       if (ns === undefined) throw unknownCaller(tid, 'is gone');
       if (ns === hostNamespace) return own(tid);
       const init = inits.find(ns, tid);
       // No init found (the namespace is being torn down): like lxcfs, the caller's own view.
       if (init === undefined) return own(tid);
-      return withoutInitScope(membershipOf(processes, init, tid));
+      return { paths: withoutInitScope(membershipOf(processes, init, tid)), pid: init, containerInit: true };
     },
   };
 }

@@ -2,11 +2,10 @@
 // column widths; the lines the memory cgroup accounts for are replaced, every
 // other line passes through. collect() does the I/O, render() is pure.
 import type { MemoryReading } from '../cgroup/memory.js';
-import type { CgroupPaths } from '../cgroup/membership.js';
 import { formatMeminfoLine, type MeminfoLine } from '../host/meminfo.js';
 import { readHostMeminfo } from '../host/proc-root.js';
 import { hostTotals, memoryFigures, statSumKb } from './figures.js';
-import type { RenderOptions, ViewSources } from './sources.js';
+import type { FileView, ViewContext } from './sources.js';
 
 export interface MeminfoSnapshot {
   readonly host: readonly MeminfoLine[];
@@ -43,8 +42,8 @@ const STAT_LINES: Readonly<Record<string, readonly string[]>> = {
 /** Lines a memory cgroup has no counter for; the host's would describe other tenants. */
 const ZERO_LINES = ['Buffers', 'SwapCached'] as const;
 
-export function collect(sources: ViewSources, paths: CgroupPaths, options: RenderOptions): MeminfoSnapshot {
-  return { host: readHostMeminfo(sources.procRoot), memory: sources.cgroups.memory(paths), swap: options.swap };
+export function collect({ sources, target, options }: ViewContext): MeminfoSnapshot {
+  return { host: readHostMeminfo(sources.procRoot), memory: sources.cgroups.memory(target.paths), swap: options.swap };
 }
 
 function cgroupValues(memory: MemoryReading, host: readonly MeminfoLine[]): Map<string, number> {
@@ -62,3 +61,5 @@ export function render(snapshot: MeminfoSnapshot): string {
   if (!snapshot.swap) values.set('SwapTotal', 0).set('SwapFree', 0);
   return snapshot.host.map((line) => `${formatMeminfoLine(line, values.get(line.key))}\n`).join('');
 }
+
+export const view: FileView = (context) => render(collect(context));

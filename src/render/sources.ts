@@ -1,9 +1,13 @@
-// What every view's collect step reads from: the proc root for host files and the
-// cgroup reader, plus the render options that do not depend on the reader.
+// What every view renders from: the host and cgroup sources, whose view it is, and
+// the options that do not depend on the reader. A file's view is a function of this
+// context; its collect step does all the I/O and its render step is pure.
+import type { ViewTarget } from '../caller/resolver.js';
+import type { CgroupLayout } from '../cgroup/layout.js';
 import type { CgroupReader } from '../cgroup/reader.js';
 
 export interface ViewSources {
   readonly procRoot: string;
+  readonly layout: CgroupLayout;
   readonly cgroups: CgroupReader;
 }
 
@@ -11,3 +15,12 @@ export interface RenderOptions {
   /** False (--no-swap): SwapTotal/SwapFree 0 and a /proc/swaps with its header only. */
   readonly swap: boolean;
 }
+
+export interface ViewContext {
+  readonly sources: ViewSources;
+  readonly target: ViewTarget;
+  readonly options: RenderOptions;
+}
+
+/** One virtual file: the bytes of its view for a context. */
+export type FileView = (context: ViewContext) => string;

@@ -2,11 +2,10 @@
 // view's swap in the kernel's own layout (mm/swapfile.c swap_show), or nothing when
 // the view has no swap. collect() does the I/O, render() is pure.
 import type { MemoryReading } from '../cgroup/memory.js';
-import type { CgroupPaths } from '../cgroup/membership.js';
 import { readHostMeminfo, readHostSwaps } from '../host/proc-root.js';
 import type { HostSwaps } from '../host/swaps.js';
 import { hostTotals, swapFigures, type HostTotals, type SwapFigures } from './figures.js';
-import type { RenderOptions, ViewSources } from './sources.js';
+import type { FileView, ViewContext } from './sources.js';
 
 export interface SwapsSnapshot {
   readonly host: HostSwaps;
@@ -25,11 +24,11 @@ const DEVICE_NAME = 'none';
 const DEVICE_TYPE = 'virtual\t';
 const DEVICE_PRIORITY = 0;
 
-export function collect(sources: ViewSources, paths: CgroupPaths, options: RenderOptions): SwapsSnapshot {
+export function collect({ sources, target, options }: ViewContext): SwapsSnapshot {
   return {
     host: readHostSwaps(sources.procRoot),
     hostTotals: hostTotals(readHostMeminfo(sources.procRoot)),
-    memory: sources.cgroups.memory(paths),
+    memory: sources.cgroups.memory(target.paths),
     swap: options.swap,
   };
 }
@@ -53,3 +52,5 @@ function bodyLines(snapshot: SwapsSnapshot): readonly string[] {
 export function render(snapshot: SwapsSnapshot): string {
   return [snapshot.host.header, ...bodyLines(snapshot)].map((line) => `${line}\n`).join('');
 }
+
+export const view: FileView = (context) => render(collect(context));

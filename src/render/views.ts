@@ -1,14 +1,14 @@
 // The only entry point of the domain for the fs layer and the CLI: which virtual
 // files exist, and their bytes for a reader (chosen by the resolve policy from the
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
-import { createCallerResolver, type ResolvePolicy } from '../caller/resolver.js';
+import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
 import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
 import { describeLayout, detectLayout } from '../cgroup/layout.js';
-import { uniformPaths, type CgroupPaths } from '../cgroup/membership.js';
+import { uniformPaths } from '../cgroup/membership.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
 import * as meminfo from './meminfo.js';
-import type { RenderOptions, ViewSources } from './sources.js';
+import type { FileView, RenderOptions, ViewSources } from './sources.js';
 import * as swaps from './swaps.js';
 
 export type { ResolvePolicy };
@@ -34,39 +34,38 @@ export interface ViewService {
   describeLayout(): Record<string, unknown>;
 }
 
-type ViewRenderer = (sources: ViewSources, paths: CgroupPaths, options: RenderOptions) => string;
-
-const VIEW_FILES: ReadonlyMap<string, ViewRenderer> = new Map<string, ViewRenderer>([
-  ['proc/meminfo', (sources, paths, options) => meminfo.render(meminfo.collect(sources, paths, options))],
-  ['proc/swaps', (sources, paths, options) => swaps.render(swaps.collect(sources, paths, options))],
+/** Every virtual file and its view, in tree order. */
+const VIEW_FILES: ReadonlyMap<string, FileView> = new Map<string, FileView>([
+  ['proc/meminfo', meminfo.view],
+  ['proc/swaps', swaps.view],
 ]);
 
-function rendererOf(file: string): ViewRenderer {
-  const renderer = VIEW_FILES.get(file);
-  if (renderer === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
-  return renderer;
+function viewOf(file: string): FileView {
+  const view = VIEW_FILES.get(file);
+  if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
+  return view;
 }
 
-function explicitPaths(cgroupPath: string): CgroupPaths {
+function explicitTarget(cgroupPath: string): ViewTarget {
   const path = normalizeCgroupPath(cgroupPath);
   if (path === undefined) throw new CgprocfsError('USAGE', `cgroup path ${cgroupPath} leaves the hierarchy`);
-  return uniformPaths(path);
+  return { paths: uniformPaths(path), pid: undefined, containerInit: false };
 }
 
 export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
-  const sources: ViewSources = { procRoot: options.procRoot, cgroups: createCgroupReader(layout) };
+  const sources: ViewSources = { procRoot: options.procRoot, layout, cgroups: createCgroupReader(layout) };
   const resolver = createCallerResolver(options.procRoot, options.resolve);
   const renderOptions: RenderOptions = { swap: options.swap };
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
-  const renderWith = (file: string, paths: () => CgroupPaths): Buffer => {
-    const renderer = rendererOf(file);
-    return Buffer.from(renderer(sources, paths(), renderOptions), 'utf8');
+  const renderWith = (file: string, target: () => ViewTarget): Buffer => {
+    const view = viewOf(file);
+    return Buffer.from(view({ sources, target: target(), options: renderOptions }), 'utf8');
   };
   return {
     files: [...VIEW_FILES.keys()],
-    renderForReader: (file, tid) => renderWith(file, () => resolver.pathsFor(tid)),
-    renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitPaths(cgroupPath)),
+    renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
+    renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath)),
     describeLayout: () => describeLayout(layout),
   };
 }

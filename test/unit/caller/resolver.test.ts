@@ -5,7 +5,7 @@ import { createCallerResolver, type ResolvePolicy } from '../../../src/caller/re
 import { PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 
 function memoryPath(policy: ResolvePolicy, tid: number, procRoot = PROC_ROOT): string | undefined {
-  return createCallerResolver(procRoot, policy).pathsFor(tid)('memory', 1);
+  return createCallerResolver(procRoot, policy).targetFor(tid).paths('memory', 1);
 }
 
 describe('whose view a reader gets', () => {
@@ -33,6 +33,14 @@ describe('whose view a reader gets', () => {
     expect(() => memoryPath(policy, tid)).toThrow(expect.objectContaining({ code: 'CALLER_UNKNOWN' }));
   });
 
+  it.each([
+    ['init', 2150, 2100, true],
+    ['init', 1200, 1200, false],
+    ['caller', 2150, 2150, false],
+  ] as const)('policy %s names the process whose view tid %d gets (%d, container init %s)', (policy, tid, pid, containerInit) => {
+    expect(createCallerResolver(PROC_ROOT, policy).targetFor(tid)).toMatchObject({ pid, containerInit });
+  });
+
   describe('membership is never cached', () => {
     const copy = useFixtureCopies();
 
@@ -40,9 +48,9 @@ describe('whose view a reader gets', () => {
       const root = copy(PROC_ROOT);
       const resolver = createCallerResolver(root, policy);
       const pid = policy === 'init' ? 2100 : 2150;
-      expect(resolver.pathsFor(2150)('memory', 1)).toBe('/system.slice/docker-a1b2c3.scope');
+      expect(resolver.targetFor(2150).paths('memory', 1)).toBe('/system.slice/docker-a1b2c3.scope');
       writeFileSync(join(root, String(pid), 'cgroup'), '3:memory:/system.slice/moved.scope\n0::/system.slice/moved.scope\n');
-      expect(resolver.pathsFor(2150)('memory', 1)).toBe('/system.slice/moved.scope');
+      expect(resolver.targetFor(2150).paths('memory', 1)).toBe('/system.slice/moved.scope');
     });
   });
 });
