@@ -90,7 +90,7 @@ export type Request =
   | Kinds<'interrupt', { target: bigint }>
   | Kinds<'statfs' | 'destroy' | 'other'>;
 
-/** Decodes the 40-byte header; the buffer must hold exactly `len` bytes. */
+/** Decodes the 40-byte header (enough to answer even a request whose body is bad). */
 export function decodeHeader(buf: Buffer): RequestHeader {
   if (buf.length < Size.IN_HEADER) {
     throw new DecodeError(`request of ${buf.length} bytes is shorter than the ${Size.IN_HEADER}-byte header`);
@@ -105,9 +105,6 @@ export function decodeHeader(buf: Buffer): RequestHeader {
     gid: r.u32(),
     pid: r.u32(),
   };
-  if (header.len !== buf.length) {
-    throw new DecodeError(`header says ${header.len} bytes, request has ${buf.length}`);
-  }
   return header;
 }
 
@@ -185,6 +182,9 @@ const bodyDecoders = new Map<number, BodyDecoder>([
 
 /** Decodes the body of a request whose header is already known to be valid. */
 export function decodeBody(header: RequestHeader, buf: Buffer): Request {
+  if (header.len !== buf.length) {
+    throw new DecodeError(`header says ${header.len} bytes, request has ${buf.length}`);
+  }
   const decoder = bodyDecoders.get(header.opcode);
   return decoder ? decoder(header, body(buf)) : { kind: 'other', header };
 }
