@@ -5,7 +5,7 @@
 
 import yargs, { type Argv } from 'yargs';
 import { CgprocfsError, isCgprocfsError } from '../errors.js';
-import { DEFAULT_MOUNTPOINT, DEFAULT_WORKERS } from '../daemon/config.js';
+import { DEFAULT_MOUNTPOINT, DEFAULT_STATE_DIR, DEFAULT_WORKERS } from '../daemon/config.js';
 import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
 import { unmount } from '../fuse/mount.js';
@@ -47,6 +47,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
       (y) =>
         viewOptions(mountpointOption(y))
           .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'pino log level' })
+          .option('state-dir', { type: 'string', default: DEFAULT_STATE_DIR, describe: 'runtime state that outlives a server restart' })
           .example('$0 serve', 'serve on /var/lib/cgprocfs')
           .example('$0 serve --mountpoint /run/cgprocfs --resolve caller', 'every reader sees its own cgroup'),
       async (args) => {
@@ -58,6 +59,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           procRoot: args['proc-root'],
           logLevel: args['log-level'],
           workers: DEFAULT_WORKERS,
+          stateDir: args['state-dir'],
         });
       },
     )

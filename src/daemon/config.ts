@@ -1,5 +1,5 @@
-// What `cgprocfs serve` runs with: one plain object, built by the CLI, passed to the
-// main thread and (structured-cloned) to every worker.
+// What `cgprocfs serve` runs with: one plain object, built by the CLI, handed to the
+// supervisor, to each server process (as JSON) and to every worker thread.
 
 import type { LogLevel } from './logger.js';
 import type { ResolvePolicy } from '../render/views.js';
@@ -13,10 +13,18 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** Worker threads blocking on the device; measured best at 2 on 2-CPU hosts (issue 8). */
   workers: number;
+  /** Runtime state that must outlive a server process: handle arenas, CPU counters. */
+  stateDir: string;
 }
 
 export const DEFAULT_MOUNTPOINT = '/var/lib/cgprocfs';
+export const DEFAULT_STATE_DIR = '/run/cgprocfs';
 export const DEFAULT_WORKERS = 2;
 
 /** Directories later views fill; present now so bind-mount recipes stay stable. */
 export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system/cpu'];
+
+/** Where a server keeps its handle arenas. */
+export function arenaDirOf(config: Pick<ServeConfig, 'stateDir'>): string {
+  return `${config.stateDir}/handles`;
+}

@@ -10,9 +10,10 @@ import type { WorkerInput, WorkerOutput } from './workers.js';
 const input = workerData as WorkerInput;
 const log = createLogger(input.config.logLevel, { worker: input.index });
 const { dispatcher } = buildServer(input.config, input.memory, log, input.mountedAtSec);
+const drain = new Int32Array(input.drain);
 let message: WorkerOutput;
 try {
-  message = { kind: 'ended', reason: serveDevice(input.fd, (req) => dispatcher.handle(req), log) };
+  message = { kind: 'ended', reason: serveDevice(input.fd, dispatcher, log, () => Atomics.load(drain, 0) === 1) };
 } catch (err) {
   log.error({ err }, 'device loop failed');
   message = { kind: 'failed', error: String(err) };

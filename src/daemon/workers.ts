@@ -12,6 +12,8 @@ export interface WorkerInput {
   config: ServeConfig;
   memory: HandleStoreMemory;
   mountedAtSec: number;
+  /** Int32 flag: 1 = finish the current request and stop reading. */
+  drain: SharedArrayBuffer;
 }
 
 export type WorkerOutput = { kind: 'ended'; reason: LoopEnd } | { kind: 'failed'; error: string };

@@ -85,7 +85,7 @@ export class ReadOnlyFilesystem {
     }
     const content = this.render(node, caller);
     try {
-      return this.deps.handles.open(node.fileIndex, content);
+      return this.deps.handles.open(node.id, content);
     } catch (err) {
       if (err instanceof StoreFullError) throw new FsError('ENFILE', err.message);
       throw err;
@@ -104,10 +104,12 @@ export class ReadOnlyFilesystem {
     if (!snapshot) throw new FsError('EBADF', `unknown file handle ${fh}`);
     if (offset === 0n) {
       if (snapshot.servedStart) {
-        const file = tree.files[snapshot.fileIndex];
-        if (!file) throw new FsError('EBADF', `handle ${fh} names no file`);
+        const file = tree.node(snapshot.nodeId);
+        if (file?.kind !== 'file') throw new FsError('EBADF', `handle ${fh} names no file`);
         const content = this.render(file, caller);
-        if (!handles.replace(fh, content)) throw new FsError('EBADF', `handle ${fh} was released`);
+        // A predecessor's handle whose extent cannot hold the new rendering fails
+        // rather than mix two renderings in one pass.
+        if (!handles.replace(fh, content)) throw new FsError('EIO', `handle ${fh} cannot hold a new rendering`);
         snapshot = { ...snapshot, content };
       } else {
         handles.markServedStart(fh);

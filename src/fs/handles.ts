@@ -1,19 +1,31 @@
-// Open file handles and their rendered snapshots, in memory shared by every serving
-// worker thread. All workers read the same /dev/fuse queue, so the READ or RELEASE of
-// a handle usually reaches another worker than the OPEN that rendered it.
+// Open file handles and their rendered snapshots. All serving workers read one
+// /dev/fuse queue, so the READ or RELEASE of a handle usually reaches another worker
+// than the OPEN that rendered it; and after a server crash or reload the kernel sends
+// a predecessor's handles to the new server (reference §7). So snapshots live in an
+// arena FILE (one per server start, its "epoch"), which outlives the process:
 //
-// Layout: a slot table (one row of Int32 per handle) and a data arena of 4 KiB pages,
-// both SharedArrayBuffers; one Atomics mutex guards allocation and every slot access
-// (critical sections are a bitmap scan or a copy of a few KiB).
+//   [header page][directory: one 24-byte record per slot][pages of 4 KiB of contents]
+//
+// The slot table and page bitmap that say what is free live in SharedArrayBuffers
+// shared by the workers of one server, guarded by one Atomics mutex.
+
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { systemErrorCode } from '../errors.js';
 
 const PAGE = 4096;
+const RECORD = 24;
+/** First 4 KiB of an arena file: magic and slot count, so a successor can read it with any limits. */
+const MAGIC = 0x43475046; // "CGPF"
+const HEADER_BYTES = PAGE;
 const LOCK_INDEX = 0;
-const HINT_INDEX = 1;
-const HEADER_WORDS = 2;
+const SLOT_HINT_INDEX = 1;
+const PAGE_HINT_INDEX = 2;
+const HEADER_WORDS = 3;
 
-/** Slot row: generation, state, flags, first page, page count, byte length, file index. */
-const Col = { GEN: 0, STATE: 1, FLAGS: 2, PAGE: 3, PAGES: 4, LENGTH: 5, FILE: 6 } as const;
-const ROW = 7;
+/** Slot row in the shared table: generation, state, flags, first page, page count, byte length, node id. */
+const Col = { GEN: 0, STATE: 1, FLAGS: 2, PAGE: 3, PAGES: 4, LENGTH: 5, NODE_LO: 6, NODE_HI: 7 } as const;
+const ROW = 8;
 const FREE = 0;
 const USED = 1;
 /** The first READ at offset 0 was served from the OPEN's rendering. */
@@ -24,38 +36,119 @@ const SLOT_BITS = 24n;
 const GEN_BITS = 24n;
 const SLOT_MASK = (1n << SLOT_BITS) - 1n;
 const GEN_MASK = (1n << GEN_BITS) - 1n;
-const EPOCH_MASK = 0xffffn;
+export const EPOCH_LIMIT = 0x10000;
+
+/**
+ * A snapshot gets room to grow: after a restart the successor can only re-render an
+ * old handle in place (the old server's allocator is gone). Unwritten pages of the
+ * sparse arena file cost nothing.
+ */
+const HEADROOM_BYTES = 16 * 1024;
 
 export interface HandleStoreLimits {
   /** Most handles open at once. */
   slots: number;
-  /** Bytes of rendered content held at once, across all handles. */
+  /** Size of the (sparse) page area of the arena file. */
   arenaBytes: number;
 }
 
-export const DEFAULT_HANDLE_LIMITS: HandleStoreLimits = { slots: 65536, arenaBytes: 64 * 1024 * 1024 };
+export const DEFAULT_HANDLE_LIMITS: HandleStoreLimits = { slots: 65536, arenaBytes: 1024 * 1024 * 1024 };
 
 /** What a worker receives to attach to the store (structured-clone safe). */
 export interface HandleStoreMemory {
   table: SharedArrayBuffer;
   bitmap: SharedArrayBuffer;
-  arena: SharedArrayBuffer;
-  /** Distinguishes this server start's handles from a predecessor's (reference §7). */
+  /** Distinguishes this server start's handles from a predecessor's. */
   epoch: number;
+  /** Directory of the arena files, one per epoch. */
+  arenaDir: string;
 }
 
-export function allocateHandleStoreMemory(limits: HandleStoreLimits, epoch: number): HandleStoreMemory {
+export function arenaPath(arenaDir: string, epoch: number): string {
+  return join(arenaDir, `handles-${epoch}.arena`);
+}
+
+/** Where contents start: after the header page and the directory, page aligned. */
+function dataStart(slots: number): number {
+  return HEADER_BYTES + Math.ceil((slots * RECORD) / PAGE) * PAGE;
+}
+
+const recordOffset = (slot: number): number => HEADER_BYTES + slot * RECORD;
+
+/** Creates the shared tables and a fresh arena file for `epoch`. */
+export function createHandleStore(arenaDir: string, epoch: number, limits = DEFAULT_HANDLE_LIMITS): HandleStoreMemory {
+  mkdirSync(arenaDir, { recursive: true, mode: 0o700 });
   const pages = Math.ceil(limits.arenaBytes / PAGE);
+  const fd = openSync(arenaPath(arenaDir, epoch), 'w', 0o600);
+  try {
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(MAGIC, 0);
+    header.writeUInt32LE(limits.slots, 4);
+    writeSync(fd, header, 0, header.length, 0);
+    ftruncateSync(fd, dataStart(limits.slots) + pages * PAGE);
+  } finally {
+    closeSync(fd);
+  }
   return {
     table: new SharedArrayBuffer((HEADER_WORDS + limits.slots * ROW) * 4),
     bitmap: new SharedArrayBuffer(Math.ceil(pages / 32) * 4),
-    arena: new SharedArrayBuffer(pages * PAGE),
-    epoch: epoch & Number(EPOCH_MASK),
+    epoch: epoch % EPOCH_LIMIT,
+    arenaDir,
   };
 }
 
+/** The epochs that have an arena file in `arenaDir`. */
+export function arenaEpochs(arenaDir: string): number[] {
+  try {
+    return readdirSync(arenaDir)
+      .map((name) => /^handles-(\d+)\.arena$/.exec(name)?.[1])
+      .filter((epoch) => epoch !== undefined)
+      .map(Number);
+  } catch (err) {
+    if (systemErrorCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** An epoch no arena file uses yet. */
+export function freshEpoch(arenaDir: string, random: () => number = Math.random): number {
+  const used = new Set(arenaEpochs(arenaDir));
+  for (;;) {
+    const epoch = 1 + Math.floor(random() * (EPOCH_LIMIT - 1));
+    if (!used.has(epoch)) return epoch;
+  }
+}
+
+/**
+ * Deletes the arena files of epochs not in `live` that hold no open handle: their
+ * server is gone and the kernel has released everything it handed out. With `all`,
+ * every arena not in `live` goes (the connection is gone, so no handle can come back).
+ */
+export function collectIdleArenas(arenaDir: string, live: ReadonlySet<number>, all = false): number[] {
+  const removed: number[] = [];
+  for (const epoch of arenaEpochs(arenaDir)) {
+    if (live.has(epoch)) continue;
+    const path = arenaPath(arenaDir, epoch);
+    if (all || !arenaHasLiveRecords(path)) {
+      unlinkSync(path);
+      removed.push(epoch);
+    }
+  }
+  return removed;
+}
+
+function arenaHasLiveRecords(path: string): boolean {
+  const arena = PastArena.open(path);
+  if (!arena) return false;
+  try {
+    return arena.hasLiveRecords();
+  } finally {
+    arena.close();
+  }
+}
+
 export interface Snapshot {
-  fileIndex: number;
+  nodeId: bigint;
   content: Buffer;
   /** True when an earlier READ at offset 0 was already served from this content. */
   servedStart: boolean;
@@ -64,53 +157,163 @@ export interface Snapshot {
 /** Raised when the store has no slot or no arena room left. */
 export class StoreFullError extends Error {}
 
+interface Record {
+  gen: number;
+  page: number;
+  pages: number;
+  length: number;
+  nodeId: bigint;
+}
+
+function decodeRecord(buf: Buffer, at = 0): Record {
+  return {
+    gen: buf.readUInt32LE(at),
+    page: buf.readUInt32LE(at + 4),
+    pages: buf.readUInt32LE(at + 8),
+    length: buf.readUInt32LE(at + 12),
+    nodeId: buf.readBigUInt64LE(at + 16),
+  };
+}
+
+function encodeRecord(record: Record): Buffer {
+  const buf = Buffer.alloc(RECORD);
+  buf.writeUInt32LE(record.gen, 0);
+  buf.writeUInt32LE(record.page, 4);
+  buf.writeUInt32LE(record.pages, 8);
+  buf.writeUInt32LE(record.length, 12);
+  buf.writeBigUInt64LE(record.nodeId, 16);
+  return buf;
+}
+
+function decodeFh(fh: bigint): { epoch: number; gen: number; slot: number } {
+  return {
+    epoch: Number(fh >> (SLOT_BITS + GEN_BITS)),
+    gen: Number((fh >> SLOT_BITS) & GEN_MASK),
+    slot: Number(fh & SLOT_MASK),
+  };
+}
+
+/** An arena file of a predecessor: read its records, re-render in place, release. */
+class PastArena {
+  private constructor(private readonly fd: number, private readonly slots: number) {}
+
+  /** Undefined when the file is gone or is not an arena. */
+  static open(path: string): PastArena | undefined {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r+');
+    } catch (err) {
+      if (systemErrorCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    const header = Buffer.alloc(8);
+    if (readSync(fd, header, 0, 8, 0) < 8 || header.readUInt32LE(0) !== MAGIC) {
+      closeSync(fd);
+      return undefined;
+    }
+    return new PastArena(fd, header.readUInt32LE(4));
+  }
+
+  record(slot: number, gen: number): Record | undefined {
+    if (slot >= this.slots) return undefined;
+    const buf = Buffer.alloc(RECORD);
+    if (readSync(this.fd, buf, 0, RECORD, recordOffset(slot)) < RECORD) return undefined;
+    const record = decodeRecord(buf);
+    return record.gen === gen && record.pages > 0 ? record : undefined;
+  }
+
+  hasLiveRecords(): boolean {
+    const directory = Buffer.alloc(this.slots * RECORD);
+    readSync(this.fd, directory, 0, directory.length, HEADER_BYTES);
+    for (let at = 0; at < directory.length; at += RECORD) {
+      if (decodeRecord(directory, at).pages > 0) return true;
+    }
+    return false;
+  }
+
+  content(record: Record): Buffer {
+    const buf = Buffer.alloc(record.length);
+    readSync(this.fd, buf, 0, record.length, dataStart(this.slots) + record.page * PAGE);
+    return buf;
+  }
+
+  rewrite(slot: number, record: Record, content: Buffer): boolean {
+    if (content.length > record.pages * PAGE) return false;
+    writeSync(this.fd, content, 0, content.length, dataStart(this.slots) + record.page * PAGE);
+    writeSync(this.fd, encodeRecord({ ...record, length: content.length }), 0, RECORD, recordOffset(slot));
+    return true;
+  }
+
+  release(slot: number, record: Record): void {
+    writeSync(this.fd, encodeRecord({ ...record, pages: 0 }), 0, RECORD, recordOffset(slot));
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 export class HandleStore {
   private readonly table: Int32Array;
   private readonly bitmap: Int32Array;
-  private readonly arena: Buffer;
   private readonly slots: number;
   private readonly pages: number;
-  private readonly epoch: bigint;
+  private readonly epoch: number;
+  private readonly fd: number;
+  private readonly contentStart: number;
+  private readonly past = new Map<number, PastArena | undefined>();
 
-  constructor(memory: HandleStoreMemory) {
+  constructor(private readonly memory: HandleStoreMemory) {
     this.table = new Int32Array(memory.table);
     this.bitmap = new Int32Array(memory.bitmap);
-    this.arena = Buffer.from(memory.arena);
     this.slots = (this.table.length - HEADER_WORDS) / ROW;
-    this.pages = memory.arena.byteLength / PAGE;
-    this.epoch = BigInt(memory.epoch);
+    this.pages = this.bitmap.length * 32;
+    this.epoch = memory.epoch;
+    this.contentStart = dataStart(this.slots);
+    this.fd = openSync(arenaPath(memory.arenaDir, memory.epoch), 'r+');
   }
 
-  /** Stores a new rendering and returns its file handle. Throws StoreFullError. */
-  open(fileIndex: number, content: Buffer): bigint {
+  /** Stores a new rendering of node `nodeId` and returns its file handle. Throws StoreFullError. */
+  open(nodeId: bigint, content: Buffer): bigint {
     return this.locked(() => {
       const slot = this.findFreeSlot();
       const row = this.row(slot);
-      const gen = (this.table[row + Col.GEN]! + 1) & Number(GEN_MASK);
+      const gen = ((this.table[row + Col.GEN]! + 1) & Number(GEN_MASK)) || 1;
       this.table[row + Col.GEN] = gen;
       this.table[row + Col.STATE] = USED;
       this.table[row + Col.FLAGS] = 0;
-      this.table[row + Col.FILE] = fileIndex;
       this.table[row + Col.PAGES] = 0;
       try {
-        this.store(row, content);
+        this.store(slot, nodeId, content);
       } catch (err) {
         this.table[row + Col.STATE] = FREE;
         throw err;
       }
-      return (this.epoch << (SLOT_BITS + GEN_BITS)) | (BigInt(gen) << SLOT_BITS) | BigInt(slot);
+      return (BigInt(this.epoch) << (SLOT_BITS + GEN_BITS)) | (BigInt(gen) << SLOT_BITS) | BigInt(slot);
     });
   }
 
-  /** A copy of the handle's snapshot, or undefined for a handle this store never issued or already released. */
+  /**
+   * The handle's snapshot, or undefined for a handle nobody issued or already
+   * released. A predecessor's snapshot always counts as served from the start: a
+   * READ at offset 0 on it renders anew (it is a rewind, or a re-sent first read).
+   */
   get(fh: bigint): Snapshot | undefined {
+    const { epoch, gen, slot } = decodeFh(fh);
+    if (epoch !== this.epoch) {
+      const arena = this.pastArena(epoch);
+      const record = arena?.record(slot, gen);
+      if (!arena || !record) return undefined;
+      return { nodeId: record.nodeId, content: arena.content(record), servedStart: true };
+    }
     return this.locked(() => {
       const row = this.liveRow(fh);
       if (row === undefined) return undefined;
-      const start = this.table[row + Col.PAGE]! * PAGE;
-      const content = Buffer.from(this.arena.subarray(start, start + this.table[row + Col.LENGTH]!));
+      const length = this.table[row + Col.LENGTH]!;
+      const content = Buffer.alloc(length);
+      readSync(this.fd, content, 0, length, this.contentStart + this.table[row + Col.PAGE]! * PAGE);
       return {
-        fileIndex: this.table[row + Col.FILE]!,
+        nodeId: this.nodeIdAt(row),
         content,
         servedStart: (this.table[row + Col.FLAGS]! & FLAG_SERVED_START) !== 0,
       };
@@ -119,34 +322,50 @@ export class HandleStore {
 
   /** Records that READ at offset 0 was answered from the current content. */
   markServedStart(fh: bigint): void {
+    if (decodeFh(fh).epoch !== this.epoch) return;
     this.locked(() => {
       const row = this.liveRow(fh);
       if (row !== undefined) this.table[row + Col.FLAGS]! |= FLAG_SERVED_START;
     });
   }
 
-  /** Replaces the handle's content (a re-rendering on rewind). False if the handle is gone. */
+  /** Replaces the handle's content (a re-rendering on rewind). False if the handle is gone or cannot hold it. */
   replace(fh: bigint, content: Buffer): boolean {
+    const { epoch, gen, slot } = decodeFh(fh);
+    if (epoch !== this.epoch) {
+      const arena = this.pastArena(epoch);
+      const record = arena?.record(slot, gen);
+      return arena !== undefined && record !== undefined && arena.rewrite(slot, record, content);
+    }
     return this.locked(() => {
       const row = this.liveRow(fh);
       if (row === undefined) return false;
-      this.store(row, content);
+      this.store(slot, this.nodeIdAt(row), content);
       return true;
     });
   }
 
   release(fh: bigint): boolean {
+    const { epoch, gen, slot } = decodeFh(fh);
+    if (epoch !== this.epoch) {
+      const arena = this.pastArena(epoch);
+      const record = arena?.record(slot, gen);
+      if (!arena || !record) return false;
+      arena.release(slot, record);
+      return true;
+    }
     return this.locked(() => {
       const row = this.liveRow(fh);
       if (row === undefined) return false;
       this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);
       this.table[row + Col.STATE] = FREE;
       this.table[row + Col.PAGES] = 0;
+      this.writeRecord(slot, { gen, page: 0, pages: 0, length: 0, nodeId: 0n });
       return true;
     });
   }
 
-  /** Handles currently open (for logs and leak checks in tests). */
+  /** Handles currently open in this epoch (for logs and leak checks in tests). */
   openCount(): number {
     return this.locked(() => {
       let n = 0;
@@ -155,39 +374,63 @@ export class HandleStore {
     });
   }
 
+  close(): void {
+    closeSync(this.fd);
+    for (const arena of this.past.values()) arena?.close();
+  }
+
+  private pastArena(epoch: number): PastArena | undefined {
+    if (!this.past.has(epoch)) {
+      const path = arenaPath(this.memory.arenaDir, epoch);
+      this.past.set(epoch, existsSync(path) ? PastArena.open(path) : undefined);
+    }
+    return this.past.get(epoch);
+  }
+
   private row(slot: number): number {
     return HEADER_WORDS + slot * ROW;
   }
 
   private liveRow(fh: bigint): number | undefined {
-    if ((fh >> (SLOT_BITS + GEN_BITS)) !== this.epoch) return undefined;
-    const slot = Number(fh & SLOT_MASK);
+    const { gen, slot } = decodeFh(fh);
     if (slot >= this.slots) return undefined;
     const row = this.row(slot);
-    const gen = Number((fh >> SLOT_BITS) & GEN_MASK);
     if (this.table[row + Col.STATE] !== USED || this.table[row + Col.GEN] !== gen) return undefined;
     return row;
   }
 
-  /** Writes content into the row's extent, moving it to a larger extent when it does not fit. */
-  private store(row: number, content: Buffer): void {
-    const needed = Math.max(1, Math.ceil(content.length / PAGE));
-    if (needed > this.table[row + Col.PAGES]!) {
+  private nodeIdAt(row: number): bigint {
+    return (BigInt(this.table[row + Col.NODE_HI]! >>> 0) << 32n) | BigInt(this.table[row + Col.NODE_LO]! >>> 0);
+  }
+
+  private writeRecord(slot: number, record: Record): void {
+    writeSync(this.fd, encodeRecord(record), 0, RECORD, recordOffset(slot));
+  }
+
+  /** Writes content (then its record, which makes it visible to a successor), moving to a larger extent if needed. */
+  private store(slot: number, nodeId: bigint, content: Buffer): void {
+    const row = this.row(slot);
+    if (content.length > this.table[row + Col.PAGES]! * PAGE) {
+      const needed = Math.ceil(Math.max(2 * content.length, content.length + HEADROOM_BYTES) / PAGE);
       const page = this.allocatePages(needed);
       this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);
       this.table[row + Col.PAGE] = page;
       this.table[row + Col.PAGES] = needed;
     }
-    content.copy(this.arena, this.table[row + Col.PAGE]! * PAGE);
+    this.table[row + Col.NODE_LO] = Number(nodeId & 0xffffffffn) | 0;
+    this.table[row + Col.NODE_HI] = Number(nodeId >> 32n) | 0;
+    const page = this.table[row + Col.PAGE]!;
+    writeSync(this.fd, content, 0, content.length, this.contentStart + page * PAGE);
     this.table[row + Col.LENGTH] = content.length;
+    this.writeRecord(slot, { gen: this.table[row + Col.GEN]!, page, pages: this.table[row + Col.PAGES]!, length: content.length, nodeId });
   }
 
   private findFreeSlot(): number {
-    const hint = this.table[HINT_INDEX]!;
+    const hint = this.table[SLOT_HINT_INDEX]!;
     for (let i = 0; i < this.slots; i++) {
       const slot = (hint + i) % this.slots;
       if (this.table[this.row(slot) + Col.STATE] === FREE) {
-        this.table[HINT_INDEX] = (slot + 1) % this.slots;
+        this.table[SLOT_HINT_INDEX] = (slot + 1) % this.slots;
         return slot;
       }
     }
@@ -205,14 +448,18 @@ export class HandleStore {
     }
   }
 
-  /** First fit over the page bitmap. */
+  /** Next fit over the page bitmap, starting where the last allocation ended. */
   private allocatePages(count: number): number {
+    const start = this.table[PAGE_HINT_INDEX]!;
     let run = 0;
-    for (let page = 0; page < this.pages; page++) {
+    for (let i = 0; i < this.pages + count; i++) {
+      const page = (start + i) % this.pages;
+      if (page === 0) run = 0; // runs do not wrap around the end
       run = this.pageUsed(page) ? 0 : run + 1;
       if (run === count) {
         const first = page - count + 1;
         this.setPages(first, count, true);
+        this.table[PAGE_HINT_INDEX] = (page + 1) % this.pages;
         return first;
       }
     }

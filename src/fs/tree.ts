@@ -11,8 +11,6 @@ export interface TreeNode {
   readonly kind: NodeKind;
   readonly parent: TreeNode | null;
   readonly children: Map<string, TreeNode>;
-  /** Index of the file in the tree's file list (rendered files only), else -1. */
-  readonly fileIndex: number;
 }
 
 export const ROOT_ID = 1n;
@@ -38,14 +36,14 @@ export class Tree {
 
   /** `files` are paths like 'proc/meminfo'; `dirs` are extra (possibly empty) directories. */
   constructor(files: readonly string[], dirs: readonly string[] = []) {
-    this.root = this.add(null, '', 'dir', -1);
+    this.root = this.add(null, '', 'dir');
     const fileNodes: TreeNode[] = [];
     for (const dir of dirs) this.ensureDir(dir);
-    files.forEach((path, index) => {
+    for (const path of files) {
       const slash = path.lastIndexOf('/');
       const parent = slash < 0 ? this.root : this.ensureDir(path.slice(0, slash));
-      fileNodes.push(this.add(parent, path, 'file', index));
-    });
+      fileNodes.push(this.add(parent, path, 'file'));
+    }
     this.files = fileNodes;
   }
 
@@ -61,16 +59,16 @@ export class Tree {
   private ensureDir(path: string): TreeNode {
     let node = this.root;
     for (const name of path.split('/').filter(Boolean)) {
-      node = node.children.get(name) ?? this.add(node, node.path ? `${node.path}/${name}` : name, 'dir', -1);
+      node = node.children.get(name) ?? this.add(node, node.path ? `${node.path}/${name}` : name, 'dir');
     }
     return node;
   }
 
-  private add(parent: TreeNode | null, path: string, kind: NodeKind, fileIndex: number): TreeNode {
+  private add(parent: TreeNode | null, path: string, kind: NodeKind): TreeNode {
     const id = nodeIdOf(path);
     if (this.byId.has(id)) throw new Error(`node id collision or duplicate path: ${path}`);
     const name = path.slice(path.lastIndexOf('/') + 1);
-    const node: TreeNode = { id, path, name, kind, parent, children: new Map(), fileIndex };
+    const node: TreeNode = { id, path, name, kind, parent, children: new Map() };
     this.byId.set(id, node);
     parent?.children.set(name, node);
     return node;

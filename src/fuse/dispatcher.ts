@@ -12,6 +12,7 @@ import {
   MIN_KERNEL_MINOR,
   Opcode,
   OpenOutFlag,
+  Size,
   OUR_MINOR,
   opcodeName,
 } from './abi.js';
@@ -148,6 +149,13 @@ export class Dispatcher {
     } catch (err) {
       return this.fail(header, err);
     }
+  }
+
+  /** A reply the kernel refused: an OPEN's handle was never seen by anyone, release it. */
+  replyDropped(request: Buffer, reply: Buffer): void {
+    if (request.length < Size.IN_HEADER || request.readUInt32LE(4) !== Opcode.OPEN) return;
+    if (reply.readInt32LE(4) !== 0 || reply.length < Size.OUT_HEADER + Size.OPEN_OUT) return;
+    this.fs.release(reply.readBigUInt64LE(Size.OUT_HEADER));
   }
 
   private trace(request: Request): void {

@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { Errno, OpenOutFlag, Opcode, Size } from '../../src/fuse/abi.js';
-import { allocateHandleStoreMemory } from '../../src/fs/handles.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createHandleStore } from '../../src/fs/handles.js';
 import { nodeIdOf, ROOT_ID } from '../../src/fs/tree.js';
 import { buildServer, type ServerStack } from '../../src/daemon/server.js';
 import { CGROUP_V1, meminfoField, PROC_ROOT, useFixtureCopies } from '../unit/helpers/fixtures.js';
@@ -19,8 +20,11 @@ const O_RDWR = 2;
 const O_TRUNC = 0o1000;
 const O_LARGEFILE = 0o100000;
 
+const arenas = mkdtempSync(join(tmpdir(), 'cgprocfs-protocol-'));
+afterAll(() => rmSync(arenas, { recursive: true, force: true }));
+
 function stack(cgroupRoot = CGROUP_V1, procRoot = PROC_ROOT): ServerStack {
-  const memory = allocateHandleStoreMemory({ slots: 64, arenaBytes: 64 * 4096 }, 3);
+  const memory = createHandleStore(arenas, 3, { slots: 64, arenaBytes: 256 * 4096 });
   return buildServer({ cgroupRoot, procRoot, resolve: 'init', swap: true }, memory, pino({ level: 'silent' }), 1_700_000_000);
 }
 

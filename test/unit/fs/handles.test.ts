@@ -1,54 +1,80 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { allocateHandleStoreMemory, HandleStore, StoreFullError } from '../../../src/fs/handles.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  arenaEpochs,
+  collectIdleArenas,
+  createHandleStore,
+  freshEpoch,
+  HandleStore,
+  StoreFullError,
+  type HandleStoreLimits,
+} from '../../../src/fs/handles.js';
 
-const small = () => new HandleStore(allocateHandleStoreMemory({ slots: 4, arenaBytes: 4 * 4096 }, 7));
+const dirs: string[] = [];
+const stores: HandleStore[] = [];
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function arenaDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cgprocfs-unit-arena-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function storeOf(dir: string, epoch: number, limits: HandleStoreLimits = { slots: 8, arenaBytes: 64 * 4096 }): HandleStore {
+  const store = new HandleStore(createHandleStore(dir, epoch, limits));
+  stores.push(store);
+  return store;
+}
+
+const MEMINFO = 0x1234n;
 
 describe('HandleStore', () => {
   it('returns the exact bytes stored at open until release', () => {
-    const store = small();
-    const fh = store.open(3, Buffer.from('MemTotal: 1 kB\n'));
-    expect(store.get(fh)).toEqual({ fileIndex: 3, content: Buffer.from('MemTotal: 1 kB\n'), servedStart: false });
+    const store = storeOf(arenaDir(), 7);
+    const fh = store.open(MEMINFO, Buffer.from('MemTotal: 1 kB\n'));
+    expect(store.get(fh)).toEqual({ nodeId: MEMINFO, content: Buffer.from('MemTotal: 1 kB\n'), servedStart: false });
     expect(store.release(fh)).toBe(true);
     expect(store.get(fh)).toBeUndefined();
   });
 
   it('never resolves a released handle to the content of the slot\'s next user', () => {
-    const store = small();
-    const old = store.open(0, Buffer.from('old'));
+    const store = storeOf(arenaDir(), 7);
+    const old = store.open(MEMINFO, Buffer.from('old'));
     store.release(old);
-    const next = store.open(0, Buffer.from('new'));
+    const next = store.open(MEMINFO, Buffer.from('new'));
     expect(next).not.toBe(old);
     expect(store.get(old)).toBeUndefined();
     expect(store.get(next)?.content.toString()).toBe('new');
   });
 
-  it('rejects handles of another epoch (a predecessor server)', () => {
-    const memory = allocateHandleStoreMemory({ slots: 4, arenaBytes: 4096 }, 1);
-    const fh = new HandleStore(memory).open(0, Buffer.from('x'));
-    expect(new HandleStore({ ...memory, epoch: 2 }).get(fh)).toBeUndefined();
-  });
-
   it('grows a handle\'s extent when a re-rendering is larger', () => {
-    const store = small();
-    const fh = store.open(0, Buffer.alloc(100, 'a'));
-    expect(store.replace(fh, Buffer.alloc(9000, 'b'))).toBe(true);
-    expect(store.get(fh)?.content).toEqual(Buffer.alloc(9000, 'b'));
+    const store = storeOf(arenaDir(), 7);
+    const fh = store.open(MEMINFO, Buffer.alloc(100, 'a'));
+    expect(store.replace(fh, Buffer.alloc(90_000, 'b'))).toBe(true);
+    expect(store.get(fh)?.content).toEqual(Buffer.alloc(90_000, 'b'));
   });
 
   it('reports a full store instead of overwriting live handles', () => {
-    const store = small();
-    const fhs = [0, 1, 2, 3].map((i) => store.open(i, Buffer.from(`${i}`)));
-    expect(() => store.open(9, Buffer.from('x'))).toThrow(StoreFullError);
+    const store = storeOf(arenaDir(), 7, { slots: 4, arenaBytes: 64 * 4096 });
+    const fhs = [0, 1, 2, 3].map((i) => store.open(BigInt(i), Buffer.from(`${i}`)));
+    expect(() => store.open(9n, Buffer.from('x'))).toThrow(StoreFullError);
     expect(fhs.map((fh) => store.get(fh)?.content.toString())).toEqual(['0', '1', '2', '3']);
     store.release(fhs[0]!);
-    expect(() => store.open(9, Buffer.alloc(5 * 4096))).toThrow(StoreFullError);
+    expect(() => store.open(9n, Buffer.alloc(64 * 4096))).toThrow(StoreFullError);
     expect(store.openCount()).toBe(3);
   });
 
   it('lets another thread read and release what this thread opened', async () => {
-    const memory = allocateHandleStoreMemory({ slots: 8, arenaBytes: 8 * 4096 }, 5);
-    const fh = new HandleStore(memory).open(1, Buffer.from('shared'));
+    const memory = createHandleStore(arenaDir(), 5, { slots: 8, arenaBytes: 16 * 4096 });
+    const store = new HandleStore(memory);
+    stores.push(store);
+    const fh = store.open(MEMINFO, Buffer.from('shared'));
     // A worker thread cannot load TypeScript: it loads the compiled store (npm test builds first).
     const url = new URL('../../../dist/fs/handles.js', import.meta.url).href;
     const worker = new Worker(
@@ -62,8 +88,49 @@ describe('HandleStore', () => {
     );
     const reply = await new Promise<{ content?: string; released?: boolean; error?: string }>((resolve) => worker.once('message', resolve));
     await worker.terminate();
-    expect(reply.error).toBeUndefined();
     expect(reply).toEqual({ content: 'shared', released: true });
-    expect(new HandleStore(memory).get(fh)).toBeUndefined();
+    expect(store.get(fh)).toBeUndefined();
+  });
+});
+
+describe('a successor server and its predecessor\'s handles', () => {
+  it('serves a predecessor\'s snapshot byte for byte, as already started', () => {
+    const dir = arenaDir();
+    const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('rendered by the old server'));
+    const successor = storeOf(dir, 2);
+    expect(successor.get(fh)).toEqual({ nodeId: MEMINFO, content: Buffer.from('rendered by the old server'), servedStart: true });
+  });
+
+  it('re-renders a predecessor\'s handle in place, so later reads see the new rendering', () => {
+    const dir = arenaDir();
+    const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('old rendering'));
+    const successor = storeOf(dir, 2);
+    expect(successor.replace(fh, Buffer.from('a new, longer rendering'))).toBe(true);
+    expect(successor.get(fh)?.content.toString()).toBe('a new, longer rendering');
+  });
+
+  it('releases a predecessor\'s handle, after which its arena is idle and collected', () => {
+    const dir = arenaDir();
+    const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('x'));
+    const successor = storeOf(dir, 2);
+    expect(collectIdleArenas(dir, new Set([2]))).toEqual([]);
+    expect(successor.release(fh)).toBe(true);
+    expect(successor.get(fh)).toBeUndefined();
+    expect(collectIdleArenas(dir, new Set([2]))).toEqual([1]);
+    expect(arenaEpochs(dir)).toEqual([2]);
+  });
+
+  it('answers undefined for a handle of an epoch whose arena is gone', () => {
+    const successor = storeOf(arenaDir(), 2);
+    expect(successor.get((9n << 48n) | (1n << 24n))).toBeUndefined();
+    expect(successor.release((9n << 48n) | (1n << 24n))).toBe(false);
+  });
+
+  it('never picks an epoch an arena file already uses', () => {
+    const dir = arenaDir();
+    storeOf(dir, 5);
+    const picks = [4 / 65535, 4 / 65535, 9 / 65535];
+    expect(freshEpoch(dir, () => picks.shift()!)).toBe(10);
+    expect(readdirSync(dir)).toEqual(['handles-5.arena']);
   });
 });

@@ -1,0 +1,65 @@
+// A server process: the replaceable part of the daemon. It serves the FUSE
+// connection it inherited as fd 3 with worker threads, keeps its snapshots in an
+// arena file of its own epoch, and starts by asking the kernel to re-send whatever a
+// dead predecessor left unanswered. The supervisor owns the connection and the mount.
+
+import { writeFileSync } from 'node:fs';
+import { createHandleStore } from '../fs/handles.js';
+import { requestResend } from '../fuse/session.js';
+import { arenaDirOf } from './config.js';
+import { createLogger } from './logger.js';
+import { SERVER_FUSE_FD, SERVER_INPUT_ENV, ServerExitCode, type ServerInput, type ServerMessage, type SupervisorMessage } from './messages.js';
+import { startWorkers } from './workers.js';
+
+/**
+ * Under memory pressure the kernel should kill this process (the supervisor restarts
+ * it and no reader notices) rather than the supervisor, which holds the mount.
+ */
+const SERVER_OOM_SCORE_ADJ = '500';
+
+function send(message: ServerMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<number> {
+  const input = JSON.parse(process.env[SERVER_INPUT_ENV] ?? 'null') as ServerInput | null;
+  if (!input) throw new Error(`${SERVER_INPUT_ENV} is not set: this process is started by cgprocfs serve`);
+  const { config, epoch, mountedAtSec } = input;
+  const log = createLogger(config.logLevel, { component: 'server', epoch });
+  try {
+    writeFileSync('/proc/self/oom_score_adj', SERVER_OOM_SCORE_ADJ);
+  } catch (err) {
+    log.debug({ err }, 'could not raise oom_score_adj');
+  }
+
+  const memory = createHandleStore(arenaDirOf(config), epoch);
+  const drain = new Int32Array(new SharedArrayBuffer(4));
+  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log);
+  const resend = requestResend(SERVER_FUSE_FD);
+  if (resend === 'unsupported') log.warn({}, 'kernel cannot re-send requests (FUSE < 7.40): readers a dead server left waiting stay blocked');
+  process.on('message', (message: SupervisorMessage) => {
+    if (message.kind === 'drain') Atomics.store(drain, 0, 1);
+    else if (message.kind === 'resend') requestResend(SERVER_FUSE_FD);
+  });
+  send({ kind: 'ready', resend });
+  log.debug({ workers: config.workers }, 'server ready');
+
+  const ends = await pool.done;
+  log.debug({ ends }, 'server stopped');
+  process.disconnect?.();
+  if (ends.includes('failed')) return ServerExitCode.FAILED;
+  if (ends.includes('aborted')) return ServerExitCode.ABORTED;
+  if (ends.includes('unmounted')) return ServerExitCode.UNMOUNTED;
+  return ServerExitCode.DONE;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`cgprocfs server: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = ServerExitCode.FAILED;
+    process.disconnect?.();
+  },
+);
