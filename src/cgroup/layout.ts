@@ -82,6 +82,16 @@ export function hierarchyOf(layout: CgroupLayout, controller: string): Hierarchy
   return hierarchy;
 }
 
+/**
+ * The directory of the cgroup2 hierarchy's root: the tree on a v2 host, `unified/` on
+ * a hybrid one (present even when it holds no controller: its core files, such as the
+ * PSI `*.pressure` files, exist in every cgroup), undefined on a pure v1 host.
+ */
+export function cgroup2Mount(layout: CgroupLayout): string | undefined {
+  if (layout.kind === 'v2') return layout.root;
+  return layout.kind === 'hybrid' ? join(layout.root, HYBRID_UNIFIED_DIR) : undefined;
+}
+
 /** For the startup log: the layout kind and each controller's version. */
 export function describeLayout(layout: CgroupLayout): Record<string, unknown> {
   const controllers = Object.fromEntries(

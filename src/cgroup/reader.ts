@@ -1,13 +1,11 @@
 // The one interface renderers read cgroups through, in cgroup v2 vocabulary: it
 // picks the hierarchy that holds a controller and the driver for its version, so
 // no renderer ever branches on the cgroup version.
-import { CgprocfsError } from '../errors.js';
-import { normalizeCgroupPath } from './hierarchy.js';
 import { hierarchyOf, type CgroupLayout, type CgroupVersion } from './layout.js';
 import type { MemoryDriver, MemoryReading } from './memory.js';
 import { readMemoryV1 } from './memory-v1.js';
 import { readMemoryV2 } from './memory-v2.js';
-import type { CgroupPaths } from './membership.js';
+import { pathOn, type CgroupPaths } from './membership.js';
 
 export interface CgroupReader {
   /** Undefined for the root cgroup: the view is the host's own. */
@@ -15,16 +13,6 @@ export interface CgroupReader {
 }
 
 const MEMORY_DRIVERS: Readonly<Record<CgroupVersion, MemoryDriver>> = { 1: readMemoryV1, 2: readMemoryV2 };
-
-function pathOn(paths: CgroupPaths, controller: string, version: CgroupVersion): string {
-  const raw = paths(controller, version);
-  const path = raw === undefined ? undefined : normalizeCgroupPath(raw);
-  if (path === undefined) {
-    const why = raw === undefined ? 'is not listed' : `is outside the hierarchy (${raw})`;
-    throw new CgprocfsError('SOURCE_UNREADABLE', `the ${controller} cgroup ${why}`);
-  }
-  return path;
-}
 
 export function createCgroupReader(layout: CgroupLayout): CgroupReader {
   return {

@@ -7,7 +7,9 @@ import { describeLayout, detectLayout } from '../cgroup/layout.js';
 import { uniformPaths } from '../cgroup/membership.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
+import { diskstatsView } from './diskstats.js';
 import * as meminfo from './meminfo.js';
+import { pressureViews } from './pressure.js';
 import type { FileView, RenderOptions, ViewSources } from './sources.js';
 import * as swaps from './swaps.js';
 
@@ -38,6 +40,8 @@ export interface ViewService {
 const VIEW_FILES: ReadonlyMap<string, FileView> = new Map<string, FileView>([
   ['proc/meminfo', meminfo.view],
   ['proc/swaps', swaps.view],
+  ['proc/diskstats', diskstatsView],
+  ...Object.entries(pressureViews),
 ]);
 
 function viewOf(file: string): FileView {

@@ -9,8 +9,10 @@ const views = (options: Partial<ViewOptions> = {}) => createViewService({ ...OPT
 const memTotal = (buffer: Buffer) => meminfoField(buffer.toString(), 'MemTotal');
 
 describe('the view service', () => {
-  it('serves proc/meminfo and proc/swaps', () => {
-    expect(views().files).toEqual(['proc/meminfo', 'proc/swaps']);
+  it('serves every file the README promises, each once', () => {
+    const files = views().files;
+    expect(files).toEqual(expect.arrayContaining(['proc/meminfo', 'proc/swaps', 'proc/diskstats', 'proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io']));
+    expect(new Set(files).size).toBe(files.length);
   });
 
   it.each(views().files)('renders %s as a Buffer', (file) => {

@@ -1,0 +1,26 @@
+// /proc/pressure/{cpu,memory,io} for one view: the cgroup's own PSI file from the
+// cgroup2 hierarchy (unified/ on a hybrid host), byte for byte. Host-wide (the
+// host's /proc/pressure file) for the root cgroup, and on a pure v1 host, where
+// the kernel keeps no per-cgroup PSI: there a container sees the host's pressure.
+// A kernel without PSI has no file to copy: SOURCE_UNREADABLE.
+import { PRESSURE_RESOURCES, readCgroupPressure, type PressureResource } from '../cgroup/pressure.js';
+import { readHostPressure } from '../host/proc-root.js';
+import type { FileView, ViewContext } from './sources.js';
+
+export interface PressureSnapshot {
+  readonly text: string;
+}
+
+export function collect({ sources, target }: ViewContext, resource: PressureResource): PressureSnapshot {
+  const own = readCgroupPressure(sources.layout, target.paths, resource);
+  return { text: own ?? readHostPressure(sources.procRoot, resource) };
+}
+
+export function render(snapshot: PressureSnapshot): string {
+  return snapshot.text;
+}
+
+/** One view per PSI file, keyed by its path in the mount (`proc/pressure/cpu`...). */
+export const pressureViews: Readonly<Record<string, FileView>> = Object.fromEntries(
+  PRESSURE_RESOURCES.map((resource) => [`proc/pressure/${resource}`, (context: ViewContext) => render(collect(context, resource))]),
+);
