@@ -1,11 +1,12 @@
 // The tasks (threads) of a cgroup and all its descendants, and what they are doing:
 // the kernel's "running" (R) and "uninterruptible" (D) counts for loadavg and
-// /proc/stat, and the newest pid in the innermost pid namespace for last_pid and
-// `processes`. A cgroup's own task list is not recursive, so the subtree is walked.
-import { readdirSync } from 'node:fs';
+// /proc/stat, and the newest pid in a pid namespace for last_pid and `processes`.
+// A cgroup's own task list is not recursive, so the subtree is walked.
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAbsentError, lines, readOptionalText } from '../host/files.js';
-import { hierarchyOf, type CgroupLayout } from './layout.js';
+import { normalizeCgroupPath } from './hierarchy.js';
+import type { CgroupLayout } from './layout.js';
 import type { CgroupPaths } from './membership.js';
 
 export interface TaskCensus {
@@ -15,66 +16,130 @@ export interface TaskCensus {
   readonly blocked: number;
   /** Every task counted. */
   readonly total: number;
-  /** The largest innermost-namespace pid among the tasks (0 when there are none). */
+  /** The largest pid among the tasks, in the innermost namespace or at a given level (0 when none). */
   readonly newestNsPid: number;
 }
 
-/** Which file lists a cgroup's own threads on each version. */
-const THREAD_LIST = { 1: 'tasks', 2: 'cgroup.threads' } as const;
-/** The hierarchies that hold every task, in order of preference. */
+/** The file that lists a cgroup's own threads: v1 `tasks`, v2 `cgroup.threads`. */
+export type TaskListFile = 'tasks' | 'cgroup.threads';
+
+/** Where the tasks of a cgroup are listed. */
+export interface TaskList {
+  /** The cgroup's directory on the hierarchy chosen. */
+  readonly dir: string;
+  readonly file: TaskListFile;
+  /** The cgroup's normalized path on that hierarchy ('/' for the root cgroup). */
+  readonly path: string;
+}
+
+const THREAD_LIST: Readonly<Record<1 | 2, TaskListFile>> = { 1: 'tasks', 2: 'cgroup.threads' };
+/** Hierarchies that hold every task (v1 mounts each controller apart), in order of preference. */
 const TASK_CONTROLLERS = ['cpu', 'pids', 'cpuacct', 'memory'] as const;
 /** Bounds the work of one census on an enormous cgroup; the counts then cover this many tasks. */
 export const MAX_CENSUS_TASKS = 100_000;
+/** Kernel task states that count towards the load: runnable, and uninterruptible sleep. */
+const RUNNING = 'R';
+const UNINTERRUPTIBLE = 'D';
 
-function taskHierarchy(layout: CgroupLayout, paths: CgroupPaths): { dir: string; list: string } | undefined {
+/** The first task-holding hierarchy on which the cgroup exists and lists its threads. */
+export function taskListOf(layout: CgroupLayout, paths: CgroupPaths): TaskList | undefined {
   for (const controller of TASK_CONTROLLERS) {
-    if (!layout.controllers.has(controller)) continue;
-    const { version, mount } = hierarchyOf(layout, controller);
-    const path = paths(controller, version);
-    if (path !== undefined && !path.split('/').includes('..')) return { dir: join(mount, path), list: THREAD_LIST[version] };
+    const hierarchy = layout.controllers.get(controller);
+    if (hierarchy === undefined) continue;
+    const raw = paths(controller, hierarchy.version);
+    const path = raw === undefined ? undefined : normalizeCgroupPath(raw);
+    if (path === undefined) continue;
+    const list: TaskList = { dir: join(hierarchy.mount, path), file: THREAD_LIST[hierarchy.version], path };
+    if (existsSync(join(list.dir, list.file))) return list;
   }
   return undefined;
 }
 
-/** Thread ids of the cgroup at `dir` and its descendants (depth first, bounded). */
-export function subtreeTasks(dir: string, listFile: string, limit = MAX_CENSUS_TASKS): number[] {
-  const tids: number[] = [];
-  const pending = [dir];
+/**
+ * Thread ids of the cgroup at `dir` and its descendants (depth first, at most
+ * `limit`); undefined when the cgroup itself is gone.
+ */
+export function subtreeTasks(dir: string, listFile: TaskListFile, limit = MAX_CENSUS_TASKS): number[] | undefined {
+  const own = readOptionalText(join(dir, listFile));
+  if (own === undefined) return undefined;
+  const tids = parseTids(own);
+  const pending = subdirectories(dir);
   while (pending.length > 0 && tids.length < limit) {
     const current = pending.pop()!;
-    for (const line of lines(readOptionalText(join(current, listFile)) ?? '')) tids.push(Number(line));
-    try {
-      for (const entry of readdirSync(current, { withFileTypes: true })) {
-        if (entry.isDirectory()) pending.push(join(current, entry.name));
-      }
-    } catch (error) {
-      // A cgroup removed while we walk it simply has no more tasks.
-      if (!isAbsentError(error)) throw error;
-    }
+    // A cgroup removed while we walk it simply has no more tasks.
+    for (const tid of parseTids(readOptionalText(join(current, listFile)) ?? '')) tids.push(tid);
+    pending.push(...subdirectories(current));
   }
   return tids.slice(0, limit);
 }
 
-/** State letter and innermost pid from a /proc/<tid>/status text. */
-export function parseTaskStatus(text: string): { state: string; nsPid: number } {
-  const state = /^State:\s+(\S)/m.exec(text)?.[1] ?? '?';
-  const nspid = /^NSpid:\s+([\d\s]+)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
-  return { state, nsPid: Number(nspid.at(-1) ?? 0) };
+function parseTids(text: string): number[] {
+  return lines(text).map(Number).filter((tid) => Number.isSafeInteger(tid) && tid > 0);
 }
 
-/** Counts the tasks of the view's cgroup subtree; tasks that exit meanwhile are skipped. */
-export function taskCensus(procRoot: string, layout: CgroupLayout, paths: CgroupPaths): TaskCensus {
+function subdirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(dir, entry.name));
+  } catch (error) {
+    if (isAbsentError(error)) return [];
+    throw error;
+  }
+}
+
+/** State letter and pids (outermost namespace first) from a /proc/<tid>/status text. */
+export function parseTaskStatus(text: string): { state: string; nspid: number[] } {
+  const state = /^State:\s+(\S)/m.exec(text)?.[1] ?? '?';
+  const nspid = /^NSpid:\s+([\d\s]+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
+  return { state, nspid };
+}
+
+/** The state letter of a /proc/<tid>/stat text: the field after `(comm)`, which may hold spaces and parentheses. */
+export function parseTaskStatState(text: string): string {
+  const close = text.lastIndexOf(')');
+  return close < 0 ? '?' : text.charAt(close + 2) || '?';
+}
+
+/**
+ * Counts the tasks of the cgroup subtree listed at `list`; tasks that exit meanwhile
+ * are skipped. `nsLevel` picks which NSpid entry newestNsPid reports (0 = the
+ * outermost namespace); tasks outside a namespace that deep are ignored for it.
+ */
+export function censusOf(procRoot: string, list: TaskList, nsLevel?: number): TaskCensus {
   const census = { running: 0, blocked: 0, total: 0, newestNsPid: 0 };
-  const where = taskHierarchy(layout, paths);
-  if (where === undefined) return census;
-  for (const tid of subtreeTasks(where.dir, where.list)) {
+  for (const tid of subtreeTasks(list.dir, list.file) ?? []) {
     const text = readOptionalText(join(procRoot, String(tid), 'status'));
     if (text === undefined) continue;
-    const { state, nsPid } = parseTaskStatus(text);
+    const { state, nspid } = parseTaskStatus(text);
     census.total++;
-    if (state === 'R') census.running++;
-    else if (state === 'D') census.blocked++;
-    census.newestNsPid = Math.max(census.newestNsPid, nsPid);
+    if (state === RUNNING) census.running++;
+    else if (state === UNINTERRUPTIBLE) census.blocked++;
+    const pid = nsLevel === undefined ? nspid.at(-1) : nspid[nsLevel];
+    if (pid !== undefined) census.newestNsPid = Math.max(census.newestNsPid, pid);
   }
   return census;
+}
+
+/** Counts the tasks of the view's cgroup subtree (see censusOf for `nsLevel`). */
+export function taskCensus(procRoot: string, layout: CgroupLayout, paths: CgroupPaths, nsLevel?: number): TaskCensus {
+  const list = taskListOf(layout, paths);
+  return list === undefined ? { running: 0, blocked: 0, total: 0, newestNsPid: 0 } : censusOf(procRoot, list, nsLevel);
+}
+
+/**
+ * Running plus uninterruptible tasks of the subtree (the kernel's nr_active), from
+ * /proc/<tid>/stat, which costs less than status; undefined when the cgroup is gone.
+ */
+export function activeTasks(procRoot: string, list: Pick<TaskList, 'dir' | 'file'>, limit: number): { active: number; total: number } | undefined {
+  const tids = subtreeTasks(list.dir, list.file, limit);
+  if (tids === undefined) return undefined;
+  let active = 0;
+  let total = 0;
+  for (const tid of tids) {
+    const text = readOptionalText(join(procRoot, String(tid), 'stat'));
+    if (text === undefined) continue;
+    total++;
+    const state = parseTaskStatState(text);
+    if (state === RUNNING || state === UNINTERRUPTIBLE) active++;
+  }
+  return { active, total };
 }

@@ -8,7 +8,8 @@ import { CgprocfsError, isCgprocfsError } from '../errors.js';
 import { DEFAULT_MOUNTPOINT, DEFAULT_STATE_DIR, DEFAULT_WORKERS } from '../daemon/config.js';
 import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
-import { unmount } from '../fuse/mount.js';
+import { mountState, unmount } from '../fuse/mount.js';
+import { formatVerdicts, runChecks } from './check.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
 export interface CliIo {
@@ -93,10 +94,35 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
     .command(
       'unmount',
       'unmount the tree (also clears a stale mount a dead instance left)',
-      (y) => mountpointOption(y).example('$0 unmount', 'unmount /var/lib/cgprocfs'),
+      (y) =>
+        mountpointOption(y)
+          .option('stale-only', { type: 'boolean', default: false, describe: 'only a dead mount (ENOTCONN); for ExecStopPost' })
+          .example('$0 unmount', 'unmount /var/lib/cgprocfs')
+          .example('$0 unmount --stale-only', 'clear a dead mount, leave a live one (systemd may hold it)'),
       (args) => {
+        if (args['stale-only']) {
+          const state = mountState(args.mountpoint);
+          if (state !== 'stale') {
+            io.stdout(`${args.mountpoint}: ${state}, left alone\n`);
+            return;
+          }
+        }
         const how = unmount(args.mountpoint);
         io.stdout(how === 'not-mounted' ? `${args.mountpoint} is not mounted\n` : `${args.mountpoint} ${how}\n`);
+      },
+    )
+    .command(
+      'check',
+      'diagnose this host: FUSE, root, cgroups, swap accounting, the mount, the systemd fd store',
+      (y) =>
+        mountpointOption(y)
+          .option('cgroup-root', { type: 'string', default: '/sys/fs/cgroup', describe: 'where the cgroup hierarchies are mounted' })
+          .option('proc-root', { type: 'string', default: '/proc', describe: 'where procfs is mounted' })
+          .example('$0 check', 'is this host ready, and is the mount serving?'),
+      (args) => {
+        const verdicts = runChecks({ mountpoint: args.mountpoint, cgroupRoot: args['cgroup-root'], procRoot: args['proc-root'] });
+        io.stdout(formatVerdicts(verdicts));
+        if (verdicts.some((v) => v.status === 'fail')) result.code = 1;
       },
     )
     .strict()

@@ -4,7 +4,10 @@
 // dead predecessor left unanswered. The supervisor owns the connection and the mount.
 
 import { writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { createHandleStore } from '../fs/handles.js';
+import { LOAD_FREQ_MS, LoadavgSampler } from '../load/sampler.js';
+import { allocateLoadavgMemory } from '../load/table.js';
 import { requestResend } from '../fuse/session.js';
 import { arenaDirOf } from './config.js';
 import { createLogger } from './logger.js';
@@ -16,6 +19,20 @@ import { startWorkers } from './workers.js';
  * it and no reader notices) rather than the supervisor, which holds the mount.
  */
 const SERVER_OOM_SCORE_ADJ = '500';
+
+/** The kernel's 5 s load sampling tick, for the cgroups readers asked about lately. */
+function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    try {
+      const result = sampler.tick();
+      if (result.failed > 0) log.debug(result, 'loadavg: some cgroups could not be sampled');
+    } catch (err) {
+      log.error({ err }, 'loadavg sampling failed');
+    }
+  }, LOAD_FREQ_MS);
+  timer.unref();
+  return timer;
+}
 
 function send(message: ServerMessage): void {
   process.send?.(message);
@@ -33,8 +50,10 @@ async function main(): Promise<number> {
   }
 
   const memory = createHandleStore(arenaDirOf(config), epoch);
+  const loadavg = allocateLoadavgMemory();
   const drain = new Int32Array(new SharedArrayBuffer(4));
-  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log);
+  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log);
+  const sampling = sampleLoad(new LoadavgSampler(loadavg, config.procRoot), log);
   const resend = requestResend(SERVER_FUSE_FD);
   if (resend === 'unsupported') log.warn({}, 'kernel cannot re-send requests (FUSE < 7.40): readers a dead server left waiting stay blocked');
   process.on('message', (message: SupervisorMessage) => {
@@ -45,6 +64,7 @@ async function main(): Promise<number> {
   log.debug({ workers: config.workers }, 'server ready');
 
   const ends = await pool.done;
+  clearInterval(sampling);
   log.debug({ ends }, 'server stopped');
   process.disconnect?.();
   if (ends.includes('failed')) return ServerExitCode.FAILED;

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { LoopEnd } from '../fuse/device.js';
 import type { HandleStoreMemory } from '../fs/handles.js';
+import type { LoadavgMemory } from '../load/table.js';
 import type { ServeConfig } from './config.js';
 
 export interface WorkerInput {
@@ -12,6 +13,8 @@ export interface WorkerInput {
   config: ServeConfig;
   memory: HandleStoreMemory;
   mountedAtSec: number;
+  /** The load averages the server's main thread samples. */
+  loadavg: LoadavgMemory;
   /** Int32 flag: 1 = finish the current request and stop reading. */
   drain: SharedArrayBuffer;
 }

@@ -70,6 +70,25 @@ export function unmount(mountpoint: string): 'unmounted' | 'detached' | 'not-mou
   return 'detached';
 }
 
+export type MountState = 'absent' | 'live' | 'stale' | 'unanswered';
+
+/** How long a probe of the mount may wait for its server. */
+const PROBE_TIMEOUT_MS = 2000;
+
+/**
+ * What is at `mountpoint`, probed with statfs(2) (the kernel caches no answer to it, so
+ * it always reaches a server) from a child process with a deadline: a live mount
+ * whose connection nobody serves right now (systemd holding the fd across a restart)
+ * makes the probe wait, and this process must never be the one left waiting.
+ */
+export function mountState(mountpoint: string): MountState {
+  if (!mountsAt(mountpoint).some((m) => m.fstype === FSTYPE)) return 'absent';
+  const probe = spawnSync('stat', ['-f', '-c', '%i', mountpoint], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  if (probe.status === 0) return 'live';
+  if (/Transport endpoint is not connected/.test(probe.stderr ?? '')) return 'stale';
+  return 'unanswered';
+}
+
 /** ENOTCONN from stat: a FUSE mount whose server is gone. */
 function isDisconnected(mountpoint: string): boolean {
   try {

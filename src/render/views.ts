@@ -7,7 +7,9 @@ import { describeLayout, detectLayout } from '../cgroup/layout.js';
 import { uniformPaths } from '../cgroup/membership.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
+import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
 import { diskstatsView } from './diskstats.js';
+import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
 import { pressureViews } from './pressure.js';
 import type { FileView, RenderOptions, ViewSources } from './sources.js';
@@ -23,6 +25,11 @@ export interface ViewOptions {
   resolve: ResolvePolicy;
   /** False = --no-swap: SwapTotal/SwapFree 0, /proc/swaps header only. */
   swap: boolean;
+  /**
+   * The load averages the daemon's sampler keeps (shared memory). Without one (the
+   * render command) loadavg shows the warm-start values from a census of the tasks.
+   */
+  loadavg?: LoadavgMemory;
 }
 
 export interface ViewService {
@@ -36,18 +43,18 @@ export interface ViewService {
   describeLayout(): Record<string, unknown>;
 }
 
-/** Every virtual file and its view, in tree order. */
-const VIEW_FILES: ReadonlyMap<string, FileView> = new Map<string, FileView>([
-  ['proc/meminfo', meminfo.view],
-  ['proc/swaps', swaps.view],
-  ['proc/diskstats', diskstatsView],
-  ...Object.entries(pressureViews),
-]);
+/** A table this small is enough for the one cgroup a render command shows. */
+const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
-function viewOf(file: string): FileView {
-  const view = VIEW_FILES.get(file);
-  if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
-  return view;
+/** Every virtual file and its view, in tree order. */
+function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
+  return new Map<string, FileView>([
+    ['proc/meminfo', meminfo.view],
+    ['proc/swaps', swaps.view],
+    ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
+    ['proc/diskstats', diskstatsView],
+    ...Object.entries(pressureViews),
+  ]);
 }
 
 function explicitTarget(cgroupPath: string): ViewTarget {
@@ -61,13 +68,15 @@ export function createViewService(options: ViewOptions): ViewService {
   const sources: ViewSources = { procRoot: options.procRoot, layout, cgroups: createCgroupReader(layout) };
   const resolver = createCallerResolver(options.procRoot, options.resolve);
   const renderOptions: RenderOptions = { swap: options.swap };
+  const views = viewFiles(options);
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
   const renderWith = (file: string, target: () => ViewTarget): Buffer => {
-    const view = viewOf(file);
+    const view = views.get(file);
+    if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
     return Buffer.from(view({ sources, target: target(), options: renderOptions }), 'utf8');
   };
   return {
-    files: [...VIEW_FILES.keys()],
+    files: [...views.keys()],
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath)),
     describeLayout: () => describeLayout(layout),

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = join(import.meta.dirname, '..', '..', 'src');
-const DOMAIN = ['cgroup', 'host', 'caller', 'render'];
+const DOMAIN = ['cgroup', 'host', 'caller', 'render', 'load'];
 const FORBIDDEN = ['fuse', 'fs', 'daemon', 'cli'];
 const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 

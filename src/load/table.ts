@@ -1,0 +1,304 @@
+// The loadavg table in memory shared by the serving workers and the main thread's
+// sampler: fixed capacity, open addressing (linear probing) on a 64-bit FNV-1a hash
+// of a cgroup's task-list directory. Workers register cgroups (a claim under the table
+// mutex, once per cgroup) and read averages lock-free under a per-slot seqlock; the
+// main thread alone writes averages and frees slots, so readers never see a torn triple.
+import type { TaskListFile } from '../cgroup/tasks.js';
+import { seededAverages, type LoadAverages } from './fixed-point.js';
+
+/** Slots of the default table: one per cgroup read in the last EXPIRY; lxcfs has 100 buckets. */
+export const LOADAVG_TABLE_CAPACITY = 4096;
+/** Longest task-list directory a slot holds (k8s pod cgroups run to ~250 bytes). */
+export const LOADAVG_PATH_BYTES = 1024;
+/** A torn read is retried this often before the reader gives up (and renders seeded values). */
+const SEQLOCK_ATTEMPTS = 1000;
+
+const LOCK_INDEX = 0;
+const HEADER_WORDS = 1;
+/** Slot row (Int32): state, seqlock counter, hash, list kind, path length, flags, last task count, averages. */
+const Col = { STATE: 0, SEQ: 1, HASH_LO: 2, HASH_HI: 3, KIND: 4, PATH_LEN: 5, FLAGS: 6, TASKS: 7, AVG: 8 } as const;
+const ROW = 11;
+/** Slot times (BigInt64, ms): last read by a view, averages last advanced by the sampler. */
+const Time = { READ_AT: 0, SAMPLED_AT: 1 } as const;
+const TIMES = 2;
+
+const State = { FREE: 0, READY: 1, TOMBSTONE: 2 } as const;
+/** The averages hold values (a seed or samples); an unseeded slot is seeded at its first sample. */
+const FLAG_SEEDED = 1;
+const KIND_CODES: Readonly<Record<TaskListFile, number>> = { tasks: 1, 'cgroup.threads': 2 };
+const KIND_FILES: Readonly<Record<number, TaskListFile>> = { 1: 'tasks', 2: 'cgroup.threads' };
+
+/**
+ * The clock of every slot time: CLOCK_MONOTONIC in ms, the same in every thread of the
+ * process (each thread's performance.now() has its own origin) and immune to wall-clock steps.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
+}
+
+/** What a worker receives to attach to the table (structured-clone safe). */
+export interface LoadavgMemory {
+  readonly words: SharedArrayBuffer;
+  readonly times: SharedArrayBuffer;
+  readonly paths: SharedArrayBuffer;
+}
+
+export function allocateLoadavgMemory(capacity = LOADAVG_TABLE_CAPACITY): LoadavgMemory {
+  if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`bad loadavg table capacity ${capacity}`);
+  return {
+    words: new SharedArrayBuffer((HEADER_WORDS + capacity * ROW) * Int32Array.BYTES_PER_ELEMENT),
+    times: new SharedArrayBuffer(capacity * TIMES * BigInt64Array.BYTES_PER_ELEMENT),
+    paths: new SharedArrayBuffer(capacity * LOADAVG_PATH_BYTES),
+  };
+}
+
+/** A cgroup's key: its task-list directory and which list file it has. */
+export interface TaskListKey {
+  readonly dir: string;
+  readonly file: TaskListFile;
+}
+
+/** A count of a cgroup's tasks: running plus uninterruptible, and all. */
+export interface TaskCount {
+  readonly active: number;
+  readonly total: number;
+}
+
+/** A registered cgroup as the sampler sees it. */
+export interface SlotEntry extends TaskListKey {
+  readonly averages: LoadAverages;
+  readonly seeded: boolean;
+  /** Tasks counted at the last sample or seed (predicts the cost of the next sample). */
+  readonly tasks: number;
+  readonly readAt: number;
+  readonly sampledAt: number;
+}
+
+interface EncodedKey {
+  readonly bytes: Buffer;
+  readonly kind: number;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** FNV-1a, 64 bits as two uint32 halves: h * 0x100000001b3 = h * 0x1b3 + (h << 40). */
+export function fnv1a64(bytes: Uint8Array): { lo: number; hi: number } {
+  let lo = 0x84222325;
+  let hi = 0xcbf29ce4;
+  for (const byte of bytes) {
+    lo = (lo ^ byte) >>> 0;
+    const low = lo * 0x1b3;
+    hi = (hi * 0x1b3 + Math.floor(low / 2 ** 32) + ((lo << 8) >>> 0)) >>> 0;
+    lo = low >>> 0;
+  }
+  return { lo, hi };
+}
+
+function encodeKey(key: TaskListKey): EncodedKey {
+  const kind = KIND_CODES[key.file];
+  const bytes = Buffer.from(key.dir, 'utf8');
+  const { lo, hi } = fnv1a64(Buffer.concat([bytes, Buffer.of(kind)]));
+  return { bytes, kind, lo: lo | 0, hi: hi | 0 };
+}
+
+export class LoadavgTable {
+  private readonly words: Int32Array;
+  private readonly times: BigInt64Array;
+  private readonly paths: Buffer;
+  readonly capacity: number;
+
+  constructor(memory: LoadavgMemory) {
+    this.words = new Int32Array(memory.words);
+    this.times = new BigInt64Array(memory.times);
+    this.paths = Buffer.from(memory.paths);
+    this.capacity = this.times.length / TIMES;
+  }
+
+  /**
+   * The averages of a cgroup, marking it read at `now`. A new cgroup is registered
+   * with averages seeded from `census`. Undefined when the table holds no averages
+   * for it (full, path too long, not sampled yet): the caller shows seeded values.
+   */
+  read(key: TaskListKey, now: number, census: TaskCount): LoadAverages | undefined {
+    const encoded = encodeKey(key);
+    let found = this.find(encoded);
+    if (found === undefined) {
+      const slot = this.claim(encoded, now, census);
+      found = slot === undefined ? undefined : this.snapshot(slot, encoded);
+    }
+    if (found === undefined) return undefined;
+    Atomics.store(this.times, found.slot * TIMES + Time.READ_AT, BigInt(Math.floor(now)));
+    return found.seeded ? found.averages : undefined;
+  }
+
+  /** Registers a cgroup, seeded from `census` or left for the sampler to seed; its slot, or undefined when full. */
+  register(key: TaskListKey, now: number, census?: TaskCount): number | undefined {
+    return this.claim(encodeKey(key), now, census);
+  }
+
+  /** The registered cgroup in `slot`, for the sampler (main thread); undefined for a free slot. */
+  entry(slot: number): SlotEntry | undefined {
+    const row = this.row(slot);
+    if (Atomics.load(this.words, row + Col.STATE) !== State.READY) return undefined;
+    const length = this.words[row + Col.PATH_LEN]!;
+    const start = slot * LOADAVG_PATH_BYTES;
+    return {
+      dir: this.paths.toString('utf8', start, start + length),
+      file: KIND_FILES[this.words[row + Col.KIND]!]!,
+      averages: this.averagesAt(row),
+      seeded: (this.words[row + Col.FLAGS]! & FLAG_SEEDED) !== 0,
+      tasks: this.words[row + Col.TASKS]!,
+      readAt: Number(Atomics.load(this.times, slot * TIMES + Time.READ_AT)),
+      sampledAt: Number(Atomics.load(this.times, slot * TIMES + Time.SAMPLED_AT)),
+    };
+  }
+
+  /** Stores new averages (main thread only, the single writer of a ready slot). */
+  publish(slot: number, averages: LoadAverages, tasks: number, sampledAt: number): void {
+    const row = this.row(slot);
+    this.write(row, () => {
+      averages.forEach((value, i) => Atomics.store(this.words, row + Col.AVG + i, value));
+      Atomics.store(this.words, row + Col.TASKS, tasks);
+      Atomics.or(this.words, row + Col.FLAGS, FLAG_SEEDED);
+    });
+    Atomics.store(this.times, slot * TIMES + Time.SAMPLED_AT, BigInt(Math.floor(sampledAt)));
+  }
+
+  /** Frees slots (main thread): tombstones keep probe chains intact; trailing ones become free again. */
+  free(slots: readonly number[]): void {
+    if (slots.length === 0) return;
+    this.locked(() => {
+      for (const slot of slots) {
+        const row = this.row(slot);
+        this.write(row, () => Atomics.store(this.words, row + Col.STATE, State.TOMBSTONE));
+      }
+      this.reclaimTombstones();
+    });
+  }
+
+  /** Slots in use (for logs and tests). */
+  used(): number {
+    let n = 0;
+    for (let slot = 0; slot < this.capacity; slot++) if (this.entry(slot) !== undefined) n++;
+    return n;
+  }
+
+  /** Finds or claims the key's slot under the mutex, so two workers never claim one cgroup twice. */
+  private claim(key: EncodedKey, now: number, census?: TaskCount): number | undefined {
+    if (key.bytes.length > LOADAVG_PATH_BYTES) return undefined;
+    return this.locked(() => {
+      let insertAt: number | undefined;
+      for (let probe = 0; probe < this.capacity; probe++) {
+        const slot = this.probeSlot(key, probe);
+        const state = Atomics.load(this.words, this.row(slot) + Col.STATE);
+        if (state === State.READY && this.holds(slot, key)) return slot;
+        if (state !== State.READY) insertAt ??= slot;
+        if (state === State.FREE) break;
+      }
+      if (insertAt !== undefined) this.fill(insertAt, key, now, census);
+      return insertAt;
+    });
+  }
+
+  /** Lock-free lookup; a probe stops at the first free slot. */
+  private find(key: EncodedKey): { slot: number; averages: LoadAverages; seeded: boolean } | undefined {
+    for (let probe = 0; probe < this.capacity; probe++) {
+      const slot = this.probeSlot(key, probe);
+      const state = Atomics.load(this.words, this.row(slot) + Col.STATE);
+      if (state === State.FREE) return undefined;
+      if (state !== State.READY) continue;
+      const found = this.snapshot(slot, key);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** The slot's averages if it holds `key`, read consistently under its seqlock. */
+  private snapshot(slot: number, key: EncodedKey): { slot: number; averages: LoadAverages; seeded: boolean } | undefined {
+    const row = this.row(slot);
+    for (let attempt = 0; attempt < SEQLOCK_ATTEMPTS; attempt++) {
+      const seq = Atomics.load(this.words, row + Col.SEQ);
+      if (seq % 2 !== 0) continue;
+      const holds = Atomics.load(this.words, row + Col.STATE) === State.READY && this.holds(slot, key);
+      const averages = this.averagesAt(row);
+      const seeded = (Atomics.load(this.words, row + Col.FLAGS) & FLAG_SEEDED) !== 0;
+      if (Atomics.load(this.words, row + Col.SEQ) === seq) return holds ? { slot, averages, seeded } : undefined;
+    }
+    return undefined;
+  }
+
+  private holds(slot: number, key: EncodedKey): boolean {
+    const row = this.row(slot);
+    if (this.words[row + Col.HASH_LO] !== key.lo || this.words[row + Col.HASH_HI] !== key.hi) return false;
+    if (this.words[row + Col.KIND] !== key.kind || this.words[row + Col.PATH_LEN] !== key.bytes.length) return false;
+    const start = slot * LOADAVG_PATH_BYTES;
+    return this.paths.compare(key.bytes, 0, key.bytes.length, start, start + key.bytes.length) === 0;
+  }
+
+  private averagesAt(row: number): LoadAverages {
+    const w = this.words;
+    return [Atomics.load(w, row + Col.AVG), Atomics.load(w, row + Col.AVG + 1), Atomics.load(w, row + Col.AVG + 2)];
+  }
+
+  /** Writes a claimed slot (under the mutex); it becomes visible when its state turns READY. */
+  private fill(slot: number, key: EncodedKey, now: number, census?: TaskCount): void {
+    const row = this.row(slot);
+    const w = this.words;
+    this.write(row, () => {
+      key.bytes.copy(this.paths, slot * LOADAVG_PATH_BYTES);
+      Atomics.store(w, row + Col.HASH_LO, key.lo);
+      Atomics.store(w, row + Col.HASH_HI, key.hi);
+      Atomics.store(w, row + Col.KIND, key.kind);
+      Atomics.store(w, row + Col.PATH_LEN, key.bytes.length);
+      Atomics.store(w, row + Col.FLAGS, census === undefined ? 0 : FLAG_SEEDED);
+      Atomics.store(w, row + Col.TASKS, census?.total ?? 0);
+      seededAverages(census?.active ?? 0).forEach((value, i) => Atomics.store(w, row + Col.AVG + i, value));
+      Atomics.store(this.times, slot * TIMES + Time.READ_AT, BigInt(Math.floor(now)));
+      Atomics.store(this.times, slot * TIMES + Time.SAMPLED_AT, BigInt(Math.floor(now)));
+      Atomics.store(w, row + Col.STATE, State.READY);
+    });
+  }
+
+  /** A tombstone followed by a free slot ends no probe chain that needs it (linear probing). */
+  private reclaimTombstones(): void {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let slot = this.capacity - 1; slot >= 0; slot--) {
+        const row = this.row(slot);
+        const next = this.row((slot + 1) % this.capacity);
+        if (this.words[row + Col.STATE] === State.TOMBSTONE && this.words[next + Col.STATE] === State.FREE) {
+          this.write(row, () => Atomics.store(this.words, row + Col.STATE, State.FREE));
+        }
+      }
+    }
+  }
+
+  /** The seqlock's write side: odd while the row changes. */
+  private write(row: number, change: () => void): void {
+    Atomics.add(this.words, row + Col.SEQ, 1);
+    try {
+      change();
+    } finally {
+      Atomics.add(this.words, row + Col.SEQ, 1);
+    }
+  }
+
+  /** Linear probing from the slot the hash picks. */
+  private probeSlot(key: EncodedKey, probe: number): number {
+    return ((key.lo >>> 0) + probe) % this.capacity;
+  }
+
+  private row(slot: number): number {
+    return HEADER_WORDS + slot * ROW;
+  }
+
+  private locked<T>(fn: () => T): T {
+    const w = this.words;
+    while (Atomics.compareExchange(w, LOCK_INDEX, 0, 1) !== 0) Atomics.wait(w, LOCK_INDEX, 1, 1);
+    try {
+      return fn();
+    } finally {
+      Atomics.store(w, LOCK_INDEX, 0);
+      Atomics.notify(w, LOCK_INDEX, 1);
+    }
+  }
+}

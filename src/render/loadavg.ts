@@ -1,0 +1,75 @@
+// /proc/loadavg for one view: the cgroup's 1/5/15-minute averages (advanced by the
+// main thread's sampler, read from the shared table), running/total tasks from a
+// census at render time, and a last pid in the reader's own pid namespace. The
+// root cgroup gets the host's file unchanged. collect() does the I/O, render() is pure.
+import { join } from 'node:path';
+import { ROOT_CGROUP } from '../cgroup/hierarchy.js';
+import { censusOf, taskListOf } from '../cgroup/tasks.js';
+import type { ViewTarget } from '../caller/resolver.js';
+import { parseStatus } from '../caller/process.js';
+import { CgprocfsError } from '../errors.js';
+import { readOptionalText } from '../host/files.js';
+import { readHostLoadavg } from '../host/loadavg.js';
+import { formatLoad, seededAverages, type LoadAverages } from '../load/fixed-point.js';
+import { LoadavgTable, monotonicMs, type LoadavgMemory } from '../load/table.js';
+import type { FileView, ViewContext } from './sources.js';
+
+export type LoadavgSnapshot =
+  | { readonly host: string }
+  | {
+      readonly averages: LoadAverages;
+      /** Runnable tasks; at least 1, the reader itself (the kernel counts it too). */
+      readonly running: number;
+      readonly total: number;
+      readonly lastPid: number;
+    };
+
+/** Whose pids the reader sees: an NSpid index, the host's, or nobody's (its init is gone). */
+type PidLevel = number | 'host' | 'gone';
+
+function namespaceDepth(procRoot: string, pid: number | 'self'): number | undefined {
+  const path = join(procRoot, String(pid), 'status');
+  const text = readOptionalText(path);
+  return text === undefined ? undefined : parseStatus(text, path).nspid.length;
+}
+
+/**
+ * A container's init sees pids at its own NSpid level. So does a reader resolved to
+ * itself (`--resolve caller`) in a namespace below the daemon's; anyone else sees host pids.
+ */
+function pidLevel(procRoot: string, target: ViewTarget): PidLevel {
+  if (target.pid === undefined) return 'host';
+  const depth = namespaceDepth(procRoot, target.pid);
+  if (depth === undefined) return target.containerInit ? 'gone' : 'host';
+  if (target.containerInit) return depth - 1;
+  const daemonDepth = namespaceDepth(procRoot, 'self');
+  return daemonDepth !== undefined && depth > daemonDepth ? depth - 1 : 'host';
+}
+
+export function collect({ sources, target }: ViewContext, table: LoadavgTable, now: number): LoadavgSnapshot {
+  const { procRoot, layout } = sources;
+  const list = taskListOf(layout, target.paths);
+  if (list === undefined) throw new CgprocfsError('SOURCE_UNREADABLE', 'no cgroup hierarchy lists the tasks of the view');
+  if (list.path === ROOT_CGROUP) return { host: readHostLoadavg(procRoot).text };
+  const level = pidLevel(procRoot, target);
+  const census = censusOf(procRoot, list, typeof level === 'number' ? level : undefined);
+  const count = { active: census.running + census.blocked, total: census.total };
+  // A cgroup the sampler has no averages for yet starts from its current count (warm start).
+  const averages = table.read(list, now, count) ?? seededAverages(count.active);
+  const running = Math.max(1, census.running);
+  const lastPid = level === 'host' ? readHostLoadavg(procRoot).lastPid : level === 'gone' ? 0 : census.newestNsPid;
+  return { averages, running, total: Math.max(running, census.total), lastPid };
+}
+
+/** The kernel's `%lu.%02lu %lu.%02lu %lu.%02lu %u/%d %d\n`. */
+export function render(snapshot: LoadavgSnapshot): string {
+  if ('host' in snapshot) return snapshot.host;
+  const [one, five, fifteen] = snapshot.averages.map(formatLoad);
+  return `${one} ${five} ${fifteen} ${snapshot.running}/${snapshot.total} ${snapshot.lastPid}\n`;
+}
+
+/** The proc/loadavg view of a worker, reading the table in `memory` that the main thread's sampler fills. */
+export function createLoadavgView(memory: LoadavgMemory, now: () => number = monotonicMs): FileView {
+  const table = new LoadavgTable(memory);
+  return (context) => render(collect(context, table, now()));
+}
