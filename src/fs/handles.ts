@@ -12,6 +12,7 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemErrorCode } from '../errors.js';
+import { withLock } from '../shared/mutex.js';
 
 const PAGE = 4096;
 const RECORD = 24;
@@ -471,13 +472,6 @@ export class HandleStore {
   }
 
   private locked<T>(fn: () => T): T {
-    const t = this.table;
-    while (Atomics.compareExchange(t, LOCK_INDEX, 0, 1) !== 0) Atomics.wait(t, LOCK_INDEX, 1, 1);
-    try {
-      return fn();
-    } finally {
-      Atomics.store(t, LOCK_INDEX, 0);
-      Atomics.notify(t, LOCK_INDEX, 1);
-    }
+    return withLock(this.table, LOCK_INDEX, fn);
   }
 }

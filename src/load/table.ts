@@ -5,6 +5,7 @@
 // main thread alone writes averages and frees slots, so readers never see a torn triple.
 import type { TaskListFile } from '../cgroup/tasks.js';
 import { seededAverages, type LoadAverages } from './fixed-point.js';
+import { withLock } from '../shared/mutex.js';
 
 /** Slots of the default table: one per cgroup read in the last EXPIRY; lxcfs has 100 buckets. */
 export const LOADAVG_TABLE_CAPACITY = 4096;
@@ -292,13 +293,6 @@ export class LoadavgTable {
   }
 
   private locked<T>(fn: () => T): T {
-    const w = this.words;
-    while (Atomics.compareExchange(w, LOCK_INDEX, 0, 1) !== 0) Atomics.wait(w, LOCK_INDEX, 1, 1);
-    try {
-      return fn();
-    } finally {
-      Atomics.store(w, LOCK_INDEX, 0);
-      Atomics.notify(w, LOCK_INDEX, 1);
-    }
+    return withLock(this.words, LOCK_INDEX, fn);
   }
 }
