@@ -10,6 +10,7 @@ import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
 import { mountState, unmount } from '../fuse/mount.js';
 import { formatVerdicts, runChecks } from './check.js';
+import type { CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
 export interface CliIo {
@@ -31,7 +32,13 @@ function viewOptions<T>(y: Argv<T>) {
     })
     .option('swap', { type: 'boolean', default: true, describe: 'report swap from the cgroup (--no-swap: none)' })
     .option('cgroup-root', { type: 'string', default: '/sys/fs/cgroup', describe: 'where the cgroup hierarchies are mounted' })
-    .option('proc-root', { type: 'string', default: '/proc', describe: 'where procfs is mounted' });
+    .option('proc-root', { type: 'string', default: '/proc', describe: 'where procfs is mounted' })
+    .option('cpu-count', {
+      choices: ['quota', 'cpuset'] as const,
+      default: 'quota' as CpuCountMode,
+      describe: 'CPUs a container sees: its cpuset cut to ceil(quota/period), or the cpuset alone',
+    })
+    .option('state-dir', { type: 'string', default: DEFAULT_STATE_DIR, describe: 'runtime state that outlives a server restart' });
 }
 
 function mountpointOption<T>(y: Argv<T>) {
@@ -48,7 +55,6 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
       (y) =>
         viewOptions(mountpointOption(y))
           .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'pino log level' })
-          .option('state-dir', { type: 'string', default: DEFAULT_STATE_DIR, describe: 'runtime state that outlives a server restart' })
           .example('$0 serve', 'serve on /var/lib/cgprocfs')
           .example('$0 serve --mountpoint /run/cgprocfs --resolve caller', 'every reader sees its own cgroup'),
       async (args) => {
@@ -61,6 +67,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           logLevel: args['log-level'],
           workers: DEFAULT_WORKERS,
           stateDir: args['state-dir'],
+          cpuCount: args['cpu-count'],
         });
       },
     )
@@ -86,6 +93,8 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           procRoot: args['proc-root'],
           resolve: args.resolve,
           swap: args.swap,
+          cpuCount: args['cpu-count'],
+          stateDir: args['state-dir'],
         });
         const file = resolveFile(views.files, args.file);
         io.stdout(args.pid !== undefined ? views.renderForReader(file, args.pid) : views.renderForCgroup(file, args.cgroup!));

@@ -2,6 +2,7 @@
 // supervisor, to each server process (as JSON) and to every worker thread.
 
 import type { LogLevel } from './logger.js';
+import type { CpuCountMode } from '../render/cpu-files.js';
 import type { ResolvePolicy } from '../render/views.js';
 
 export interface ServeConfig {
@@ -15,6 +16,8 @@ export interface ServeConfig {
   workers: number;
   /** Runtime state that must outlive a server process: handle arenas, CPU counters. */
   stateDir: string;
+  /** How many CPUs a container sees: its cpuset cut by its CPU quota, or the cpuset alone. */
+  cpuCount: CpuCountMode;
 }
 
 export const DEFAULT_MOUNTPOINT = '/var/lib/cgprocfs';

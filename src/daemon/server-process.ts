@@ -5,11 +5,13 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { detectLayout } from '../cgroup/layout.js';
 import { createHandleStore } from '../fs/handles.js';
+import { pruneCpuCounters } from '../render/cpu-files.js';
 import { LOAD_FREQ_MS, LoadavgSampler } from '../load/sampler.js';
 import { allocateLoadavgMemory } from '../load/table.js';
 import { requestResend } from '../fuse/session.js';
-import { arenaDirOf } from './config.js';
+import { arenaDirOf, type ServeConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { SERVER_FUSE_FD, SERVER_INPUT_ENV, ServerExitCode, type ServerInput, type ServerMessage, type SupervisorMessage } from './messages.js';
 import { startWorkers } from './workers.js';
@@ -19,6 +21,7 @@ import { startWorkers } from './workers.js';
  * it and no reader notices) rather than the supervisor, which holds the mount.
  */
 const SERVER_OOM_SCORE_ADJ = '500';
+const COUNTER_PRUNE_INTERVAL_MS = 5 * 60 * 1000;
 
 /** The kernel's 5 s load sampling tick, for the cgroups readers asked about lately. */
 function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout {
@@ -30,6 +33,21 @@ function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout {
       log.error({ err }, 'loadavg sampling failed');
     }
   }, LOAD_FREQ_MS);
+  timer.unref();
+  return timer;
+}
+
+/** CPU counter records of cgroups that are gone, every few minutes. */
+function pruneCounters(config: ServeConfig, log: Logger): NodeJS.Timeout {
+  const layout = detectLayout(config.cgroupRoot);
+  const timer = setInterval(() => {
+    try {
+      const removed = pruneCpuCounters(config.stateDir, layout);
+      if (removed > 0) log.debug({ removed }, 'pruned CPU counters of removed cgroups');
+    } catch (err) {
+      log.warn({ err }, 'could not prune CPU counters');
+    }
+  }, COUNTER_PRUNE_INTERVAL_MS);
   timer.unref();
   return timer;
 }
@@ -54,6 +72,7 @@ async function main(): Promise<number> {
   const drain = new Int32Array(new SharedArrayBuffer(4));
   const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log);
   const sampling = sampleLoad(new LoadavgSampler(loadavg, config.procRoot), log);
+  const pruning = pruneCounters(config, log);
   const resend = requestResend(SERVER_FUSE_FD);
   if (resend === 'unsupported') log.warn({}, 'kernel cannot re-send requests (FUSE < 7.40): readers a dead server left waiting stay blocked');
   process.on('message', (message: SupervisorMessage) => {
@@ -65,6 +84,7 @@ async function main(): Promise<number> {
 
   const ends = await pool.done;
   clearInterval(sampling);
+  clearInterval(pruning);
   log.debug({ ends }, 'server stopped');
   process.disconnect?.();
   if (ends.includes('failed')) return ServerExitCode.FAILED;

@@ -8,6 +8,7 @@ import { uniformPaths } from '../cgroup/membership.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
+import { createCpuViews, type CpuCountMode } from './cpu-files.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
@@ -25,6 +26,10 @@ export interface ViewOptions {
   resolve: ResolvePolicy;
   /** False = --no-swap: SwapTotal/SwapFree 0, /proc/swaps header only. */
   swap: boolean;
+  /** `quota` (default): the cpuset cut to ceil(quota/period) CPUs; `cpuset`: quotas ignored. */
+  cpuCount: CpuCountMode;
+  /** Where CPU counters persist (a `cpu/` subdirectory), so they never decrease across restarts. */
+  stateDir: string;
   /**
    * The load averages the daemon's sampler keeps (shared memory). Without one (the
    * render command) loadavg shows the warm-start values from a census of the tasks.
@@ -51,6 +56,7 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
   return new Map<string, FileView>([
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
+    ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir })),
     ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
     ['proc/diskstats', diskstatsView],
     ...Object.entries(pressureViews),

@@ -19,7 +19,8 @@ describeE2E('the mounted tree', () => {
 
   it.each([
     ['', ['proc', 'sys']],
-    ['proc', ['diskstats', 'loadavg', 'meminfo', 'pressure', 'swaps']],
+    ['proc', ['cpuinfo', 'diskstats', 'loadavg', 'meminfo', 'pressure', 'stat', 'swaps', 'uptime']],
+    ['sys/devices/system/cpu', ['offline', 'online', 'possible', 'present']],
     ['proc/pressure', ['cpu', 'io', 'memory']],
   ])('lists exactly the expected entries in "%s"', async (rel, entries) => {
     expect((await ls(rel)).sort()).toEqual(entries);

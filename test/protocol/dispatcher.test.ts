@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { createHandleStore } from '../../src/fs/handles.js';
 import { nodeIdOf, ROOT_ID } from '../../src/fs/tree.js';
 import { buildServer, type ServerStack } from '../../src/daemon/server.js';
-import { CGROUP_V1, meminfoField, PROC_ROOT, useFixtureCopies } from '../unit/helpers/fixtures.js';
+import { CGROUP_V1, meminfoField, PROC_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../unit/helpers/fixtures.js';
 import { parseReply, req, request } from '../support/requests.js';
 
 /** Fixture processes (test/fixtures/README.md): 2150 is a child in docker container A (512 MiB). */
@@ -25,7 +25,7 @@ afterAll(() => rmSync(arenas, { recursive: true, force: true }));
 
 function stack(cgroupRoot = CGROUP_V1, procRoot = PROC_ROOT): ServerStack {
   const memory = createHandleStore(arenas, 3, { slots: 64, arenaBytes: 256 * 4096 });
-  return buildServer({ cgroupRoot, procRoot, resolve: 'init', swap: true }, memory, pino({ level: 'silent' }), 1_700_000_000);
+  return buildServer({ ...VIEW_DEFAULTS, cgroupRoot, procRoot }, memory, pino({ level: 'silent' }), 1_700_000_000);
 }
 
 describe('dispatcher', () => {

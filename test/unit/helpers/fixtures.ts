@@ -45,3 +45,13 @@ export function meminfoField(text: string, key: string): number {
   if (line === undefined) throw new Error(`no ${key} line`);
   return Number(line.slice(key.length + 1).trim().split(/\s+/)[0]);
 }
+
+/**
+ * A state directory for the CPU counters of views under test: one per test process,
+ * removed when it exits (counter records are keyed by cgroup, so tests do not collide).
+ */
+export const STATE_DIR = mkdtempSync(join(tmpdir(), 'cgprocfs-unit-state-'));
+process.on('exit', () => rmSync(STATE_DIR, { recursive: true, force: true }));
+
+/** View options that differ only where a test says so. */
+export const VIEW_DEFAULTS = { resolve: 'init', swap: true, cpuCount: 'quota', stateDir: STATE_DIR } as const;

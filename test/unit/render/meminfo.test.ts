@@ -5,7 +5,7 @@ import { parseMeminfo } from '../../../src/host/meminfo.js';
 import { render } from '../../../src/render/meminfo.js';
 import { createViewService } from '../../../src/render/views.js';
 import {
-  CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, GOLDEN, HOST_MEM_TOTAL_KB, MIB_IN_KB, meminfoField, PROC_ROOT,
+  CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, GOLDEN, HOST_MEM_TOTAL_KB, MIB_IN_KB, meminfoField, PROC_ROOT, VIEW_DEFAULTS,
 } from '../helpers/fixtures.js';
 
 const DOCKER_A = '/system.slice/docker-a1b2c3.scope';
@@ -13,7 +13,7 @@ const HOST_MEMINFO = readFileSync(join(PROC_ROOT, 'meminfo'), 'utf8');
 const LAYOUTS = [['v1', CGROUP_V1], ['v2', CGROUP_V2], ['hybrid', CGROUP_HYBRID]] as const;
 
 function meminfo(cgroupRoot: string, path: string, swap = true): string {
-  const views = createViewService({ cgroupRoot, procRoot: PROC_ROOT, resolve: 'init', swap });
+  const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot, procRoot: PROC_ROOT, swap });
   return views.renderForCgroup('proc/meminfo', path).toString();
 }
 

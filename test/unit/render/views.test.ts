@@ -2,9 +2,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createViewService, type ViewOptions } from '../../../src/render/views.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, MIB_IN_KB, meminfoField, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, MIB_IN_KB, meminfoField, PROC_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
-const OPTIONS: ViewOptions = { cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT, resolve: 'init', swap: true };
+const OPTIONS: ViewOptions = { ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT };
 const views = (options: Partial<ViewOptions> = {}) => createViewService({ ...OPTIONS, ...options });
 const memTotal = (buffer: Buffer) => meminfoField(buffer.toString(), 'MemTotal');
 
@@ -33,7 +33,7 @@ describe('the view service', () => {
     expect(memTotal(views({ resolve }).renderForReader('proc/meminfo', 3150))).toBe(mib * MIB_IN_KB);
   });
 
-  it.each([['renderForReader', () => views().renderForReader('proc/cpuinfo', 0)], ['renderForCgroup', () => views().renderForCgroup('meminfo', '/')]])(
+  it.each([['renderForReader', () => views().renderForReader('proc/vmstat', 0)], ['renderForCgroup', () => views().renderForCgroup('meminfo', '/')]])(
     '%s raises NO_SUCH_FILE for an unknown file before looking at the caller',
     (_, call) => {
       expect(call).toThrow(expect.objectContaining({ code: 'NO_SUCH_FILE' }));

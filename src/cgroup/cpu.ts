@@ -1,0 +1,107 @@
+// The cpu, cpuacct and cpuset controllers of one view, in cgroup v2 vocabulary: on
+// which hierarchy and at which path each lives, the effective cpuset, the CFS quota
+// of the cgroup and its ancestors, and the CPU time it used. The v1 and v2 drivers
+// translate file names and formats, so renderers never branch on the version.
+import { CgprocfsError } from '../errors.js';
+import { cpuDriverV1 } from './cpu-v1.js';
+import { cpuDriverV2 } from './cpu-v2.js';
+import { parseCpuList, type CpuQuota } from './cpu-rules.js';
+import { levelsBelowRoot, ROOT_CGROUP } from './hierarchy.js';
+import type { CgroupLayout, CgroupVersion } from './layout.js';
+import { pathOn, type CgroupPaths } from './membership.js';
+import { CgroupDir } from './memory.js';
+
+/** CPU time a cgroup and its descendants used since it was created, µs. */
+export interface CpuUsage {
+  readonly user: number;
+  readonly system: number;
+}
+
+export interface CpuDriver {
+  /** The files that hold a cgroup's effective CPUs, in order of preference. */
+  readonly cpusetFiles: readonly string[];
+  /** The cgroup's own CFS quota; undefined when it sets none. */
+  quota(dir: CgroupDir): CpuQuota | undefined;
+  /** The cgroup's CPU time. */
+  usage(dir: CgroupDir): CpuUsage;
+}
+
+/** A controller's hierarchy and the view's cgroup on it. */
+export interface Placed {
+  readonly version: CgroupVersion;
+  readonly mount: string;
+  readonly path: string;
+}
+
+/** Where a view's CPU controllers are; undefined where the host has no such controller. */
+export interface CpuPlacement {
+  readonly cpuset: Placed | undefined;
+  readonly cpu: Placed | undefined;
+  /** Where CPU time is accounted: v1 cpuacct, else the v2 cpu hierarchy (cpu.stat). */
+  readonly usage: Placed | undefined;
+}
+
+export interface CpuLimits {
+  /** The nearest non-empty effective cpuset below the root; undefined: the host's online CPUs. */
+  readonly cpuset: readonly number[] | undefined;
+  /** The quota of the cpu cgroup and of each ancestor below the root that sets one, nearest first. */
+  readonly quotaChain: readonly CpuQuota[];
+}
+
+const DRIVERS: Readonly<Record<CgroupVersion, CpuDriver>> = { 1: cpuDriverV1, 2: cpuDriverV2 };
+
+function placed(layout: CgroupLayout, paths: CgroupPaths, controller: string): Placed | undefined {
+  const hierarchy = layout.controllers.get(controller);
+  if (hierarchy === undefined) return undefined;
+  return { ...hierarchy, path: pathOn(paths, controller, hierarchy.version) };
+}
+
+export function cpuPlacement(layout: CgroupLayout, paths: CgroupPaths): CpuPlacement {
+  const cpu = placed(layout, paths, 'cpu');
+  const cpuacct = placed(layout, paths, 'cpuacct');
+  const usage = cpuacct?.version === 1 ? cpuacct : cpu?.version === 2 ? cpu : undefined;
+  return { cpuset: placed(layout, paths, 'cpuset'), cpu, usage };
+}
+
+/** True when every CPU controller of the view is at the root: the view is the host's own. */
+export function isHostWide(placement: CpuPlacement): boolean {
+  return [placement.cpuset, placement.cpu, placement.usage].every((at) => at === undefined || at.path === ROOT_CGROUP);
+}
+
+function dirsBelowRoot(at: Placed): CgroupDir[] {
+  return levelsBelowRoot(at.path).map((level) => new CgroupDir(at.mount, level));
+}
+
+/** The nearest non-empty cpuset, reading no further up than it has to. */
+function nearestCpusetOf(at: Placed): readonly number[] | undefined {
+  const { cpusetFiles } = DRIVERS[at.version];
+  for (const dir of dirsBelowRoot(at)) {
+    for (const file of cpusetFiles) {
+      const text = dir.optional(file);
+      if (text === undefined) continue;
+      const ids = parseCpuList(text, dir.file(file));
+      if (ids.length > 0) return ids;
+      break;
+    }
+  }
+  return undefined;
+}
+
+export function readCpuLimits(placement: CpuPlacement): CpuLimits {
+  const { cpuset, cpu } = placement;
+  const quotaChain =
+    cpu === undefined ? [] : dirsBelowRoot(cpu).flatMap((dir) => DRIVERS[cpu.version].quota(dir) ?? []);
+  return { cpuset: cpuset === undefined ? undefined : nearestCpusetOf(cpuset), quotaChain };
+}
+
+/** Where the view's CPU time is accounted; CGROUP_LAYOUT on a host with no such controller. */
+export function accountingOf(placement: CpuPlacement): Placed {
+  if (placement.usage === undefined) {
+    throw new CgprocfsError('CGROUP_LAYOUT', 'no cpuacct (v1) or cpu (v2) controller accounts CPU time');
+  }
+  return placement.usage;
+}
+
+export function readCpuUsage(at: Placed): CpuUsage {
+  return DRIVERS[at.version].usage(new CgroupDir(at.mount, at.path));
+}

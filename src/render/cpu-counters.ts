@@ -1,0 +1,248 @@
+// The counter state store: one small record per (cpu cgroup, accounting cgroup) in a
+// state directory (tmpfs, /run/cgprocfs/cpu: gone at reboot, like the counters), so
+// every worker thread, and the next daemon after a restart, continues the same
+// counters. Records are created with link(2) (the first writer wins, readers never see
+// a partial file) and replaced by rename(2) under an O_EXCL lock; a record that
+// cannot be read or written is recomputed, never fatal.
+import { createHash } from 'node:crypto';
+import {
+  closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import type { CgroupLayout } from '../cgroup/layout.js';
+import { systemErrorCode } from '../errors.js';
+import {
+  baselineServes, countersAt, firstBaseline, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
+  type CpuCounters, type CpuSample,
+} from './cpu-time.js';
+
+/** The cgroup directories whose counters a record holds; pruned once either is gone. */
+export interface CounterKey {
+  readonly cpuDir: string;
+  readonly usageDir: string;
+}
+
+interface CounterRecord extends CounterBaseline, CounterKey {
+  /** /proc/sys/kernel/random/boot_id: a record of another boot is void. */
+  readonly boot: string;
+}
+
+/** The subdirectory of the state directory these records live in. */
+const COUNTERS_DIR = 'cpu';
+const RECORD = '.json';
+/** `<record at> <user> <system> <idle>`: the growth reads have shown over that baseline. */
+const SHOWN = '.shown';
+const LOCK = '.lock';
+/** A lock older than this was left by a writer that died (a holder needs microseconds). */
+const STALE_LOCK_MS = 2000;
+/** Temporary and lock files older than this are removed by pruning. */
+const STALE_LEFTOVER_MS = 60_000;
+const KEY_HEX_CHARS = 32;
+let temporaries = 0;
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+function isTimes(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const times = value as Record<string, unknown>;
+  return isCount(times['user']) && isCount(times['system']) && isCount(times['idle']);
+}
+
+/** The record if `text` is a whole, well-formed one. */
+function parseRecord(text: string | undefined): CounterRecord | undefined {
+  let value: Partial<Record<keyof CounterRecord, unknown>>;
+  try {
+    value = JSON.parse(text ?? '') as typeof value;
+  } catch {
+    return undefined;
+  }
+  const { cpus, perCpu } = value;
+  const wellFormed =
+    typeof value.boot === 'string' && typeof value.cpuDir === 'string' && typeof value.usageDir === 'string' &&
+    isCount(value.at) && isCount(value.usageUser) && isCount(value.usageSystem) && isTimes(value.aggregate) &&
+    Array.isArray(cpus) && cpus.length > 0 && cpus.every((id) => Number.isSafeInteger(id) && id >= 0) &&
+    Array.isArray(perCpu) && perCpu.length === cpus.length && perCpu.every(isTimes);
+  return wellFormed ? (value as CounterRecord) : undefined;
+}
+
+function readQuietly(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function removeQuietly(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** The records' common file name stem: a hash of the cgroup directories. */
+function recordName(key: CounterKey): string {
+  return createHash('sha256').update(`${key.cpuDir}\n${key.usageDir}`).digest('hex').slice(0, KEY_HEX_CHARS);
+}
+
+export class CpuCounterStore {
+  private readonly dir: string;
+
+  constructor(stateDir: string) {
+    this.dir = join(stateDir, COUNTERS_DIR);
+  }
+
+  /**
+   * The counters of `key` at the sample. `ageUs` is read only for a cgroup seen the
+   * first time: how long its usage has been accruing (the container's age).
+   */
+  counters(key: CounterKey, boot: string, sample: CpuSample, ageUs: () => number): CpuCounters {
+    const base = join(this.dir, recordName(key));
+    const ours = (record: CounterRecord | undefined): record is CounterRecord =>
+      record !== undefined && record.boot === boot && record.cpuDir === key.cpuDir && record.usageDir === key.usageDir;
+    let fresh: CounterRecord | undefined;
+    const first = (): CounterRecord => (fresh ??= { ...key, boot, ...firstBaseline(sample, ageUs()) });
+
+    let record = this.load(base);
+    if (!ours(record)) record = this.create(base, first());
+    if (!ours(record) || !baselineServes(record, sample)) {
+      const stale = ours(record) ? record : undefined;
+      // Losing the race for the lock: count from the record as it was, this time.
+      record = this.replace(base, (current) => {
+        if (ours(current) && baselineServes(current, sample)) return current;
+        return ours(current) ? { ...key, boot, ...rebaseline(current, sample, this.shown(base, current)) } : first();
+      }) ?? stale ?? first();
+    }
+    const shown = this.shown(base, record);
+    const counters = countersAt(record, sample, shown);
+    const { user, system, idle } = counters.growth;
+    if (user > shown.user || system > shown.system || idle > shown.idle) {
+      this.write(base + SHOWN, `${record.at} ${user} ${system} ${idle}\n`, renameSync);
+    }
+    return counters;
+  }
+
+  private load(base: string): CounterRecord | undefined {
+    return parseRecord(readQuietly(base + RECORD));
+  }
+
+  /** What reads showed over `record`; nothing when the file is of another baseline or garbled. */
+  private shown(base: string, record: CounterBaseline): CounterGrowth {
+    const [at, user, system, idle] = (readQuietly(base + SHOWN) ?? '').trim().split(' ').map(Number);
+    const valid = at === record.at && isCount(user) && isCount(system) && isCount(idle);
+    return valid ? { user, system, idle } : NO_GROWTH;
+  }
+
+  /** Creates the record unless one exists; then the existing one (undefined if unreadable). */
+  private create(base: string, record: CounterRecord): CounterRecord | undefined {
+    return this.write(base + RECORD, JSON.stringify(record), linkSync) === 'exists' ? this.load(base) : record;
+  }
+
+  /**
+   * Under the record's lock, stores what `next` makes of the current record (unless
+   * it returns that record). Undefined when another writer holds the lock.
+   */
+  private replace(
+    base: string,
+    next: (current: CounterRecord | undefined) => CounterRecord,
+  ): CounterRecord | undefined {
+    const lock = base + LOCK;
+    let fd: number | undefined;
+    for (let attempt = 0; fd === undefined && attempt < 2; attempt++) {
+      try {
+        fd = openSync(lock, 'wx', 0o600);
+      } catch (error) {
+        const stale = systemErrorCode(error) === 'EEXIST' && ageMs(lock) >= STALE_LOCK_MS;
+        if (!stale || !removeQuietly(lock)) return undefined;
+      }
+    }
+    if (fd === undefined) return undefined;
+    try {
+      const current = this.load(base);
+      const record = next(current);
+      if (record !== current) this.write(base + RECORD, JSON.stringify(record), renameSync);
+      return record;
+    } finally {
+      closeSync(fd);
+      removeQuietly(lock);
+    }
+  }
+
+  /**
+   * Writes `text` to a temporary file and commits it to `path`: rename replaces, link
+   * creates only if absent ('exists' otherwise). A failure (no directory and no right
+   * to make it, read-only, full) leaves the state as it was.
+   */
+  private write(path: string, text: string, commit: (from: string, to: string) => void): 'done' | 'exists' | 'failed' {
+    const temporary = `${path}.${process.pid}.${threadId}.${temporaries++}.tmp`;
+    try {
+      this.writeNew(temporary, text);
+      commit(temporary, path);
+      return 'done';
+    } catch (error) {
+      return systemErrorCode(error) === 'EEXIST' ? 'exists' : 'failed';
+    } finally {
+      removeQuietly(temporary);
+    }
+  }
+
+  private writeNew(path: string, text: string): void {
+    try {
+      writeFileSync(path, text, { mode: 0o600 });
+    } catch (error) {
+      if (systemErrorCode(error) !== 'ENOENT') throw error;
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      writeFileSync(path, text, { mode: 0o600 });
+    }
+  }
+}
+
+/** True for a record to delete: unreadable, or of a cgroup below `root` that is gone. */
+function isDeadRecord(text: string | undefined, root: string): boolean {
+  const record = parseRecord(text);
+  if (record === undefined) return true;
+  const dirs = [record.cpuDir, record.usageDir];
+  return dirs.every((dir) => dir === root || dir.startsWith(`${root}/`)) && !dirs.every((dir) => existsSync(dir));
+}
+
+/**
+ * Deletes the counter records (under `stateDir`) of cgroups below `layout.root` that
+ * no longer exist, unreadable records and leftovers; returns how many records went.
+ */
+export function pruneCpuCounters(stateDir: string, layout: CgroupLayout): number {
+  const dir = join(stateDir, COUNTERS_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const path = join(dir, name);
+    if (name.endsWith(RECORD)) {
+      if (!isDeadRecord(readQuietly(path), layout.root) || !removeQuietly(path)) continue;
+      removeQuietly(path.slice(0, -RECORD.length) + SHOWN);
+      removed++;
+    } else if (name.endsWith(SHOWN)) {
+      if (!existsSync(path.slice(0, -SHOWN.length) + RECORD)) removeQuietly(path);
+    } else if (ageMs(path) > STALE_LEFTOVER_MS) {
+      removeQuietly(path);
+    }
+  }
+  return removed;
+}

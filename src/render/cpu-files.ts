@@ -1,0 +1,50 @@
+// The CPU files of the mount, built once per worker: cpuinfo, stat, uptime and the
+// sys cpu lists, sharing one visible-CPU rule, one counter store and one clock.
+import { readBootId } from '../host/uptime.js';
+import { CpuCounterStore } from './cpu-counters.js';
+import * as cpuSysfs from './cpu-sysfs.js';
+import type { CpuViewDeps } from './cpu-times.js';
+import type { CpuCountMode } from './cpu-view.js';
+import * as cpuinfo from './cpuinfo.js';
+import type { FileView } from './sources.js';
+import * as stat from './stat.js';
+import * as uptime from './uptime.js';
+
+export { pruneCpuCounters } from './cpu-counters.js';
+export { visibleCpus, type CpuCountMode } from './cpu-view.js';
+
+export interface CpuViewOptions {
+  /** `quota` (default): the first ceil(quota/period) CPUs of the cpuset; `cpuset`: all of it. */
+  readonly cpuCount: CpuCountMode;
+  /** Counter records go to `<stateDir>/cpu` (default /run/cgprocfs: tmpfs, cleared at boot). */
+  readonly stateDir: string;
+  /** Monotonic clock in µs; CLOCK_MONOTONIC (process.hrtime) by default. */
+  readonly now?: () => bigint;
+}
+
+const NS_PER_US = 1000n;
+const monotonicMicros = (): bigint => process.hrtime.bigint() / NS_PER_US;
+
+export function createCpuViews(options: CpuViewOptions): Record<string, FileView> {
+  const clock = options.now ?? monotonicMicros;
+  const bootIds = new Map<string, string>();
+  const deps: CpuViewDeps = {
+    cpuCount: options.cpuCount,
+    counters: new CpuCounterStore(options.stateDir),
+    now: () => Number(clock()),
+    bootId(procRoot) {
+      const id = bootIds.get(procRoot) ?? readBootId(procRoot);
+      bootIds.set(procRoot, id);
+      return id;
+    },
+  };
+  const views: Record<string, FileView> = {
+    'proc/cpuinfo': (context) => cpuinfo.render(cpuinfo.collect(context, deps)),
+    'proc/stat': (context) => stat.render(stat.collect(context, deps)),
+    'proc/uptime': (context) => uptime.render(uptime.collect(context, deps)),
+  };
+  for (const file of cpuSysfs.CPU_LIST_FILES) {
+    views[`sys/devices/system/cpu/${file}`] = (context) => cpuSysfs.render(file, cpuSysfs.collect(context, deps));
+  }
+  return views;
+}

@@ -1,0 +1,58 @@
+// /proc/stat for one view: the aggregate line and one cpuN line per visible CPU from
+// the view's CPU times (cpu-times.ts), processes/procs_running/procs_blocked from
+// the view's tasks, and intr, ctxt, btime and softirq as the host's kernel wrote them.
+import { taskCensus } from '../cgroup/tasks.js';
+import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
+import { collectCpuTimes, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
+import { cpuViewOf } from './cpu-view.js';
+import type { ViewContext } from './sources.js';
+
+export interface StatTasks {
+  /** The pid namespace's newest pid for a container's view; undefined: the host's line. */
+  readonly processes: number | undefined;
+  readonly running: number;
+  readonly blocked: number;
+}
+
+export interface StatSnapshot {
+  readonly host: HostStat;
+  /** Undefined for a host-wide view: the host's own file is the view. */
+  readonly view: { readonly cpu: CpuTimesView; readonly tasks: StatTasks } | undefined;
+}
+
+export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
+  const { sources, target } = context;
+  const host = readHostStat(sources.procRoot);
+  const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host));
+  if (view.hostWide) return { host, view: undefined };
+  const census = taskCensus(sources.procRoot, sources.layout, target.paths);
+  const tasks = {
+    processes: target.containerInit ? census.newestNsPid : undefined,
+    // The reader itself is running while it reads.
+    running: Math.max(1, census.running),
+    blocked: census.blocked,
+  };
+  return { host, view: { cpu: collectCpuTimes(context, deps, view, () => host), tasks } };
+}
+
+function cpuLine(label: string, ticks: CpuTicks): string {
+  return `${label} ${ticks.join(' ')}`;
+}
+
+export function render(snapshot: StatSnapshot): string {
+  const { host, view } = snapshot;
+  if (view === undefined) return host.text;
+  const { cpu, tasks } = view;
+  const replaced = new Map<string, number | undefined>([
+    ['processes', tasks.processes],
+    ['procs_running', tasks.running],
+    ['procs_blocked', tasks.blocked],
+  ]);
+  const others = host.others.map(({ key, text }) => {
+    const value = replaced.get(key);
+    return value === undefined ? text : `${key} ${value}`;
+  });
+  // The aggregate's label is `cpu` and a space, then the space before each field.
+  const cpus = [cpuLine('cpu ', cpu.aggregate), ...cpu.lines.map(({ id, ticks }) => cpuLine(`cpu${id}`, ticks))];
+  return [...cpus, ...others].map((line) => `${line}\n`).join('');
+}

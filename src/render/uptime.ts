@@ -1,0 +1,34 @@
+// /proc/uptime for one view: the age of the container (its pid namespace init's
+// start time against the host's uptime; the host's uptime for any other view), and
+// idle summed over the visible CPUs: the aggregate idle of /proc/stat, so the two
+// files always agree. Kernel layout (fs/proc/uptime.c): `%lu.%02lu %lu.%02lu\n`.
+import { onlineCpus, readHostStat, type HostStat } from '../host/stat.js';
+import { readHostUptime } from '../host/uptime.js';
+import { collectCpuTimes, IDLE_FIELD, viewAge, type CpuViewDeps } from './cpu-times.js';
+import { cpuViewOf } from './cpu-view.js';
+import type { ViewContext } from './sources.js';
+
+export interface UptimeSnapshot {
+  /** Hundredths of a second. */
+  readonly uptime: number;
+  readonly idle: number;
+}
+
+export function collect(context: ViewContext, deps: CpuViewDeps): UptimeSnapshot {
+  const { procRoot, layout } = context.sources;
+  const host = readHostUptime(procRoot);
+  const uptime = viewAge(procRoot, context.target, host);
+  let stat: HostStat | undefined;
+  const hostStat = (): HostStat => (stat ??= readHostStat(procRoot));
+  const view = cpuViewOf(layout, context.target.paths, deps.cpuCount, () => onlineCpus(hostStat()));
+  if (view.hostWide) return { uptime, idle: host.idle };
+  return { uptime, idle: collectCpuTimes(context, deps, view, hostStat).aggregate[IDLE_FIELD] ?? 0 };
+}
+
+function seconds(hundredths: number): string {
+  return `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
+}
+
+export function render(snapshot: UptimeSnapshot): string {
+  return `${seconds(snapshot.uptime)} ${seconds(snapshot.idle)}\n`;
+}

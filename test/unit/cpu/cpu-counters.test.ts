@@ -1,0 +1,174 @@
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detectLayout } from '../../../src/cgroup/layout.js';
+import { pruneCpuCounters } from '../../../src/render/cpu-files.js';
+import { CGROUP_V1, CGROUP_V2, useFixtureCopies } from '../helpers/fixtures.js';
+import {
+  contextFor, cpuLines, cpuViews, DOCKER_A, SECOND_US, TestClock, useStateDirs,
+} from './context.js';
+
+const TICKS_PER_SECOND = 100;
+const sum = (fields: readonly number[] | undefined, indexes: number[]): number =>
+  indexes.reduce((total, index) => total + (fields?.[index] ?? 0), 0);
+const BUSY = [0, 2];
+const ALL = [0, 2, 3];
+
+function records(stateDir: string): string[] {
+  return readdirSync(join(stateDir, 'cpu')).filter((name) => name.endsWith('.json'));
+}
+
+/** A writable v2 tree whose container A usage and cpu.max the test changes. */
+function dockerA(copy: (fixture: string) => string) {
+  const root = copy(CGROUP_V2);
+  const dir = join(root, DOCKER_A);
+  let user = 12 * SECOND_US;
+  let system = 3 * SECOND_US;
+  return {
+    root,
+    use(userUs: number, systemUs: number): void {
+      user += userUs;
+      system += systemUs;
+      writeFileSync(join(dir, 'cpu.stat'), `usage_usec ${user + system}\nuser_usec ${user}\nsystem_usec ${system}\nnice_usec 0\n`);
+    },
+    quota(cpuMax: string): void {
+      writeFileSync(join(dir, 'cpu.max'), `${cpuMax}\n`);
+    },
+  };
+}
+
+describe('the CPU counter store', () => {
+  const stateDir = useStateDirs();
+  const copy = useFixtureCopies();
+
+  it('keeps every counter growing across changes of the visible CPU count, with deltas that add up', () => {
+    const tree = dockerA(copy);
+    const views = cpuViews(stateDir());
+    const context = contextFor(tree.root, { path: DOCKER_A });
+    // Container A's cpuset is 1-3: 150000 -> CPUs 1-2, max -> 1-3, 100000 -> CPU 1, 250000 -> 1-3.
+    const phases = ['150000 100000', 'max 100000', '100000 100000', '250000 100000'];
+    let previous = cpuLines(views.render('proc/stat', context));
+    const counts: number[] = [];
+    for (const cpuMax of phases) {
+      tree.quota(cpuMax);
+      for (let step = 0; step < 6; step++) {
+        const visible = previous.size - 1;
+        views.clock.advance(SECOND_US);
+        // Busy for half of one CPU: within any quota here. Whole ticks on every CPU.
+        tree.use(0.3 * SECOND_US, 0.18 * SECOND_US);
+        const lines = cpuLines(views.render('proc/stat', context));
+        for (const [label, fields] of previous) {
+          const now = lines.get(label);
+          if (now === undefined) continue;
+          fields.forEach((value, index) => expect([label, index, now[index]! >= value]).toEqual([label, index, true]));
+        }
+        const [before, after] = [previous.get('cpu'), lines.get('cpu')];
+        expect(sum(after, BUSY) - sum(before, BUSY)).toBe(48);
+        // The interval in which the count changed is counted with the CPUs it began with.
+        expect(sum(after, ALL) - sum(before, ALL)).toBe(visible * TICKS_PER_SECOND);
+        previous = lines;
+      }
+      counts.push(previous.size - 1);
+    }
+    expect(counts).toEqual([2, 3, 1, 3]);
+    expect(records(views.stateDir)).toHaveLength(1);
+  });
+
+  it('continues the same counters in a new daemon (a new store on the same directory)', () => {
+    const tree = dockerA(copy);
+    const dir = stateDir();
+    const context = contextFor(tree.root, { path: DOCKER_A });
+    const first = cpuViews(dir);
+    const before = cpuLines(first.render('proc/stat', context)).get('cpu');
+    const restarted = cpuViews(dir, 'quota', new TestClock(first.clock.us + 10 * SECOND_US));
+    tree.use(SECOND_US, 0);
+    const after = cpuLines(restarted.render('proc/stat', context)).get('cpu');
+    expect(sum(after, BUSY) - sum(before, BUSY)).toBe(TICKS_PER_SECOND);
+    expect(sum(after, ALL) - sum(before, ALL)).toBe(2 * 10 * TICKS_PER_SECOND);
+  });
+
+  it('lets the first writer\'s record stand: a second store reads it rather than starting its own', () => {
+    const dir = stateDir();
+    // The first reader is container A's init (1000 s old), the second an explicit cgroup (host uptime).
+    const first = cpuViews(dir).render('proc/stat', contextFor(CGROUP_V2, { path: DOCKER_A, pid: 2100, containerInit: true }));
+    const second = cpuViews(dir).render('proc/stat', contextFor(CGROUP_V2, { path: DOCKER_A }));
+    expect(cpuLines(second)).toEqual(cpuLines(first));
+    expect(records(dir)).toHaveLength(1);
+  });
+
+  it('counts from the old record while another writer holds the lock, and takes over a stale lock', () => {
+    const tree = dockerA(copy);
+    const views = cpuViews(stateDir());
+    const context = contextFor(tree.root, { path: DOCKER_A });
+    views.render('proc/stat', context);
+    const [record] = records(views.stateDir);
+    const lock = join(views.stateDir, 'cpu', record!.replace('.json', '.lock'));
+    writeFileSync(lock, '');
+    tree.quota('max 100000');
+    views.clock.advance(SECOND_US);
+    expect([...cpuLines(views.render('proc/stat', context)).keys()]).toEqual(['cpu', 'cpu1', 'cpu2']);
+    const past = (Date.now() - 60_000) / 1000;
+    utimesSync(lock, past, past);
+    expect([...cpuLines(views.render('proc/stat', context)).keys()]).toEqual(['cpu', 'cpu1', 'cpu2', 'cpu3']);
+  });
+
+  it.each([
+    ['a corrupt record', '{"cpus": [1, 2], "perCpu": '],
+    ['an empty record', ''],
+    ['a record of another boot', null],
+  ])('replaces %s instead of failing', (_, content) => {
+    const dir = stateDir();
+    const context = contextFor(CGROUP_V2, { path: DOCKER_A });
+    const expected = cpuViews(stateDir()).render('proc/stat', context);
+    cpuViews(dir).render('proc/stat', context);
+    const path = join(dir, 'cpu', records(dir)[0]!);
+    const text = content ?? readFileSync(path, 'utf8').replace(/"boot":"[^"]*"/, '"boot":"another"');
+    writeFileSync(path, text);
+    expect(cpuViews(dir).render('proc/stat', context)).toBe(expected);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ cpus: [1, 2] });
+  });
+
+  it('still renders when the state directory cannot be written', () => {
+    const blocker = join(stateDir(), 'not-a-directory');
+    writeFileSync(blocker, '');
+    const text = cpuViews(blocker).render('proc/stat', contextFor(CGROUP_V2, { path: DOCKER_A }));
+    expect(text.split('\n')[0]).toBe('cpu  1200 0 300 998500 0 0 0 0 0 0');
+  });
+
+  it('prunes the records of cgroups that are gone, and unreadable ones, and keeps the others', () => {
+    const root = copy(CGROUP_V2);
+    const dir = stateDir();
+    const views = cpuViews(dir);
+    for (const path of [DOCKER_A, '/system.slice/containerd.service']) views.render('proc/stat', contextFor(root, { path }));
+    // A record of another cgroup root (another daemon's) is not this pruner's to judge.
+    cpuViews(dir).render('proc/stat', contextFor(CGROUP_V1, { path: DOCKER_A }));
+    writeFileSync(join(dir, 'cpu', 'garbled.json'), '{');
+    const leftover = join(dir, 'cpu', 'leftover.json.1.0.0.tmp');
+    writeFileSync(leftover, '{');
+    const past = (Date.now() - 600_000) / 1000;
+    utimesSync(leftover, past, past);
+    rmSync(join(root, DOCKER_A), { recursive: true });
+    expect(records(dir)).toHaveLength(4);
+    expect(pruneCpuCounters(dir, detectLayout(root))).toBe(2);
+    expect(records(dir)).toHaveLength(2);
+    expect(existsSync(leftover)).toBe(false);
+    expect(pruneCpuCounters(dir, detectLayout(root))).toBe(0);
+  });
+
+  it('prunes nothing when there is no state yet', () => {
+    expect(pruneCpuCounters(join(stateDir(), 'missing'), detectLayout(CGROUP_V2))).toBe(0);
+  });
+
+  it('shows the same numbers in uptime\'s idle as in stat\'s aggregate', () => {
+    const tree = dockerA(copy);
+    const views = cpuViews(stateDir());
+    const context = contextFor(tree.root, { path: DOCKER_A, pid: 2100, containerInit: true });
+    for (let step = 0; step < 3; step++) {
+      views.clock.advance(0.37 * SECOND_US);
+      tree.use(0.11 * SECOND_US, 0.05 * SECOND_US);
+      const idle = cpuLines(views.render('proc/stat', context)).get('cpu')?.[3] ?? -1;
+      const [, uptimeIdle] = views.render('proc/uptime', context).trim().split(' ');
+      expect(Math.round(Number(uptimeIdle) * 100)).toBe(idle);
+    }
+  });
+});

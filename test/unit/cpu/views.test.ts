@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { visibleCpus } from '../../../src/render/cpu-files.js';
+import { CGROUP_V1, PROC_ROOT } from '../helpers/fixtures.js';
+import { contextFor, cpuLines, cpuViews, DOCKER_A, LAYOUTS, NESTED, NGINX_B, useStateDirs } from './context.js';
+
+const HOST = (file: string): string => readFileSync(join(PROC_ROOT, file), 'utf8');
+const SYS_CPU = 'sys/devices/system/cpu';
+const field = (text: string, key: string): string[] =>
+  text.split('\n').filter((line) => line.split(':')[0]!.trim() === key).map((line) => line.split(':')[1]!.trim());
+
+describe('the CPU files of a view', () => {
+  const stateDir = useStateDirs();
+
+  describe.each(LAYOUTS)('on %s', (_, root) => {
+    it.each([
+      [DOCKER_A, 'quota', [1, 2]],
+      [DOCKER_A, 'cpuset', [1, 2, 3]],
+      [NGINX_B, 'quota', [0]],
+      [NGINX_B, 'cpuset', [0, 1, 2, 3]],
+      [NESTED, 'quota', [2]],
+      [NESTED, 'cpuset', [2, 3]],
+      ['/system.slice/cgprocfs.service', 'quota', [1, 2, 3]],
+      ['/user.slice/user-1000.slice/session-3.scope', 'quota', [0, 1, 2, 3]],
+      ['/', 'quota', [0, 1, 2, 3]],
+    ] as const)('shows %s under --cpu-count %s the CPUs %j', (path, mode, expected) => {
+      const context = contextFor(root, { path });
+      expect(visibleCpus(context.sources, context.target.paths, mode)).toEqual(expected);
+    });
+
+    it('lists the same CPU ids in cpuinfo, stat and the sys files', () => {
+      const views = cpuViews(stateDir());
+      const context = contextFor(root, { path: DOCKER_A });
+      expect(field(views.render('proc/cpuinfo', context), 'processor')).toEqual(['1', '2']);
+      expect([...cpuLines(views.render('proc/stat', context)).keys()]).toEqual(['cpu', 'cpu1', 'cpu2']);
+      for (const file of ['online', 'possible', 'present']) expect(views.render(`${SYS_CPU}/${file}`, context)).toBe('1-2\n');
+      expect(views.render(`${SYS_CPU}/offline`, context)).toBe('\n');
+    });
+
+    it('recounts siblings and cpu cores over the visible CPUs of each package', () => {
+      const views = cpuViews(stateDir());
+      // CPUs 1 and 2 sit on cores 1 and 0 of package 0; CPU 2 alone is one core.
+      const docker = views.render('proc/cpuinfo', contextFor(root, { path: DOCKER_A }));
+      expect([field(docker, 'siblings'), field(docker, 'cpu cores')]).toEqual([['2', '2'], ['2', '2']]);
+      const nested = views.render('proc/cpuinfo', contextFor(root, { path: NESTED }));
+      expect([field(nested, 'siblings'), field(nested, 'cpu cores'), field(nested, 'apicid')]).toEqual([['1'], ['1'], ['1']]);
+      expect(nested.endsWith('power management:\n\n')).toBe(true);
+    });
+
+    it('spreads the cgroup\'s CPU time over the visible CPUs and keeps the host\'s other lines', () => {
+      const text = cpuViews(stateDir()).render('proc/stat', contextFor(root, { path: DOCKER_A }));
+      // 12 s user and 3 s system over 2 CPUs, first seen at host uptime 5000 s (no container init).
+      expect(text.split('\n').slice(0, 3)).toEqual([
+        'cpu  1200 0 300 998500 0 0 0 0 0 0',
+        'cpu1 600 0 150 499250 0 0 0 0 0 0',
+        'cpu2 600 0 150 499250 0 0 0 0 0 0',
+      ]);
+      const host = HOST('stat').split('\n');
+      for (const key of ['intr', 'ctxt', 'btime', 'processes', 'softirq']) {
+        expect(text.split('\n').find((line) => line.startsWith(`${key} `))).toBe(host.find((line) => line.startsWith(`${key} `)));
+      }
+      expect(Number(/^procs_running (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+      expect(text).toMatch(/^procs_blocked \d+$/m);
+    });
+
+    it('reads v1 CPU time from cpuacct.stat where cpuacct.usage_all is missing', () => {
+      // nested: 4 s user, 1 s system on its one visible CPU.
+      const lines = cpuLines(cpuViews(stateDir()).render('proc/stat', contextFor(root, { path: NESTED })));
+      expect([lines.get('cpu2')?.[0], lines.get('cpu2')?.[2]]).toEqual([400, 100]);
+    });
+
+    it('shows a container\'s age and its idle time, the same as stat\'s aggregate idle', () => {
+      const views = cpuViews(stateDir());
+      // Container A's init (pid 2100) started 4000 s after boot: 1000 s old at host uptime 5000 s.
+      const context = contextFor(root, { path: DOCKER_A, pid: 2100, containerInit: true });
+      const stat = cpuLines(views.render('proc/stat', context));
+      expect(stat.get('cpu')?.[3]).toBe(2 * 100_000 - 1500);
+      expect(views.render('proc/uptime', context)).toBe('1000.00 1985.00\n');
+    });
+
+    it('counts processes as the container\'s newest pid, leaking no host pid', () => {
+      const views = cpuViews(stateDir());
+      const text = views.render('proc/stat', contextFor(root, { path: DOCKER_A, pid: 2100, containerInit: true }));
+      expect(Number(/^processes (\d+)$/m.exec(text)?.[1])).toBeLessThan(4321);
+    });
+
+    it.each(['proc/cpuinfo', 'proc/stat', 'proc/uptime'])('shows the host\'s own %s for the root cgroup', (file) => {
+      expect(cpuViews(stateDir()).render(file, contextFor(root, { path: '/' }))).toBe(HOST(file.slice('proc/'.length)));
+    });
+
+    it('lists the host\'s online CPUs in the sys files for the root cgroup', () => {
+      const views = cpuViews(stateDir());
+      const context = contextFor(root, { path: '/' });
+      expect(['online', 'possible', 'present', 'offline'].map((file) => views.render(`${SYS_CPU}/${file}`, context)))
+        .toEqual(['0-3\n', '0-3\n', '0-3\n', '\n']);
+    });
+  });
+
+  it('shows the host\'s lines of the visible CPUs where CPU time is accounted at the root', () => {
+    // Only the cpuset is a cgroup's (1-3): the root's CPU time is the host's own.
+    const context = contextFor(CGROUP_V1, {});
+    const target = { ...context.target, paths: (controller: string) => (controller === 'cpuset' ? '/system.slice' : '/') };
+    const text = cpuViews(stateDir()).render('proc/stat', { ...context, target });
+    const host = HOST('stat').split('\n');
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'cpu  27080 37 10590 1455430 860 0 400 61 0 0',
+      ...host.slice(2, 5),
+    ]);
+  });
+
+  it('shows the host uptime for an explicit cgroup, which has no init', () => {
+    const text = cpuViews(stateDir()).render('proc/uptime', contextFor(LAYOUTS[1][1], { path: DOCKER_A }));
+    expect(text).toBe('5000.00 9985.00\n');
+  });
+});
