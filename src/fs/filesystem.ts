@@ -49,6 +49,8 @@ export interface ContentSource {
 const MODE_FILE = 0o100444;
 const MODE_DIR = 0o040555;
 const BLOCK_SIZE = 4096;
+/** No rendering is this large; larger READ offsets are simply past the end. */
+const MAX_RENDERING = 2 ** 32;
 const O_ACCMODE = 0o3;
 const O_RDONLY = 0;
 const O_TRUNC = 0o1000;
@@ -100,24 +102,20 @@ export class ReadOnlyFilesystem {
    */
   read(fh: bigint, offset: bigint, size: number, caller: Caller): Buffer {
     const { handles, tree } = this.deps;
-    let snapshot = handles.get(fh);
-    if (!snapshot) throw new FsError('EBADF', `unknown file handle ${fh}`);
-    if (offset === 0n) {
-      if (snapshot.servedStart) {
-        const file = tree.node(snapshot.nodeId);
-        if (file?.kind !== 'file') throw new FsError('EBADF', `handle ${fh} names no file`);
-        const content = this.render(file, caller);
-        // A predecessor's handle whose extent cannot hold the new rendering fails
-        // rather than mix two renderings in one pass.
-        if (!handles.replace(fh, content)) throw new FsError('EIO', `handle ${fh} cannot hold a new rendering`);
-        snapshot = { ...snapshot, content };
-      } else {
-        handles.markServedStart(fh);
-      }
-    }
-    const start = offset > BigInt(snapshot.content.length) ? snapshot.content.length : Number(offset);
-    return snapshot.content.subarray(start, Math.min(snapshot.content.length, start + size));
+    // Offsets past 4 GiB are past the end of any rendering.
+    const at = offset > BigInt(MAX_RENDERING) ? MAX_RENDERING : Number(offset);
+    const result = handles.read(fh, at, size);
+    if (!result) throw new FsError('EBADF', `unknown file handle ${fh}`);
+    if (!result.rewind) return result.bytes;
+    const file = tree.node(result.nodeId);
+    if (file?.kind !== 'file') throw new FsError('EBADF', `handle ${fh} names no file`);
+    const content = this.render(file, caller);
+    // A predecessor's handle whose extent cannot hold the new rendering fails rather
+    // than mix two renderings in one pass.
+    if (!handles.replace(fh, content)) throw new FsError('EIO', `handle ${fh} cannot hold a new rendering`);
+    return content.subarray(0, size);
   }
+
 
   release(fh: bigint): void {
     // An unknown handle is not an error: after a server restart the kernel releases

@@ -148,11 +148,17 @@ function arenaHasLiveRecords(path: string): boolean {
   }
 }
 
-export interface Snapshot {
+/** What a READ gets: the bytes asked for, or the word that the reader rewound. */
+export interface ReadResult {
   nodeId: bigint;
-  content: Buffer;
-  /** True when an earlier READ at offset 0 was already served from this content. */
-  servedStart: boolean;
+  /** The requested range of the rendering (empty at or past its end, and on a rewind). */
+  bytes: Buffer;
+  /**
+   * A READ at offset 0 after the first one: the caller renders anew and calls
+   * replace(). A predecessor's handle always counts as rewound at offset 0 (it is a
+   * rewind, or a re-sent first read, and a new rendering serves both).
+   */
+  rewind: boolean;
 }
 
 /** Raised when the store has no slot or no arena room left. */
@@ -183,6 +189,14 @@ function encodeRecord(record: Record): Buffer {
   buf.writeUInt32LE(record.pages, 8);
   buf.writeUInt32LE(record.length, 12);
   buf.writeBigUInt64LE(record.nodeId, 16);
+  return buf;
+}
+
+/** Bytes [offset, offset+size) of a rendering of `length` bytes stored at `at` in `fd`. */
+function readRange(fd: number, at: number, length: number, offset: number, size: number): Buffer {
+  const count = Math.max(0, Math.min(size, length - offset));
+  const buf = Buffer.allocUnsafe(count);
+  if (count > 0) readSync(fd, buf, 0, count, at + offset);
   return buf;
 }
 
@@ -232,10 +246,8 @@ class PastArena {
     return false;
   }
 
-  content(record: Record): Buffer {
-    const buf = Buffer.alloc(record.length);
-    readSync(this.fd, buf, 0, record.length, dataStart(this.slots) + record.page * PAGE);
-    return buf;
+  range(record: Record, offset: number, size: number): Buffer {
+    return readRange(this.fd, dataStart(this.slots) + record.page * PAGE, record.length, offset, size);
   }
 
   rewrite(slot: number, record: Record, content: Buffer): boolean {
@@ -294,39 +306,26 @@ export class HandleStore {
     });
   }
 
-  /**
-   * The handle's snapshot, or undefined for a handle nobody issued or already
-   * released. A predecessor's snapshot always counts as served from the start: a
-   * READ at offset 0 on it renders anew (it is a rewind, or a re-sent first read).
-   */
-  get(fh: bigint): Snapshot | undefined {
+  /** Serves a READ; undefined for a handle nobody issued or that was released. */
+  read(fh: bigint, offset: number, size: number): ReadResult | undefined {
     const { epoch, gen, slot } = decodeFh(fh);
     if (epoch !== this.epoch) {
       const arena = this.pastArena(epoch);
       const record = arena?.record(slot, gen);
       if (!arena || !record) return undefined;
-      return { nodeId: record.nodeId, content: arena.content(record), servedStart: true };
+      if (offset === 0) return { nodeId: record.nodeId, bytes: Buffer.alloc(0), rewind: true };
+      return { nodeId: record.nodeId, bytes: arena.range(record, offset, size), rewind: false };
     }
     return this.locked(() => {
       const row = this.liveRow(fh);
       if (row === undefined) return undefined;
-      const length = this.table[row + Col.LENGTH]!;
-      const content = Buffer.alloc(length);
-      readSync(this.fd, content, 0, length, this.contentStart + this.table[row + Col.PAGE]! * PAGE);
-      return {
-        nodeId: this.nodeIdAt(row),
-        content,
-        servedStart: (this.table[row + Col.FLAGS]! & FLAG_SERVED_START) !== 0,
-      };
-    });
-  }
-
-  /** Records that READ at offset 0 was answered from the current content. */
-  markServedStart(fh: bigint): void {
-    if (decodeFh(fh).epoch !== this.epoch) return;
-    this.locked(() => {
-      const row = this.liveRow(fh);
-      if (row !== undefined) this.table[row + Col.FLAGS]! |= FLAG_SERVED_START;
+      const nodeId = this.nodeIdAt(row);
+      if (offset === 0) {
+        if (this.table[row + Col.FLAGS]! & FLAG_SERVED_START) return { nodeId, bytes: Buffer.alloc(0), rewind: true };
+        this.table[row + Col.FLAGS]! |= FLAG_SERVED_START;
+      }
+      const at = this.contentStart + this.table[row + Col.PAGE]! * PAGE;
+      return { nodeId, bytes: readRange(this.fd, at, this.table[row + Col.LENGTH]!, offset, size), rewind: false };
     });
   }
 

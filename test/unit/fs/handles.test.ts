@@ -35,12 +35,25 @@ function storeOf(dir: string, epoch: number, limits: HandleStoreLimits = { slots
 const MEMINFO = 0x1234n;
 
 describe('HandleStore', () => {
-  it('returns the exact bytes stored at open until release', () => {
+  it('returns the exact bytes stored at open, at any offset, until release', () => {
     const store = storeOf(arenaDir(), 7);
     const fh = store.open(MEMINFO, Buffer.from('MemTotal: 1 kB\n'));
-    expect(store.get(fh)).toEqual({ nodeId: MEMINFO, content: Buffer.from('MemTotal: 1 kB\n'), servedStart: false });
+    expect(store.read(fh, 0, 4096)).toEqual({ nodeId: MEMINFO, bytes: Buffer.from('MemTotal: 1 kB\n'), rewind: false });
+    expect(store.read(fh, 3, 5)?.bytes.toString()).toBe('Total');
+    expect(store.read(fh, 15, 10)?.bytes).toHaveLength(0);
+    expect(store.read(fh, 99, 10)?.bytes).toHaveLength(0);
     expect(store.release(fh)).toBe(true);
-    expect(store.get(fh)).toBeUndefined();
+    expect(store.read(fh, 0, 10)).toBeUndefined();
+  });
+
+  it('reports a second READ at offset 0 as a rewind, and serves the replacement after it', () => {
+    const store = storeOf(arenaDir(), 7);
+    const fh = store.open(MEMINFO, Buffer.from('first'));
+    expect(store.read(fh, 0, 100)?.rewind).toBe(false);
+    expect(store.read(fh, 2, 100)?.bytes.toString()).toBe('rst');
+    expect(store.read(fh, 0, 100)).toMatchObject({ rewind: true, bytes: Buffer.alloc(0) });
+    expect(store.replace(fh, Buffer.from('second'))).toBe(true);
+    expect(store.read(fh, 3, 100)?.bytes.toString()).toBe('ond');
   });
 
   it('never resolves a released handle to the content of the slot\'s next user', () => {
@@ -49,22 +62,22 @@ describe('HandleStore', () => {
     store.release(old);
     const next = store.open(MEMINFO, Buffer.from('new'));
     expect(next).not.toBe(old);
-    expect(store.get(old)).toBeUndefined();
-    expect(store.get(next)?.content.toString()).toBe('new');
+    expect(store.read(old, 0, 10)).toBeUndefined();
+    expect(store.read(next, 0, 10)?.bytes.toString()).toBe('new');
   });
 
   it('grows a handle\'s extent when a re-rendering is larger', () => {
     const store = storeOf(arenaDir(), 7);
     const fh = store.open(MEMINFO, Buffer.alloc(100, 'a'));
     expect(store.replace(fh, Buffer.alloc(90_000, 'b'))).toBe(true);
-    expect(store.get(fh)?.content).toEqual(Buffer.alloc(90_000, 'b'));
+    expect(store.read(fh, 0, 100_000)?.bytes).toEqual(Buffer.alloc(90_000, 'b'));
   });
 
   it('reports a full store instead of overwriting live handles', () => {
     const store = storeOf(arenaDir(), 7, { slots: 4, arenaBytes: 64 * 4096 });
     const fhs = [0, 1, 2, 3].map((i) => store.open(BigInt(i), Buffer.from(`${i}`)));
     expect(() => store.open(9n, Buffer.from('x'))).toThrow(StoreFullError);
-    expect(fhs.map((fh) => store.get(fh)?.content.toString())).toEqual(['0', '1', '2', '3']);
+    expect(fhs.map((fh) => store.read(fh, 0, 10)?.bytes.toString())).toEqual(['0', '1', '2', '3']);
     store.release(fhs[0]!);
     expect(() => store.open(9n, Buffer.alloc(64 * 4096))).toThrow(StoreFullError);
     expect(store.openCount()).toBe(3);
@@ -81,24 +94,30 @@ describe('HandleStore', () => {
       `const { parentPort, workerData } = require('node:worker_threads');
        import(workerData.url).then(({ HandleStore }) => {
          const s = new HandleStore(workerData.memory);
-         const snap = s.get(workerData.fh);
-         parentPort.postMessage({ content: snap && snap.content.toString(), released: s.release(workerData.fh) });
+         const got = s.read(workerData.fh, 0, 100);
+         parentPort.postMessage({ content: got && got.bytes.toString(), released: s.release(workerData.fh) });
        }).catch((e) => parentPort.postMessage({ error: String(e) }));`,
       { eval: true, workerData: { memory, fh, url } },
     );
     const reply = await new Promise<{ content?: string; released?: boolean; error?: string }>((resolve) => worker.once('message', resolve));
     await worker.terminate();
     expect(reply).toEqual({ content: 'shared', released: true });
-    expect(store.get(fh)).toBeUndefined();
+    expect(store.read(fh, 1, 10)).toBeUndefined();
   });
 });
 
 describe('a successor server and its predecessor\'s handles', () => {
-  it('serves a predecessor\'s snapshot byte for byte, as already started', () => {
+  it('serves the rest of a predecessor\'s rendering byte for byte', () => {
     const dir = arenaDir();
     const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('rendered by the old server'));
     const successor = storeOf(dir, 2);
-    expect(successor.get(fh)).toEqual({ nodeId: MEMINFO, content: Buffer.from('rendered by the old server'), servedStart: true });
+    expect(successor.read(fh, 9, 100)).toEqual({ nodeId: MEMINFO, bytes: Buffer.from('by the old server'), rewind: false });
+  });
+
+  it('treats a READ at offset 0 of a predecessor\'s handle as a rewind', () => {
+    const dir = arenaDir();
+    const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('old'));
+    expect(storeOf(dir, 2).read(fh, 0, 100)).toMatchObject({ nodeId: MEMINFO, rewind: true });
   });
 
   it('re-renders a predecessor\'s handle in place, so later reads see the new rendering', () => {
@@ -106,7 +125,7 @@ describe('a successor server and its predecessor\'s handles', () => {
     const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('old rendering'));
     const successor = storeOf(dir, 2);
     expect(successor.replace(fh, Buffer.from('a new, longer rendering'))).toBe(true);
-    expect(successor.get(fh)?.content.toString()).toBe('a new, longer rendering');
+    expect(successor.read(fh, 2, 100)?.bytes.toString()).toBe('new, longer rendering');
   });
 
   it('releases a predecessor\'s handle, after which its arena is idle and collected', () => {
@@ -115,14 +134,14 @@ describe('a successor server and its predecessor\'s handles', () => {
     const successor = storeOf(dir, 2);
     expect(collectIdleArenas(dir, new Set([2]))).toEqual([]);
     expect(successor.release(fh)).toBe(true);
-    expect(successor.get(fh)).toBeUndefined();
+    expect(successor.read(fh, 1, 10)).toBeUndefined();
     expect(collectIdleArenas(dir, new Set([2]))).toEqual([1]);
     expect(arenaEpochs(dir)).toEqual([2]);
   });
 
   it('answers undefined for a handle of an epoch whose arena is gone', () => {
     const successor = storeOf(arenaDir(), 2);
-    expect(successor.get((9n << 48n) | (1n << 24n))).toBeUndefined();
+    expect(successor.read((9n << 48n) | (1n << 24n), 1, 10)).toBeUndefined();
     expect(successor.release((9n << 48n) | (1n << 24n))).toBe(false);
   });
 
