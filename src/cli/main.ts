@@ -10,7 +10,7 @@ import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
 import { mountState, unmount } from '../fuse/mount.js';
 import { formatVerdicts, runChecks } from './check.js';
-import type { CpuCountMode } from '../render/cpu-files.js';
+import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
 export interface CliIo {
@@ -37,6 +37,11 @@ function viewOptions<T>(y: Argv<T>) {
       choices: ['quota', 'cpuset'] as const,
       default: 'quota' as CpuCountMode,
       describe: 'CPUs a container sees: its cpuset cut to ceil(quota/period), or the cpuset alone',
+    })
+    .option('btime', {
+      choices: ['host', 'container'] as const,
+      default: 'host' as BtimePolicy,
+      describe: 'boot time in /proc/stat: the host\'s (ps STIME right) or the container\'s start (boot-time metrics right)',
     })
     .option('state-dir', { type: 'string', default: DEFAULT_STATE_DIR, describe: 'runtime state that outlives a server restart' });
 }
@@ -68,6 +73,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           workers: DEFAULT_WORKERS,
           stateDir: args['state-dir'],
           cpuCount: args['cpu-count'],
+          btime: args.btime,
         });
       },
     )
@@ -95,6 +101,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           swap: args.swap,
           cpuCount: args['cpu-count'],
           stateDir: args['state-dir'],
+          btime: args.btime,
         });
         const file = resolveFile(views.files, args.file);
         io.stdout(args.pid !== undefined ? views.renderForReader(file, args.pid) : views.renderForCgroup(file, args.cgroup!));

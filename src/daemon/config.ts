@@ -2,7 +2,7 @@
 // supervisor, to each server process (as JSON) and to every worker thread.
 
 import type { LogLevel } from './logger.js';
-import type { CpuCountMode } from '../render/cpu-files.js';
+import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import type { ResolvePolicy } from '../render/views.js';
 
 export interface ServeConfig {
@@ -18,6 +18,8 @@ export interface ServeConfig {
   stateDir: string;
   /** How many CPUs a container sees: its cpuset cut by its CPU quota, or the cpuset alone. */
   cpuCount: CpuCountMode;
+  /** /proc/stat's btime: the host's boot or the container's. */
+  btime: BtimePolicy;
 }
 
 export const DEFAULT_MOUNTPOINT = '/var/lib/cgprocfs';

@@ -3,7 +3,7 @@
 import { readBootId } from '../host/uptime.js';
 import { CpuCounterStore } from './cpu-counters.js';
 import * as cpuSysfs from './cpu-sysfs.js';
-import type { CpuViewDeps } from './cpu-times.js';
+import type { BtimePolicy, CpuViewDeps } from './cpu-times.js';
 import type { CpuCountMode } from './cpu-view.js';
 import * as cpuinfo from './cpuinfo.js';
 import type { FileView } from './sources.js';
@@ -12,10 +12,13 @@ import * as uptime from './uptime.js';
 
 export { pruneCpuCounters } from './cpu-counters.js';
 export { visibleCpus, type CpuCountMode } from './cpu-view.js';
+export type { BtimePolicy } from './cpu-times.js';
 
 export interface CpuViewOptions {
   /** `quota` (default): the first ceil(quota/period) CPUs of the cpuset; `cpuset`: all of it. */
   readonly cpuCount: CpuCountMode;
+  /** btime: the host's boot (default) or the container's. */
+  readonly btime?: BtimePolicy;
   /** Counter records go to `<stateDir>/cpu` (default /run/cgprocfs: tmpfs, cleared at boot). */
   readonly stateDir: string;
   /** Monotonic clock in µs; CLOCK_MONOTONIC (process.hrtime) by default. */
@@ -30,6 +33,7 @@ export function createCpuViews(options: CpuViewOptions): Record<string, FileView
   const bootIds = new Map<string, string>();
   const deps: CpuViewDeps = {
     cpuCount: options.cpuCount,
+    btime: options.btime ?? 'host',
     counters: new CpuCounterStore(options.stateDir),
     now: () => Number(clock()),
     bootId(procRoot) {

@@ -14,8 +14,12 @@ import type { CpuView } from './cpu-view.js';
 import type { ViewContext } from './sources.js';
 
 /** What the CPU views need besides the context; built once per worker by createCpuViews. */
+/** Whose boot /proc/stat's btime shows: the host's, or the container's (its init's start). */
+export type BtimePolicy = 'host' | 'container';
+
 export interface CpuViewDeps {
   readonly cpuCount: CpuCountMode;
+  readonly btime: BtimePolicy;
   readonly counters: CpuCounterStore;
   /** Monotonic clock, µs, the same in every process of one boot. */
   readonly now: () => number;
@@ -34,6 +38,7 @@ export interface CpuTimesView {
 
 /** USER_HZ: /proc/stat and /proc/uptime count hundredths of a second. */
 const US_PER_TICK = 10_000;
+export const TICKS_PER_SECOND = 100;
 /** user nice system idle iowait irq softirq steal guest guest_nice (fs/proc/stat.c). */
 const CPU_FIELDS = 10;
 export const IDLE_FIELD = 3;

@@ -3,7 +3,8 @@
 // the view's tasks, and intr, ctxt, btime and softirq as the host's kernel wrote them.
 import { taskCensus } from '../cgroup/tasks.js';
 import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
-import { collectCpuTimes, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
+import { readStartTime } from '../host/uptime.js';
+import { collectCpuTimes, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
 import { cpuViewOf } from './cpu-view.js';
 import type { ViewContext } from './sources.js';
 
@@ -12,6 +13,8 @@ export interface StatTasks {
   readonly processes: number | undefined;
   readonly running: number;
   readonly blocked: number;
+  /** The container's boot (its init's start) under --btime container; undefined: the host's. */
+  readonly btime: number | undefined;
 }
 
 export interface StatSnapshot {
@@ -31,8 +34,18 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
     // The reader itself is running while it reads.
     running: Math.max(1, census.running),
     blocked: census.blocked,
+    btime: deps.btime === 'container' ? containerBtime(context, host) : undefined,
   };
   return { host, view: { cpu: collectCpuTimes(context, deps, view, () => host), tasks } };
+}
+
+/** The host's btime plus the container init's start (ticks since the host's boot). */
+function containerBtime({ sources, target }: ViewContext, host: HostStat): number | undefined {
+  if (!target.containerInit || target.pid === undefined) return undefined;
+  const hostBtime = Number(host.others.find((line) => line.key === 'btime')?.text.split(' ')[1]);
+  const start = readStartTime(sources.procRoot, target.pid);
+  if (!Number.isFinite(hostBtime) || start === undefined) return undefined;
+  return hostBtime + Math.floor(start / TICKS_PER_SECOND);
 }
 
 function cpuLine(label: string, ticks: CpuTicks): string {
@@ -47,6 +60,7 @@ export function render(snapshot: StatSnapshot): string {
     ['processes', tasks.processes],
     ['procs_running', tasks.running],
     ['procs_blocked', tasks.blocked],
+    ['btime', tasks.btime],
   ]);
   const others = host.others.map(({ key, text }) => {
     const value = replaced.get(key);

@@ -8,7 +8,7 @@ import { uniformPaths } from '../cgroup/membership.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
-import { createCpuViews, type CpuCountMode } from './cpu-files.js';
+import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
@@ -28,6 +28,8 @@ export interface ViewOptions {
   swap: boolean;
   /** `quota` (default): the cpuset cut to ceil(quota/period) CPUs; `cpuset`: quotas ignored. */
   cpuCount: CpuCountMode;
+  /** /proc/stat's btime: the host's boot (default) or the container's (its init's start). */
+  btime?: BtimePolicy;
   /** Where CPU counters persist (a `cpu/` subdirectory), so they never decrease across restarts. */
   stateDir: string;
   /**
@@ -56,7 +58,7 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
   return new Map<string, FileView>([
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
-    ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir })),
+    ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
     ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
     ['proc/diskstats', diskstatsView],
     ...Object.entries(pressureViews),

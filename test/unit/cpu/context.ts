@@ -8,7 +8,7 @@ import type { ViewTarget } from '../../../src/caller/resolver.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
 import { createCgroupReader } from '../../../src/cgroup/reader.js';
-import { createCpuViews } from '../../../src/render/cpu-files.js';
+import { createCpuViews, type BtimePolicy } from '../../../src/render/cpu-files.js';
 import type { CpuCountMode } from '../../../src/render/cpu-view.js';
 import type { FileView, ViewContext } from '../../../src/render/sources.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
@@ -59,8 +59,13 @@ export interface TestViews {
   render(file: string, context: ViewContext): string;
 }
 
-export function cpuViews(stateDir: string, cpuCount: CpuCountMode = 'quota', clock = new TestClock(HOST_UPTIME_US)): TestViews {
-  const views = createCpuViews({ cpuCount, stateDir, now: clock.now });
+export function cpuViews(
+  stateDir: string,
+  cpuCount: CpuCountMode = 'quota',
+  clock = new TestClock(HOST_UPTIME_US),
+  btime: BtimePolicy = 'host',
+): TestViews {
+  const views = createCpuViews({ cpuCount, stateDir, now: clock.now, btime });
   return {
     views,
     clock,

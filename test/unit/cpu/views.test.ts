@@ -79,6 +79,22 @@ describe('the CPU files of a view', () => {
       expect(views.render('proc/uptime', context)).toBe('1000.00 1985.00\n');
     });
 
+    it.each([
+      ['host', 1795668577],
+      // Container A's init started 4000 s after the host's boot.
+      ['container', 1795668577 + 4000],
+    ] as const)('shows btime as the %s boot under --btime %s', (btime, expected) => {
+      const views = cpuViews(stateDir(), 'quota', undefined, btime);
+      const text = views.render('proc/stat', contextFor(root, { path: DOCKER_A, pid: 2100, containerInit: true }));
+      expect(text).toMatch(new RegExp(`^btime ${expected}$`, 'm'));
+    });
+
+    it('keeps the host\'s btime under --btime container for a reader that is no container', () => {
+      const views = cpuViews(stateDir(), 'quota', undefined, 'container');
+      const text = views.render('proc/stat', contextFor(root, { path: DOCKER_A, pid: 1200, containerInit: false }));
+      expect(text).toMatch(/^btime 1795668577$/m);
+    });
+
     it('counts processes as the container\'s newest pid, leaking no host pid', () => {
       const views = cpuViews(stateDir());
       const text = views.render('proc/stat', contextFor(root, { path: DOCKER_A, pid: 2100, containerInit: true }));
