@@ -41,9 +41,13 @@ export interface DirListing {
   kind: 'dir' | 'file';
 }
 
-/** Renders a file of the tree for the reader whose thread id is `tid`. */
+/** Renders a file of the tree for the reader whose thread id is `tid`, and says what it may see. */
 export interface ContentSource {
   renderForReader(file: string, tid: number): Buffer;
+  /** True for paths whose presence depends on the reader. */
+  isPerReader(path: string): boolean;
+  /** Which per-reader paths the reader whose thread id is `tid` sees. */
+  visibleFor(tid: number): (path: string) => boolean;
 }
 
 const MODE_FILE = 0o100444;
@@ -68,10 +72,11 @@ export interface FilesystemDeps {
 export class ReadOnlyFilesystem {
   constructor(private readonly deps: FilesystemDeps) {}
 
-  lookup(parent: bigint, name: string): { id: bigint; attr: NodeAttr } {
+  /** A child by name; `perReader` entries must not be cached by the kernel (another reader may not see them). */
+  lookup(parent: bigint, name: string, caller: Caller): { id: bigint; attr: NodeAttr; perReader: boolean } {
     const child = this.dir(parent).children.get(name);
-    if (!child) throw new FsError('ENOENT', `no ${name} here`);
-    return { id: child.id, attr: this.attrOf(child) };
+    if (!child || !this.visible(child, caller)) throw new FsError('ENOENT', `no ${name} here`);
+    return { id: child.id, attr: this.attrOf(child), perReader: this.deps.content.isPerReader(child.path) };
   }
 
   getattr(id: bigint): NodeAttr {
@@ -81,6 +86,7 @@ export class ReadOnlyFilesystem {
   /** Renders the file for the opener and keeps the bytes until RELEASE. */
   open(id: bigint, flags: number, caller: Caller): bigint {
     const node = this.node(id);
+    if (!this.visible(node, caller)) throw new FsError('ENOENT', `no ${node.path} for this reader`);
     if (node.kind === 'dir') throw new FsError('EISDIR', `${node.path} is a directory`);
     if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0) {
       throw new FsError('EROFS', `${node.path} is read-only`);
@@ -127,14 +133,21 @@ export class ReadOnlyFilesystem {
     this.dir(id);
   }
 
-  /** Entries of a directory, '.' and '..' first, in a stable order. */
-  readdir(id: bigint): DirListing[] {
+  /** Entries of a directory the reader sees, '.' and '..' first, in a stable order. */
+  readdir(id: bigint, caller: Caller): DirListing[] {
     const dir = this.dir(id);
     const entries: DirListing[] = [
       { ino: dir.id, name: '.', kind: 'dir' },
       { ino: dir.parent?.id ?? ROOT_ID, name: '..', kind: 'dir' },
     ];
-    for (const child of dir.children.values()) entries.push({ ino: child.id, name: child.name, kind: child.kind });
+    let visible: ((path: string) => boolean) | undefined;
+    for (const child of dir.children.values()) {
+      if (this.deps.content.isPerReader(child.path)) {
+        visible ??= this.visibility(caller);
+        if (!visible(child.path)) continue;
+      }
+      entries.push({ ino: child.id, name: child.name, kind: child.kind });
+    }
     return entries;
   }
 
@@ -158,6 +171,19 @@ export class ReadOnlyFilesystem {
 
   nodeCount(): number {
     return this.deps.tree.files.length;
+  }
+
+  private visible(node: TreeNode, caller: Caller): boolean {
+    return !this.deps.content.isPerReader(node.path) || this.visibility(caller)(node.path);
+  }
+
+  private visibility(caller: Caller): (path: string) => boolean {
+    try {
+      return this.deps.content.visibleFor(caller.pid);
+    } catch (err) {
+      if (err instanceof CgprocfsError) throw new FsError(err.errnoName as FsErrno, err.message);
+      throw err;
+    }
   }
 
   private render(node: TreeNode, caller: Caller): Buffer {

@@ -49,6 +49,8 @@ export interface DispatchLogger {
 
 /** Entries and attributes never change while mounted; let the kernel cache them. */
 const VALIDITY: Validity = { entrySec: 60, attrSec: 60 };
+/** Entries only some readers see: a cached lookup would show them to everyone. */
+const PER_READER_VALIDITY: Validity = { entrySec: 0, attrSec: 60 };
 const NAME_MAX = 255;
 const BLOCK_SIZE = 4096;
 /** Flags we take when the kernel offers them (reference §4: read-only, per-open content). */
@@ -93,8 +95,8 @@ export class Dispatcher {
     this.handlers = {
       init: (r) => this.init(r),
       lookup: (r) => {
-        const { id, attr } = this.fs.lookup(r.header.nodeid, r.name);
-        return ok(r, encodeEntryOut(id, attr, VALIDITY));
+        const { id, attr, perReader } = this.fs.lookup(r.header.nodeid, r.name, callerOf(r.header));
+        return ok(r, encodeEntryOut(id, attr, perReader ? PER_READER_VALIDITY : VALIDITY));
       },
       forget: () => null,
       batchForget: () => null,
@@ -197,7 +199,7 @@ export class Dispatcher {
   }
 
   private readdir(r: RequestOf<'readdir' | 'readdirplus'>, plus: boolean): Buffer {
-    const entries: DirEntry[] = this.fs.readdir(r.header.nodeid).map((e) => ({
+    const entries: DirEntry[] = this.fs.readdir(r.header.nodeid, callerOf(r.header)).map((e) => ({
       ino: e.ino,
       name: e.name,
       type: e.kind === 'dir' ? FileType.DT_DIR : FileType.DT_REG,

@@ -8,6 +8,7 @@ import { uniformPaths } from '../cgroup/membership.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
+import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
@@ -48,6 +49,10 @@ export interface ViewService {
   renderForCgroup(file: string, cgroupPath: string): Buffer;
   /** For the startup log: layout kind v1|v2|hybrid, controller -> version. */
   describeLayout(): Record<string, unknown>;
+  /** True for paths whose presence depends on the reader (CPU directories). */
+  isPerReader(path: string): boolean;
+  /** Which per-reader paths the reader whose thread id is `tid` sees. */
+  visibleFor(tid: number): (path: string) => boolean;
 }
 
 /** A table this small is enough for the one cgroup a render command shows. */
@@ -88,5 +93,7 @@ export function createViewService(options: ViewOptions): ViewService {
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath)),
     describeLayout: () => describeLayout(layout),
+    isPerReader,
+    visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount),
   };
 }

@@ -1,0 +1,31 @@
+// Which paths of the tree a reader may see: the `cpuN` directories under
+// sys/devices/system/cpu exist only for the CPUs of the reader's view, so a
+// container that binds our directory over its own sees its CPUs and no others.
+import type { ViewTarget } from '../caller/resolver.js';
+import type { CpuCountMode } from './cpu-view.js';
+import { visibleCpus } from './cpu-view.js';
+import type { ViewSources } from './sources.js';
+
+const CPU_DIR = /^sys\/devices\/system\/cpu\/cpu(\d+)(?:\/|$)/;
+
+/** The CPU a path belongs to (`sys/devices/system/cpu/cpu3/...` -> 3), or undefined. */
+export function cpuOfPath(path: string): number | undefined {
+  const match = CPU_DIR.exec(path);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** True for paths whose presence depends on the reader (the kernel must not cache their lookups). */
+export function isPerReader(path: string): boolean {
+  return cpuOfPath(path) !== undefined;
+}
+
+/** A predicate over paths for one reader's view; resolves the view's CPUs once. */
+export function visibilityFor(sources: ViewSources, target: ViewTarget, mode: CpuCountMode): (path: string) => boolean {
+  let cpus: ReadonlySet<number> | undefined;
+  return (path) => {
+    const cpu = cpuOfPath(path);
+    if (cpu === undefined) return true;
+    cpus ??= new Set(visibleCpus(sources, target.paths, mode));
+    return cpus.has(cpu);
+  };
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { cpuOfPath, isPerReader, visibilityFor } from '../../../src/render/cpu-dirs.js';
+import { detectLayout } from '../../../src/cgroup/layout.js';
+import { createCgroupReader } from '../../../src/cgroup/reader.js';
+import { uniformPaths } from '../../../src/cgroup/membership.js';
+import { CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
+
+describe('which CPU directories a reader sees', () => {
+  it.each([
+    ['sys/devices/system/cpu/cpu3', 3],
+    ['sys/devices/system/cpu/cpu12/topology/core_id', 12],
+    ['sys/devices/system/cpu/online', undefined],
+    ['sys/devices/system/cpu/cpufreq', undefined],
+    ['proc/cpuinfo', undefined],
+  ] as const)('%s belongs to CPU %s', (path, cpu) => {
+    expect(cpuOfPath(path)).toBe(cpu);
+    expect(isPerReader(path)).toBe(cpu !== undefined);
+  });
+
+  it('shows the cpuN directories of the view\'s CPUs and hides the others', () => {
+    const layout = detectLayout(CGROUP_V2);
+    const sources = { procRoot: PROC_ROOT, layout, cgroups: createCgroupReader(layout) };
+    // The fixture's nested cgroup sees CPU 2 alone (test/fixtures/README.md, CPU section).
+    const target = { paths: uniformPaths('/lxc.payload.b/nested'), pid: undefined, containerInit: false };
+    const visible = visibilityFor(sources, target, 'quota');
+    expect(visible('sys/devices/system/cpu/cpu2/topology/core_id')).toBe(true);
+    expect(visible('sys/devices/system/cpu/cpu0')).toBe(false);
+    expect(visible('sys/devices/system/cpu/online')).toBe(true);
+  });
+});
