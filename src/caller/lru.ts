@@ -3,7 +3,8 @@
 export class LruMap<K, V> {
   private readonly entries = new Map<K, V>();
 
-  constructor(readonly capacity: number) {
+  /** `onEvict` sees every entry that leaves: evicted, deleted or replaced. */
+  constructor(readonly capacity: number, private readonly onEvict?: (key: K, value: V) => void) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`bad LRU capacity ${capacity}`);
   }
 
@@ -22,15 +23,20 @@ export class LruMap<K, V> {
   }
 
   set(key: K, value: V): void {
+    const previous = this.entries.get(key);
     this.entries.delete(key);
     this.entries.set(key, value);
+    if (previous !== undefined && previous !== value) this.onEvict?.(key, previous);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
+      if (oldest.done !== true) this.delete(oldest.value);
     }
   }
 
   delete(key: K): void {
+    const value = this.entries.get(key);
+    if (value === undefined) return;
     this.entries.delete(key);
+    this.onEvict?.(key, value);
   }
 }

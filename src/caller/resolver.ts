@@ -2,11 +2,13 @@
 // `init` (lxcfs's choice): the init of the caller's pid namespace, or the caller
 // itself when it shares the daemon's namespace. Policy `caller`: the caller itself.
 // Membership is read at every call, never cached: a moved process sees its new
-// cgroup at its next open, and a reused pid never inherits a stale view.
+// cgroup at its next open, and a reused pid never inherits a stale view. Who a
+// thread's view comes from may be cached (task-cache.ts), checked at every use.
 import { CgprocfsError } from '../errors.js';
 import { parseMembership, withoutInitScope, type CgroupPaths } from '../cgroup/membership.js';
 import { NamespaceInits } from './namespace-init.js';
 import { ProcessFiles } from './process.js';
+import { TaskCache } from './task-cache.js';
 
 export type ResolvePolicy = 'init' | 'caller';
 
@@ -17,6 +19,8 @@ export interface ViewTarget {
   readonly pid: number | undefined;
   /** True when `pid` is the init of a pid namespace other than the daemon's (a container). */
   readonly containerInit: boolean;
+  /** Equal for two targets that every view renders alike (for caches of renderings). */
+  readonly key: string;
 }
 
 export interface CallerResolver {
@@ -24,14 +28,19 @@ export interface CallerResolver {
   targetFor(tid: number): ViewTarget;
 }
 
-function unknownCaller(tid: number, why: string): CgprocfsError {
-  return new CgprocfsError('CALLER_UNKNOWN', `caller ${tid} ${why}`);
+/** The process whose cgroups a thread's view shows. */
+export interface Whose {
+  readonly pid: number;
+  readonly containerInit: boolean;
 }
 
-function membershipOf(processes: ProcessFiles, pid: number, caller: number): CgroupPaths {
-  const text = processes.cgroupText(pid);
-  if (text === undefined) throw unknownCaller(caller, pid === caller ? 'is gone' : `lost its init ${pid}`);
-  return parseMembership(text, `${processes.procRoot}/${pid}/cgroup`);
+export interface ResolverOptions {
+  /** Threads whose `Whose` is remembered (0: resolve every time). */
+  cacheSize?: number;
+}
+
+function unknownCaller(tid: number, why: string): CgprocfsError {
+  return new CgprocfsError('CALLER_UNKNOWN', `caller ${tid} ${why}`);
 }
 
 function daemonNamespace(processes: ProcessFiles): string {
@@ -40,22 +49,51 @@ function daemonNamespace(processes: ProcessFiles): string {
   return ns;
 }
 
-export function createCallerResolver(procRoot: string, policy: ResolvePolicy): CallerResolver {
-  const processes = new ProcessFiles(procRoot);
-  const own = (tid: number): ViewTarget => ({ paths: membershipOf(processes, tid, tid), pid: tid, containerInit: false });
-  if (policy === 'caller') return { targetFor: (tid) => own(checkedTid(tid)) };
+/** The view of `whose` given its /proc/<pid>/cgroup text. */
+export function targetOf(whose: Whose, cgroupText: string, source: string): ViewTarget {
+  const membership = parseMembership(cgroupText, source);
+  return {
+    paths: whose.containerInit ? withoutInitScope(membership) : membership,
+    pid: whose.pid,
+    containerInit: whose.containerInit,
+    key: whose.containerInit ? `init ${whose.pid}\n${cgroupText}` : `cgroups\n${cgroupText}`,
+  };
+}
 
+/** Decides whose view a thread gets, without caching anything but namespace inits. */
+function whoseViewFinder(processes: ProcessFiles, policy: ResolvePolicy): (tid: number) => Whose {
+  if (policy === 'caller') return (tid) => ({ pid: tid, containerInit: false });
   const hostNamespace = daemonNamespace(processes);
   const inits = new NamespaceInits(processes);
+  return (tid) => {
+    const ns = processes.pidNamespace(tid);
+    if (ns === undefined) throw unknownCaller(tid, 'is gone');
+    if (ns === hostNamespace) return { pid: tid, containerInit: false };
+    const init = inits.find(ns, tid);
+    // No init found (the namespace is being torn down): like lxcfs, the caller's own view.
+    return init === undefined ? { pid: tid, containerInit: false } : { pid: init, containerInit: true };
+  };
+}
+
+export function createCallerResolver(procRoot: string, policy: ResolvePolicy, options: ResolverOptions = {}): CallerResolver {
+  const processes = new ProcessFiles(procRoot);
+  const whoseView = whoseViewFinder(processes, policy);
+  const fresh = (tid: number): ViewTarget => {
+    const whose = whoseView(tid);
+    const text = processes.cgroupText(whose.pid);
+    if (text === undefined) throw unknownCaller(tid, whose.pid === tid ? 'is gone' : `lost its init ${whose.pid}`);
+    return targetOf(whose, text, `${procRoot}/${whose.pid}/cgroup`);
+  };
+  if (!options.cacheSize) return { targetFor: (tid) => fresh(checkedTid(tid)) };
+  const cache = new TaskCache(procRoot, options.cacheSize);
   return {
     targetFor(tid) {
-      const ns = processes.pidNamespace(checkedTid(tid));
-      if (ns === undefined) throw unknownCaller(tid, 'is gone');
-      if (ns === hostNamespace) return own(tid);
-      const init = inits.find(ns, tid);
-      // No init found (the namespace is being torn down): like lxcfs, the caller's own view.
-      if (init === undefined) return own(tid);
-      return { paths: withoutInitScope(membershipOf(processes, init, tid)), pid: init, containerInit: true };
+      checkedTid(tid);
+      const known = cache.targetFor(tid);
+      if (known) return known;
+      // Remembered before the membership is read, so the descriptors' view and the
+      // returned one are the same reading.
+      return cache.remember(tid, whoseView(tid)) ?? fresh(tid);
     },
   };
 }

@@ -10,6 +10,7 @@ import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
 import { mountState, unmount } from '../fuse/mount.js';
 import { formatVerdicts, runChecks } from './check.js';
+import { makeDockerFlagsCommand } from './docker-flags.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
@@ -33,6 +34,7 @@ function viewOptions<T>(y: Argv<T>) {
     .option('swap', { type: 'boolean', default: true, describe: 'report swap from the cgroup (--no-swap: none)' })
     .option('cgroup-root', { type: 'string', default: '/sys/fs/cgroup', describe: 'where the cgroup hierarchies are mounted' })
     .option('proc-root', { type: 'string', default: '/proc', describe: 'where procfs is mounted' })
+    .option('sys-root', { type: 'string', default: '/sys', describe: 'where sysfs is mounted' })
     .option('cpu-count', {
       choices: ['quota', 'cpuset'] as const,
       default: 'quota' as CpuCountMode,
@@ -74,6 +76,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           stateDir: args['state-dir'],
           cpuCount: args['cpu-count'],
           btime: args.btime,
+          sysRoot: args['sys-root'],
         });
       },
     )
@@ -102,6 +105,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           cpuCount: args['cpu-count'],
           stateDir: args['state-dir'],
           btime: args.btime,
+          sysRoot: args['sys-root'],
         });
         const file = resolveFile(views.files, args.file);
         io.stdout(args.pid !== undefined ? views.renderForReader(file, args.pid) : views.renderForCgroup(file, args.cgroup!));
@@ -127,6 +131,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
         io.stdout(how === 'not-mounted' ? `${args.mountpoint} is not mounted\n` : `${args.mountpoint} ${how}\n`);
       },
     )
+    .command(makeDockerFlagsCommand(io.stdout))
     .command(
       'check',
       'diagnose this host: FUSE, root, cgroups, swap accounting, the mount, the systemd fd store',

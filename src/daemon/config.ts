@@ -1,6 +1,7 @@
 // What `cgprocfs serve` runs with: one plain object, built by the CLI, handed to the
 // supervisor, to each server process (as JSON) and to every worker thread.
 
+import { join } from 'node:path';
 import type { LogLevel } from './logger.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import type { ResolvePolicy } from '../render/views.js';
@@ -20,6 +21,8 @@ export interface ServeConfig {
   cpuCount: CpuCountMode;
   /** /proc/stat's btime: the host's boot or the container's. */
   btime: BtimePolicy;
+  /** Where sysfs is mounted ('/sys'); the CPU directory is read from it. */
+  sysRoot: string;
 }
 
 export const DEFAULT_MOUNTPOINT = '/var/lib/cgprocfs';
@@ -29,7 +32,19 @@ export const DEFAULT_WORKERS = 2;
 /** Directories later views fill; present now so bind-mount recipes stay stable. */
 export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system/cpu'];
 
-/** Where a server keeps its handle arenas. */
-export function arenaDirOf(config: Pick<ServeConfig, 'stateDir'>): string {
-  return `${config.stateDir}/handles`;
+/**
+ * Where a server keeps its handle arenas: one directory per mountpoint, so daemons
+ * serving different mountpoints from one state directory never collect each other's
+ * arenas (CPU counter records, facts about cgroups, are shared on purpose).
+ */
+export function arenaDirOf(config: Pick<ServeConfig, 'stateDir' | 'mountpoint'>): string {
+  const readable = config.mountpoint.replace(/^\/+|\/+$/g, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root';
+  return join(config.stateDir, 'handles', `${readable}-${fnv1a32(config.mountpoint)}`);
+}
+
+/** A short stable hash that tells apart paths the readable form would merge (/a_b, /a/b). */
+function fnv1a32(text: string): string {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
 }

@@ -9,6 +9,14 @@ import { Tree } from '../fs/tree.js';
 import { createViewService, type ViewOptions } from '../render/views.js';
 import { EXTRA_DIRECTORIES } from './config.js';
 
+/**
+ * How long a rendering without counters is reused for readers of the same view: a
+ * changed limit or usage shows within this bound (README, "Performance").
+ */
+export const RENDERING_CACHE_MS = 200;
+/** Reader threads per worker whose resolution is remembered (two descriptors each). */
+const CALLER_CACHE_SIZE = 512;
+
 export interface ServerStack {
   dispatcher: Dispatcher;
   filesystem: ReadOnlyFilesystem;
@@ -22,7 +30,7 @@ export function buildServer(
   log: Logger,
   mountedAtSec: number,
 ): ServerStack {
-  const views = createViewService(options);
+  const views = createViewService({ cacheMs: RENDERING_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, ...options });
   const tree = new Tree(views.files, EXTRA_DIRECTORIES);
   const handles = new HandleStore(memory);
   const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec });

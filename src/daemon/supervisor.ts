@@ -98,7 +98,7 @@ export class Supervisor {
     if (old) await this.retire(old, next);
     this.reloading = false;
     notify('READY=1');
-    this.log.info({ epoch: next.epoch, pid: next.pid }, 'reloaded');
+    this.log.info({ epoch: next.epoch, serverPid: next.pid }, 'reloaded');
   }
 
   /** SIGTERM/SIGINT: unmount (unless systemd keeps the connection) and stop every server. */
@@ -133,7 +133,7 @@ export class Supervisor {
   private spawn(): ServerHandle {
     const epoch = freshEpoch(arenaDirOf(this.config));
     const server = ServerHandle.spawn(this.config, this.connection.fd, epoch, this.connection.mountedAtSec);
-    this.log.debug({ epoch, pid: server.pid }, 'server started');
+    this.log.debug({ epoch, serverPid: server.pid }, 'server started');
     return server;
   }
 
@@ -164,7 +164,7 @@ export class Supervisor {
     const fast = Date.now() - server.startedAt < FAST_FAILURE_MS;
     this.fastFailures = fast ? this.fastFailures + 1 : 1;
     const delay = restartDelay(this.fastFailures);
-    this.log.error({ epoch: server.epoch, pid: server.pid, how, restartInMs: delay }, 'server died; starting a new one');
+    this.log.error({ epoch: server.epoch, serverPid: server.pid, how, restartInMs: delay }, 'server died; starting a new one');
     this.current = undefined;
     this.restartTimer = setTimeout(() => void this.restart(), delay);
   }
@@ -175,7 +175,7 @@ export class Supervisor {
     this.adopt(server);
     try {
       await withTimeout(server.ready, READY_TIMEOUT_MS, 'the restarted server');
-      this.log.info({ epoch: server.epoch, pid: server.pid }, 'server restarted; unanswered requests re-sent');
+      this.log.info({ epoch: server.epoch, serverPid: server.pid }, 'server restarted; unanswered requests re-sent');
     } catch (err) {
       this.log.error({ err }, 'restarted server did not become ready');
       server.kill();

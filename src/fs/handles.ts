@@ -131,8 +131,13 @@ export function collectIdleArenas(arenaDir: string, live: ReadonlySet<number>, a
     if (live.has(epoch)) continue;
     const path = arenaPath(arenaDir, epoch);
     if (all || !arenaHasLiveRecords(path)) {
-      unlinkSync(path);
-      removed.push(epoch);
+      try {
+        unlinkSync(path);
+        removed.push(epoch);
+      } catch (err) {
+        // Another collector (a concurrent start on a shared state dir) got there first.
+        if (systemErrorCode(err) !== 'ENOENT') throw err;
+      }
     }
   }
   return removed;
@@ -410,7 +415,10 @@ export class HandleStore {
   /** Writes content (then its record, which makes it visible to a successor), moving to a larger extent if needed. */
   private store(slot: number, nodeId: bigint, content: Buffer): void {
     const row = this.row(slot);
-    if (content.length > this.table[row + Col.PAGES]! * PAGE) {
+    // Every live handle owns at least one page, even for an empty rendering: a record
+    // with no pages reads as released to a successor (arenaHasLiveRecords, PastArena).
+    const pages = this.table[row + Col.PAGES]!;
+    if (pages === 0 || content.length > pages * PAGE) {
       const needed = Math.ceil(Math.max(2 * content.length, content.length + HEADROOM_BYTES) / PAGE);
       const page = this.allocatePages(needed);
       this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);

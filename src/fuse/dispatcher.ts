@@ -175,6 +175,8 @@ export class Dispatcher {
 
   private fail(header: RequestHeader, err: unknown): Buffer {
     if (err instanceof FsError) {
+      // A handle nobody knows means a bug in handle hand-over between servers: say so.
+      if (err.errno === 'EBADF' || err.errno === 'EIO') this.log.warn({ op: opcodeName(header.opcode), unique: header.unique.toString(16), reason: err.message }, 'request refused');
       return encodeError(header.unique, Errno[err.errno as keyof typeof Errno] ?? Errno.EIO);
     }
     if (err instanceof DecodeError) {

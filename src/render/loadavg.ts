@@ -2,16 +2,13 @@
 // main thread's sampler, read from the shared table), running/total tasks from a
 // census at render time, and a last pid in the reader's own pid namespace. The
 // root cgroup gets the host's file unchanged. collect() does the I/O, render() is pure.
-import { join } from 'node:path';
 import { ROOT_CGROUP } from '../cgroup/hierarchy.js';
 import { censusOf, taskListOf } from '../cgroup/tasks.js';
-import type { ViewTarget } from '../caller/resolver.js';
-import { parseStatus } from '../caller/process.js';
 import { CgprocfsError } from '../errors.js';
-import { readOptionalText } from '../host/files.js';
 import { readHostLoadavg } from '../host/loadavg.js';
 import { formatLoad, seededAverages, type LoadAverages } from '../load/fixed-point.js';
 import { LoadavgTable, monotonicMs, type LoadavgMemory } from '../load/table.js';
+import { pidLevel } from './pid-level.js';
 import type { FileView, ViewContext } from './sources.js';
 
 export type LoadavgSnapshot =
@@ -24,26 +21,19 @@ export type LoadavgSnapshot =
       readonly lastPid: number;
     };
 
-/** Whose pids the reader sees: an NSpid index, the host's, or nobody's (its init is gone). */
-type PidLevel = number | 'host' | 'gone';
-
-function namespaceDepth(procRoot: string, pid: number | 'self'): number | undefined {
-  const path = join(procRoot, String(pid), 'status');
-  const text = readOptionalText(path);
-  return text === undefined ? undefined : parseStatus(text, path).nspid.length;
-}
+/** How long a warm start waits before counting the tasks a second time. */
+const SETTLE_MS = 5;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * A container's init sees pids at its own NSpid level. So does a reader resolved to
- * itself (`--resolve caller`) in a namespace below the daemon's; anyone else sees host pids.
+ * The active count to warm-start from: the smaller of two censuses a moment apart. One
+ * census can catch a task that is runnable only for an instant (the reader's own shell
+ * right after it forked the reader), and a seeded 1.00 takes minutes to decay.
  */
-function pidLevel(procRoot: string, target: ViewTarget): PidLevel {
-  if (target.pid === undefined) return 'host';
-  const depth = namespaceDepth(procRoot, target.pid);
-  if (depth === undefined) return target.containerInit ? 'gone' : 'host';
-  if (target.containerInit) return depth - 1;
-  const daemonDepth = namespaceDepth(procRoot, 'self');
-  return daemonDepth !== undefined && depth > daemonDepth ? depth - 1 : 'host';
+function settledActive(first: number, recount: () => number): number {
+  if (first === 0) return 0;
+  Atomics.wait(pause, 0, 0, SETTLE_MS);
+  return Math.min(first, recount());
 }
 
 export function collect({ sources, target }: ViewContext, table: LoadavgTable, now: number): LoadavgSnapshot {
@@ -55,7 +45,10 @@ export function collect({ sources, target }: ViewContext, table: LoadavgTable, n
   const census = censusOf(procRoot, list, typeof level === 'number' ? level : undefined);
   const count = { active: census.running + census.blocked, total: census.total };
   // A cgroup the sampler has no averages for yet starts from its current count (warm start).
-  const averages = table.read(list, now, count) ?? seededAverages(count.active);
+  const averages = table.read(list, now, count) ?? seededAverages(settledActive(count.active, () => {
+    const again = censusOf(procRoot, list, typeof level === 'number' ? level : undefined);
+    return again.running + again.blocked;
+  }));
   const running = Math.max(1, census.running);
   const lastPid = level === 'host' ? readHostLoadavg(procRoot).lastPid : level === 'gone' ? 0 : census.newestNsPid;
   return { averages, running, total: Math.max(running, census.total), lastPid };

@@ -6,6 +6,7 @@ import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/
 import { readStartTime } from '../host/uptime.js';
 import { collectCpuTimes, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
 import { cpuViewOf } from './cpu-view.js';
+import { pidLevel } from './pid-level.js';
 import type { ViewContext } from './sources.js';
 
 export interface StatTasks {
@@ -28,9 +29,11 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   const host = readHostStat(sources.procRoot);
   const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host));
   if (view.hostWide) return { host, view: undefined };
-  const census = taskCensus(sources.procRoot, sources.layout, target.paths);
+  const level = pidLevel(sources.procRoot, target);
+  const census = taskCensus(sources.procRoot, sources.layout, target.paths, typeof level === 'number' ? level : undefined);
   const tasks = {
-    processes: target.containerInit ? census.newestNsPid : undefined,
+    // The pid namespace's newest pid counts its forks without showing a host pid.
+    processes: typeof level === 'number' ? census.newestNsPid : level === 'gone' ? 0 : undefined,
     // The reader itself is running while it reads.
     running: Math.max(1, census.running),
     blocked: census.blocked,

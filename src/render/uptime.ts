@@ -22,7 +22,10 @@ export function collect(context: ViewContext, deps: CpuViewDeps): UptimeSnapshot
   const hostStat = (): HostStat => (stat ??= readHostStat(procRoot));
   const view = cpuViewOf(layout, context.target.paths, deps.cpuCount, () => onlineCpus(hostStat()));
   if (view.hostWide) return { uptime, idle: host.idle };
-  return { uptime, idle: collectCpuTimes(context, deps, view, hostStat).aggregate[IDLE_FIELD] ?? 0 };
+  const idle = collectCpuTimes(context, deps, view, hostStat).aggregate[IDLE_FIELD] ?? 0;
+  // The counters' clock is read a moment after the uptime: never show more idle time
+  // than the visible CPUs had since the view began.
+  return { uptime, idle: Math.min(idle, view.cpus.length * uptime) };
 }
 
 function seconds(hundredths: number): string {

@@ -1,6 +1,7 @@
 // The only entry point of the domain for the fs layer and the CLI: which virtual
 // files exist, and their bytes for a reader (chosen by the resolve policy from the
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
+import { LruMap } from '../caller/lru.js';
 import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
 import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
 import { describeLayout, detectLayout } from '../cgroup/layout.js';
@@ -10,6 +11,7 @@ import { CgprocfsError } from '../errors.js';
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
+import { createCpuTreeViews } from './cpu-tree.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
@@ -24,6 +26,8 @@ export interface ViewOptions {
   cgroupRoot: string;
   /** '/proc' by default; replaces /proc for every host and per-pid read. */
   procRoot: string;
+  /** '/sys' by default; the host's CPU directory is read from `<sysRoot>/devices/system/cpu`. */
+  sysRoot?: string;
   resolve: ResolvePolicy;
   /** False = --no-swap: SwapTotal/SwapFree 0, /proc/swaps header only. */
   swap: boolean;
@@ -33,6 +37,14 @@ export interface ViewOptions {
   btime?: BtimePolicy;
   /** Where CPU counters persist (a `cpu/` subdirectory), so they never decrease across restarts. */
   stateDir: string;
+  /**
+   * How long a rendering of a file without cumulative counters (meminfo, swaps,
+   * cpuinfo, loadavg, the CPU lists) may be served again to readers of the same view
+   * (0: never; the daemon uses RENDERING_CACHE_MS).
+   */
+  cacheMs?: number;
+  /** Reader threads whose resolution is remembered, checked at every use (0: none). */
+  callerCacheSize?: number;
   /**
    * The load averages the daemon's sampler keeps (shared memory). Without one (the
    * render command) loadavg shows the warm-start values from a census of the tasks.
@@ -55,6 +67,16 @@ export interface ViewService {
   visibleFor(tid: number): (path: string) => boolean;
 }
 
+/**
+ * Files whose renderings may be reused for a short while: none of their numbers is a
+ * counter that must never decrease. A reused rendering comes from one worker's cache,
+ * and another worker may have shown a newer one; for stat, uptime, diskstats and the
+ * pressure totals that could make a counter go backwards between two reads.
+ */
+const REUSABLE = /^(proc\/(meminfo|swaps|cpuinfo|loadavg)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
+/** Renderings kept per worker, most recently used first. */
+const RENDERING_CACHE_ENTRIES = 4096;
+
 /** A table this small is enough for the one cgroup a render command shows. */
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
@@ -64,6 +86,7 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
     ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
+    ...Object.entries(createCpuTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
     ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
     ['proc/diskstats', diskstatsView],
     ...Object.entries(pressureViews),
@@ -73,20 +96,30 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
 function explicitTarget(cgroupPath: string): ViewTarget {
   const path = normalizeCgroupPath(cgroupPath);
   if (path === undefined) throw new CgprocfsError('USAGE', `cgroup path ${cgroupPath} leaves the hierarchy`);
-  return { paths: uniformPaths(path), pid: undefined, containerInit: false };
+  return { paths: uniformPaths(path), pid: undefined, containerInit: false, key: `cgroup ${path}` };
 }
 
 export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
   const sources: ViewSources = { procRoot: options.procRoot, layout, cgroups: createCgroupReader(layout) };
-  const resolver = createCallerResolver(options.procRoot, options.resolve);
+  const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
+  const cacheMs = options.cacheMs ?? 0;
+  const renderings = new LruMap<string, { at: number; bytes: Buffer }>(RENDERING_CACHE_ENTRIES);
   const renderOptions: RenderOptions = { swap: options.swap };
   const views = viewFiles(options);
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
   const renderWith = (file: string, target: () => ViewTarget): Buffer => {
     const view = views.get(file);
     if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
-    return Buffer.from(view({ sources, target: target(), options: renderOptions }), 'utf8');
+    const viewTarget = target();
+    if (cacheMs <= 0 || !REUSABLE.test(file)) return Buffer.from(view({ sources, target: viewTarget, options: renderOptions }), 'utf8');
+    const key = `${file}\n${viewTarget.key}`;
+    const now = performance.now();
+    const cached = renderings.get(key);
+    if (cached && now - cached.at < cacheMs) return cached.bytes;
+    const bytes = Buffer.from(view({ sources, target: viewTarget, options: renderOptions }), 'utf8');
+    renderings.set(key, { at: now, bytes });
+    return bytes;
   };
   return {
     files: [...views.keys()],

@@ -25,7 +25,7 @@ afterAll(() => rmSync(arenas, { recursive: true, force: true }));
 
 function stack(cgroupRoot = CGROUP_V1, procRoot = PROC_ROOT): ServerStack {
   const memory = createHandleStore(arenas, 3, { slots: 64, arenaBytes: 256 * 4096 });
-  return buildServer({ ...VIEW_DEFAULTS, cgroupRoot, procRoot }, memory, pino({ level: 'silent' }), 1_700_000_000);
+  return buildServer({ ...VIEW_DEFAULTS, cgroupRoot, procRoot, cacheMs: 0 }, memory, pino({ level: 'silent' }), 1_700_000_000);
 }
 
 describe('dispatcher', () => {

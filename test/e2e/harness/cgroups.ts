@@ -69,6 +69,27 @@ export class TestCgroups {
     writeFileSync(join(this.dir(rel), 'memory.limit_in_bytes'), String(bytes));
   }
 
+  /** The directory of `rel` in the v1 hierarchy of `controller` (cpu may be a symlink to cpu,cpuacct). */
+  controllerDir(controller: string, rel = ''): string {
+    return join(CGROUP_ROOT, controller, this.name, rel);
+  }
+
+  /** v1 CFS bandwidth: `rel` may run quotaUs per periodUs (-1: no quota). The period goes first. */
+  setCpuQuota(rel: string, quotaUs: number, periodUs = 100_000): void {
+    writeFileSync(join(this.controllerDir('cpu', rel), 'cpu.cfs_period_us'), String(periodUs));
+    writeFileSync(join(this.controllerDir('cpu', rel), 'cpu.cfs_quota_us'), String(quotaUs));
+  }
+
+  /** Narrows the v1 cpuset of `rel` to `cpus`, in the kernel's list syntax ("1", "0-1"). */
+  setCpus(rel: string, cpus: string): void {
+    writeFileSync(join(this.controllerDir('cpuset', rel), 'cpuset.cpus'), cpus);
+  }
+
+  /** v1 cpu.shares of `rel` (1024 by default): its weight against its siblings when CPUs are contended. */
+  setCpuShares(rel: string, shares: number): void {
+    writeFileSync(join(this.controllerDir('cpu', rel), 'cpu.shares'), String(shares));
+  }
+
   readMemory(rel: string, file: string): number {
     return Number(readFileSync(join(this.dir(rel), file), 'utf8').trim());
   }

@@ -5,16 +5,25 @@ import type { RunOptions, RunResult } from './exec.js';
 /** The files a container gets from the mount, as `docker run -v MNT/proc/X:/proc/X` would bind them. */
 export const BOUND_PROC_FILES = ['meminfo', 'swaps'] as const;
 
+/** Paths inside the mount bound over the same path from / (default: BOUND_PROC_FILES). */
+const DEFAULT_BINDS: readonly string[] = BOUND_PROC_FILES.map((f) => `proc/${f}`);
+
+/** What a CPU-aware container binds: every proc file top, uptime and getconf read, and sysfs `online`. */
+export const CPU_VIEW_BINDS: readonly string[] = [
+  ...['cpuinfo', 'stat', 'uptime', 'loadavg', 'meminfo'].map((f) => `proc/${f}`),
+  'sys/devices/system/cpu/online',
+];
+
 /**
  * unshare's arguments for running `command` as pid 1 of a fresh pid namespace with its own /proc
  * (--mount-proc) and our files bound over it. --kill-child ties the namespace to unshare's pid,
- * so killing the pid we started ends every process inside.
+ * so killing the pid we started ends every process inside. `binds` are paths inside the mount.
  */
-export function containerArgs(mountpoint: string, command: readonly string[]): string[] {
-  const binds = BOUND_PROC_FILES.map((f) => `mount --bind "$m/proc/${f}" /proc/${f}`).join(' && ');
+export function containerArgs(mountpoint: string, command: readonly string[], binds: readonly string[] = DEFAULT_BINDS): string[] {
+  const mounts = binds.map((path) => `mount --bind "$m/${path}" "/${path}"`).join(' && ');
   return [
     '--mount', '--pid', '--fork', '--mount-proc', '--kill-child',
-    'sh', '-c', `m=$1; shift; ${binds} && exec "$@"`, 'container', mountpoint, ...command,
+    'sh', '-c', `m=$1; shift; ${mounts} && exec "$@"`, 'container', mountpoint, ...command,
   ];
 }
 
@@ -25,6 +34,7 @@ export function runInContainer(
   mountpoint: string,
   command: readonly string[],
   opts: RunOptions = {},
+  binds: readonly string[] = DEFAULT_BINDS,
 ): Promise<RunResult> {
-  return cgroups.run(rel, 'unshare', containerArgs(mountpoint, command), opts);
+  return cgroups.run(rel, 'unshare', containerArgs(mountpoint, command, binds), opts);
 }

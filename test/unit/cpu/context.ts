@@ -25,7 +25,7 @@ export function contextFor(cgroupRoot: string, target: Partial<ViewTarget> & { p
   const layout = detectLayout(cgroupRoot);
   return {
     sources: { procRoot, layout, cgroups: createCgroupReader(layout) },
-    target: { paths: uniformPaths(target.path ?? '/'), pid: undefined, containerInit: false, ...target },
+    target: { paths: uniformPaths(target.path ?? '/'), pid: undefined, containerInit: false, key: `test ${target.path ?? '/'}`, ...target },
     options: { swap: true },
   };
 }

@@ -114,6 +114,15 @@ describe('a successor server and its predecessor\'s handles', () => {
     expect(successor.read(fh, 9, 100)).toEqual({ nodeId: MEMINFO, bytes: Buffer.from('by the old server'), rewind: false });
   });
 
+  it('hands an empty rendering over to a successor like any other (regression: it read as released)', () => {
+    const dir = arenaDir();
+    const fh = storeOf(dir, 1).open(MEMINFO, Buffer.alloc(0));
+    const successor = storeOf(dir, 2);
+    expect(successor.read(fh, 0, 100)).toMatchObject({ nodeId: MEMINFO, rewind: true });
+    expect(successor.replace(fh, Buffer.alloc(0))).toBe(true);
+    expect(collectIdleArenas(dir, new Set([2]))).toEqual([]);
+  });
+
   it('treats a READ at offset 0 of a predecessor\'s handle as a rewind', () => {
     const dir = arenaDir();
     const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('old'));

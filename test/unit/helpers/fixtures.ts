@@ -3,13 +3,15 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 
 export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
 export const PROC_ROOT = join(FIXTURES, 'proc');
 export const CGROUP_V1 = join(FIXTURES, 'cgroup-v1');
 export const CGROUP_V2 = join(FIXTURES, 'cgroup-v2');
 export const CGROUP_HYBRID = join(FIXTURES, 'cgroup-hybrid');
+/** A sys root holding the fixture host's devices/system/cpu. */
+export const SYS_ROOT = join(FIXTURES, 'sys');
 export const GOLDEN = join(FIXTURES, 'golden');
 
 /** Pid namespaces of the fixture proc root, as their ns/pid links read. */
@@ -47,11 +49,11 @@ export function meminfoField(text: string, key: string): number {
 }
 
 /**
- * A state directory for the CPU counters of views under test: one per test process,
- * removed when it exits (counter records are keyed by cgroup, so tests do not collide).
+ * A state directory for the CPU counters of views under test: one per test file
+ * (vitest evaluates this module once per file), removed after the file's tests.
  */
 export const STATE_DIR = mkdtempSync(join(tmpdir(), 'cgprocfs-unit-state-'));
-process.on('exit', () => rmSync(STATE_DIR, { recursive: true, force: true }));
+afterAll(() => rmSync(STATE_DIR, { recursive: true, force: true }));
 
 /** View options that differ only where a test says so. */
-export const VIEW_DEFAULTS = { resolve: 'init', swap: true, cpuCount: 'quota', stateDir: STATE_DIR } as const;
+export const VIEW_DEFAULTS = { resolve: 'init', swap: true, cpuCount: 'quota', stateDir: STATE_DIR, sysRoot: SYS_ROOT } as const;

@@ -13,7 +13,7 @@ export function contextFor(cgroupRoot: string, path: string | CgroupPaths, procR
   const paths = typeof path === 'string' ? uniformPaths(path) : path;
   return {
     sources: { procRoot, layout, cgroups: createCgroupReader(layout) },
-    target: { paths, pid: undefined, containerInit: false },
+    target: { paths, pid: undefined, containerInit: false, key: 'test' },
     options: { swap: true } as RenderOptions,
   };
 }

@@ -30,7 +30,7 @@ function asleep(procRoot: string, tid: number): void {
   writeFileSync(status, readFileSync(status, 'utf8').replace(/^State:.*$/m, 'State:\tS (sleeping)'));
 }
 
-const explicit = (path: string): ViewTarget => ({ paths: uniformPaths(path), pid: undefined, containerInit: false });
+const explicit = (path: string): ViewTarget => ({ paths: uniformPaths(path), pid: undefined, containerInit: false, key: path });
 const reader = (tid: number, policy: ResolvePolicy = 'init', procRoot = PROC_ROOT) => createCallerResolver(procRoot, policy).targetFor(tid);
 
 function loadavg(cgroupRoot: string, target: ViewTarget, memory: LoadavgMemory = allocateLoadavgMemory(16)): string {

@@ -21,7 +21,7 @@ describe('which CPU directories a reader sees', () => {
     const layout = detectLayout(CGROUP_V2);
     const sources = { procRoot: PROC_ROOT, layout, cgroups: createCgroupReader(layout) };
     // The fixture's nested cgroup sees CPU 2 alone (test/fixtures/README.md, CPU section).
-    const target = { paths: uniformPaths('/lxc.payload.b/nested'), pid: undefined, containerInit: false };
+    const target = { paths: uniformPaths('/lxc.payload.b/nested'), pid: undefined, containerInit: false, key: 'nested' };
     const visible = visibilityFor(sources, target, 'quota');
     expect(visible('sys/devices/system/cpu/cpu2/topology/core_id')).toBe(true);
     expect(visible('sys/devices/system/cpu/cpu0')).toBe(false);

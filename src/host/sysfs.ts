@@ -1,0 +1,86 @@
+// The host's /sys/devices/system/cpu under an injectable sys root: which of its files
+// the mount passes through (walked once, when the view service is built) and their text,
+// read again at every open. Symlinks are left out (the fs has no READLINK), and so are
+// files not readable by everyone: the mount shows every file as mode 0444.
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { readText } from './files.js';
+
+/** The CPU directory inside a sys root. */
+export const CPU_SYSFS_DIR = 'devices/system/cpu';
+
+export interface SysfsWalkLimits {
+  /** Directory levels below the CPU directory (`cpu0/cpuidle/state0/s2idle/usage` is 5). */
+  readonly maxDepth: number;
+  /** At most this many files; the shallowest come first, so every `cpuN` keeps its own files. */
+  readonly maxFiles: number;
+}
+
+export const DEFAULT_WALK_LIMITS: SysfsWalkLimits = { maxDepth: 6, maxFiles: 20_000 };
+
+/** S_IROTH: the mount serves every file 0444, so only world-readable files may pass. */
+const WORLD_READABLE = 0o004;
+
+// cpu2 before cpu10, as a person (and `ls -v`) would list them.
+const byName = new Intl.Collator('en', { numeric: true }).compare;
+
+/** A directory's entries in a stable order; an unreadable or vanished directory has none. */
+function entriesOf(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => byName(a.name, b.name));
+  } catch {
+    return [];
+  }
+}
+
+function lstatOf(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+type EntryKind = 'dir' | 'file' | 'other';
+
+/** From the dirent, or lstat where the filesystem gives no d_type; symlinks are 'other'. */
+function kindOf(entry: Dirent, path: string): EntryKind {
+  const known = entry.isDirectory() || entry.isFile() || entry.isSymbolicLink();
+  const stats = known ? entry : lstatOf(path);
+  if (stats?.isDirectory()) return 'dir';
+  return stats?.isFile() ? 'file' : 'other';
+}
+
+function isWorldReadable(path: string): boolean {
+  return ((lstatOf(path)?.mode ?? 0) & WORLD_READABLE) !== 0;
+}
+
+/**
+ * The regular, world-readable files under `<sysRoot>/devices/system/cpu`, as paths relative
+ * to it ('kernel_max', 'cpu0/topology/core_id'), breadth first. A missing directory gives [].
+ * Nothing is logged when a limit cuts the walk: what fits is served.
+ */
+export function listCpuSysfsFiles(sysRoot: string, limits: SysfsWalkLimits = DEFAULT_WALK_LIMITS): string[] {
+  const top = join(sysRoot, CPU_SYSFS_DIR);
+  const files: string[] = [];
+  let level = [''];
+  for (let depth = 1; depth <= limits.maxDepth && level.length > 0; depth++) {
+    const next: string[] = [];
+    for (const dir of level) {
+      for (const entry of entriesOf(join(top, dir))) {
+        const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
+        const kind = kindOf(entry, join(top, rel));
+        if (kind === 'dir') next.push(rel);
+        else if (kind === 'file' && isWorldReadable(join(top, rel))) files.push(rel);
+        if (files.length >= limits.maxFiles) return files;
+      }
+    }
+    level = next;
+  }
+  return files;
+}
+
+/** A file of the CPU directory (`rel` as listed); one that vanished is a SOURCE_UNREADABLE error. */
+export function readCpuSysfsFile(sysRoot: string, rel: string): string {
+  return readText(join(sysRoot, CPU_SYSFS_DIR, rel));
+}

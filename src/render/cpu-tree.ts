@@ -1,0 +1,119 @@
+// sys/devices/system/cpu beyond its four CPU lists (cpu-sysfs.ts): the host's readable
+// files, read at every open. Files that name CPUs (topology and cache-sharing lists and
+// masks, `isolated`, ...) are cut to the view's CPUs, so lscpu and friends agree with
+// cpuinfo; everything else, and every file of a host-wide view, is the host's unchanged.
+// Which `cpuN` directories a reader sees at all is cpu-dirs.ts's rule, applied by the fs.
+import { join } from 'node:path';
+import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
+import { CgprocfsError } from '../errors.js';
+import { onlineCpus, readHostStat } from '../host/stat.js';
+import { CPU_SYSFS_DIR, listCpuSysfsFiles, readCpuSysfsFile, type SysfsWalkLimits } from '../host/sysfs.js';
+import { CPU_LIST_FILES } from './cpu-sysfs.js';
+import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
+import type { FileView, ViewContext } from './sources.js';
+
+const MOUNT_DIR = 'sys/devices/system/cpu';
+const DEFAULT_SYS_ROOT = '/sys';
+
+/** How a file names CPUs: `%*pbl` (`0-1,3`) or `%*pb` (hex, a comma every 32 bits). */
+export type CpuSetFormat = 'list' | 'mask';
+
+/**
+ * The files that name CPUs, relative to the CPU directory. `kernel_max` is not one: it is
+ * NR_CPUS-1, the highest id a CPU may have, not a count, and views keep kernel ids (a
+ * container on CPU 5 has a cpu5), so it passes unchanged; a smaller value would contradict
+ * the view's own directories and shrink the masks libraries size from it (libnuma).
+ */
+const CPU_SETS: ReadonlyArray<readonly [RegExp, CpuSetFormat]> = [
+  [/^cpu\d+\/topology\/\w+_(?:siblings|cpus)_list$/, 'list'],
+  [/^cpu\d+\/topology\/\w+_(?:siblings|cpus)$/, 'mask'],
+  [/^cpu\d+\/cache\/index\d+\/shared_cpu_list$/, 'list'],
+  [/^cpu\d+\/cache\/index\d+\/shared_cpu_map$/, 'mask'],
+  [/^(?:enabled|isolated|nohz_full)$/, 'list'],
+];
+
+/** online, possible, present, offline: rendered by cpu-sysfs.ts, not passed through. */
+const OWN_FILES: ReadonlySet<string> = new Set(CPU_LIST_FILES);
+
+export function cpuSetFormatOf(rel: string): CpuSetFormat | undefined {
+  return CPU_SETS.find(([pattern]) => pattern.test(rel))?.[1];
+}
+
+export interface CpuTreeSnapshot {
+  readonly host: string;
+  readonly source: string;
+  /** Undefined when the host's text is the view: a file naming no CPUs, or a host-wide view. */
+  readonly cut: { readonly format: CpuSetFormat; readonly cpus: readonly number[] } | undefined;
+}
+
+interface CpuTreeFile {
+  readonly sysRoot: string;
+  readonly rel: string;
+  readonly format: CpuSetFormat | undefined;
+  readonly cpuCount: CpuCountMode;
+}
+
+export function collect(context: ViewContext, file: CpuTreeFile): CpuTreeSnapshot {
+  const host = readCpuSysfsFile(file.sysRoot, file.rel);
+  const source = join(file.sysRoot, CPU_SYSFS_DIR, file.rel);
+  if (file.format === undefined) return { host, source, cut: undefined };
+  const { procRoot, layout } = context.sources;
+  const view = cpuViewOf(layout, context.target.paths, file.cpuCount, () => onlineCpus(readHostStat(procRoot)));
+  return { host, source, cut: view.hostWide ? undefined : { format: file.format, cpus: view.cpus } };
+}
+
+export function render(snapshot: CpuTreeSnapshot): string {
+  const { host, source, cut } = snapshot;
+  if (cut === undefined) return host;
+  return cut.format === 'list' ? cutCpuList(host, cut.cpus, source) : cutCpuMask(host, cut.cpus, source);
+}
+
+/** A CPU list file with only `cpus` left, in the kernel's form (`0-1,3`, or an empty line). */
+export function cutCpuList(text: string, cpus: readonly number[], source: string): string {
+  const keep = new Set(cpus);
+  return `${formatCpuList(parseCpuList(text, source).filter((id) => keep.has(id)))}\n`;
+}
+
+const CPU_MASK = /^[0-9a-f]+(?:,[0-9a-f]+)*$/i;
+const BITS_PER_DIGIT = 4;
+
+/** A CPU mask file with only `cpus` left, laid out as the host's: same digits, same comma groups. */
+export function cutCpuMask(text: string, cpus: readonly number[], source: string): string {
+  const mask = text.trim();
+  if (!CPU_MASK.test(mask)) throw new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse CPU mask ${JSON.stringify(mask)}`);
+  const digits = mask.replaceAll(',', '');
+  const view = cpus
+    .filter((id) => id < digits.length * BITS_PER_DIGIT)
+    .reduce((bits, id) => bits | (1n << BigInt(id)), 0n);
+  const hex = (BigInt(`0x${digits}`) & view).toString(16).padStart(digits.length, '0');
+  const groups: string[] = [];
+  let at = 0;
+  for (const group of mask.split(',')) {
+    groups.push(hex.slice(at, at + group.length));
+    at += group.length;
+  }
+  return `${groups.join(',')}\n`;
+}
+
+export interface CpuTreeOptions {
+  /** '/sys' by default: the host files come from `<sysRoot>/devices/system/cpu`. */
+  readonly sysRoot?: string;
+  readonly cpuCount: CpuCountMode;
+  readonly limits?: SysfsWalkLimits;
+}
+
+/**
+ * One view per host file, listed once here (when the view service is built). CPU hotplug
+ * after that is not seen until the server restarts: a CPU added later has no directory,
+ * and the files of one removed answer EIO (SOURCE_UNREADABLE), as any vanished host file.
+ */
+export function createCpuTreeViews(options: CpuTreeOptions): Record<string, FileView> {
+  const sysRoot = options.sysRoot ?? DEFAULT_SYS_ROOT;
+  const views: Record<string, FileView> = {};
+  for (const rel of listCpuSysfsFiles(sysRoot, options.limits)) {
+    if (OWN_FILES.has(rel)) continue;
+    const file: CpuTreeFile = { sysRoot, rel, format: cpuSetFormatOf(rel), cpuCount: options.cpuCount };
+    views[`${MOUNT_DIR}/${rel}`] = (context) => render(collect(context, file));
+  }
+  return views;
+}

@@ -1,0 +1,104 @@
+// Containers (unshare, in real cgroups, our cpuinfo/stat/uptime/loadavg/meminfo and sysfs `online` bound in)
+// see one set of CPU ids under a cpuset or a quota, and their own CPU usage in /proc/stat and top (issue 3).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { CPU_VIEW_BINDS, runInContainer } from './harness/container.js';
+import { busyTicks, statCpuLines, topCpuFrames } from './harness/cpu-files.js';
+import { describeRun } from './harness/exec.js';
+import { describeE2E } from './harness/prerequisites.js';
+import { useFixture } from './harness/suite.js';
+
+/** The largest v1 cpu.shares: this shared 2-CPU host runs other work, which would otherwise take CPU from our loops. */
+const MAX_SHARES = 262_144;
+const PERIOD_US = 100_000;
+const BUSY_LOOP = `sh -c 'while :; do :; done' &`;
+/** A plain C locale and no toprc, so top prints its default summary lines with '.' decimals. */
+const TOOL_ENV = { ...process.env, LC_ALL: 'C', HOME: '/nonexistent', XDG_CONFIG_HOME: '/nonexistent' };
+const SECTION = '@@\n';
+
+describeE2E('containers see their own CPUs and CPU time', () => {
+  const fx = useFixture();
+  let containers = 0;
+
+  beforeAll(() => {
+    const cpus = readFileSync(join(fx.cgroups.controllerDir('cpuset'), 'cpuset.cpus'), 'utf8').trim();
+    if (cpus !== '0-1') throw new Error(`these tests are written for a host whose cpuset is 0-1, not ${cpus}`);
+    // The weight applies among siblings at each level: the suite's top cgroup and each container's.
+    fx.cgroups.setCpuShares('', MAX_SHARES);
+  });
+
+  /** A fresh cgroup per container: CPU counters and load averages are kept per cgroup. */
+  const makeCgroup = (setup: (rel: string) => void = () => undefined): string => {
+    const rel = `c${containers++}`;
+    fx.cgroups.make(rel);
+    fx.cgroups.setCpuShares(rel, MAX_SHARES);
+    setup(rel);
+    return rel;
+  };
+  const oneCpuQuota = (rel: string) => fx.cgroups.setCpuQuota(rel, PERIOD_US, PERIOD_US);
+
+  const inContainer = async (rel: string, script: string): Promise<string> => {
+    const argv = ['sh', '-c', script];
+    const opts = { timeoutMs: 30_000, env: TOOL_ENV };
+    const r = await runInContainer(fx.cgroups, rel, fx.daemon.mountpoint, argv, opts, CPU_VIEW_BINDS);
+    if (r.code !== 0) throw new Error(describeRun(argv, r));
+    return r.stdout;
+  };
+
+  it.each([
+    { limit: 'a cpuset of CPU 1 alone', cpus: '1', quotaUs: undefined, id: '1' },
+    { limit: 'a 0.5-CPU quota on the 2-CPU cpuset', cpus: '0-1', quotaUs: 50_000, id: '0' },
+  ])('$limit: cpuinfo has only processor $id, /proc/stat only cpu$id, online reads $id, getconf counts 1', async ({ cpus, quotaUs, id }) => {
+    const rel = makeCgroup((r) => {
+      fx.cgroups.setCpus(r, cpus);
+      if (quotaUs !== undefined) fx.cgroups.setCpuQuota(r, quotaUs, PERIOD_US);
+    });
+    const out = await inContainer(rel, [
+      'grep ^processor /proc/cpuinfo', 'echo @@', 'cat /proc/stat', 'echo @@',
+      'cat /sys/devices/system/cpu/online', 'echo @@', 'getconf _NPROCESSORS_ONLN',
+    ].join('; '));
+    const [cpuinfo = '', stat = '', online, nprocs] = out.split(SECTION);
+    expect(cpuinfo.split('\n').filter(Boolean).map((line) => line.replace(/\s+/g, ' '))).toEqual([`processor : ${id}`]);
+    expect([...statCpuLines(stat).keys()]).toEqual(['cpu', `cpu${id}`]);
+    expect(online).toBe(`${id}\n`);
+    expect(nprocs).toBe('1\n');
+  });
+
+  it('a busy loop in a 1-CPU container makes top -bn2 -d1 show >= 85% us+sy and <= 15% id on its second frame', async () => {
+    const out = await inContainer(makeCgroup(oneCpuQuota), `${BUSY_LOOP} top -bn2 -d1`);
+    const frames = topCpuFrames(out);
+    console.log(`[cpu-views] busy 1-CPU container, top frames: ${JSON.stringify(frames)}`);
+    expect(frames).toHaveLength(2);
+    const second = frames[1]!;
+    expect(second['us']! + second['sy']!).toBeGreaterThanOrEqual(85);
+    expect(second['id']).toBeLessThanOrEqual(15);
+  });
+
+  it('an idle 1-CPU container makes top -bn2 -d1 show >= 85% id on its second frame', async () => {
+    const frames = topCpuFrames(await inContainer(makeCgroup(oneCpuQuota), 'top -bn2 -d1'));
+    console.log(`[cpu-views] idle 1-CPU container, top frames: ${JSON.stringify(frames)}`);
+    expect(frames).toHaveLength(2);
+    expect(frames[1]!['id']).toBeGreaterThanOrEqual(85);
+  });
+
+  it('a busy 1-CPU container gains ~200 user+system ticks in 2 s of /proc/stat, and no counter ever decreases', async () => {
+    // Five reads 0.5 s apart: the first and the last are 2 s apart.
+    const script = `${BUSY_LOOP} sleep 0.5; for i in 1 2 3 4 5; do cat /proc/stat; echo @@; [ $i = 5 ] || sleep 0.5; done`;
+    const reads = (await inContainer(makeCgroup(oneCpuQuota), script)).split(SECTION).filter(Boolean);
+    expect(reads).toHaveLength(5);
+    const busy = reads.map(busyTicks);
+    console.log(`[cpu-views] busy 1-CPU container, user+system ticks per read: ${busy.join(' ')}`);
+    expect(busy[4]! - busy[0]!).toBeGreaterThanOrEqual(160);
+    expect(busy[4]! - busy[0]!).toBeLessThanOrEqual(240);
+    const lines = reads.map(statCpuLines);
+    for (const [i, now] of lines.entries()) {
+      expect([...now.keys()]).toEqual(['cpu', 'cpu0']);
+      const before = lines[i - 1];
+      if (!before) continue;
+      for (const [label, fields] of now) {
+        fields.forEach((value, f) => expect(value, `${label} field ${f + 1}, read ${i + 1}`).toBeGreaterThanOrEqual(before.get(label)![f]!));
+      }
+    }
+  });
+});

@@ -1,0 +1,108 @@
+// The VM-like container (issue 7 §4): systemd as PID 1 in Docker, limited to 256 MiB and
+// half a CPU, our files bound with docker-flags. From `docker exec` and from a transient
+// service that systemd puts in a sub-cgroup of its own, free, uptime and /proc/stat show
+// the container's limits and age (the default --resolve init: every process of a pid
+// namespace sees its init's cgroup).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { run, waitFor } from '../harness/exec.js';
+import { figure, freeTotalMiB, statCpuIds, uptimeSeconds } from '../../runtime/checks.js';
+import { describeRuntime, prepareRuntime } from '../../runtime/runtime.js';
+
+const prepared = await prepareRuntime({ images: ['systemd'] });
+
+// On this cgroup v1 host systemd needs the host's name=systemd hierarchy writable and
+// tmpfs /run (reference: container-runtimes.md, "systemd as PID 1").
+const SYSTEMD_OPTIONS = [
+  '-t', '--cgroupns', 'host', '-v', '/sys/fs/cgroup/systemd:/sys/fs/cgroup/systemd', '--tmpfs', '/run', '--tmpfs', '/run/lock',
+];
+const REPORT = 'cat /proc/self/cgroup; echo "free=$(free -m | awk \'/^Mem:/ {print $2}\')"; echo "uptime=$(cut -d" " -f1 /proc/uptime)"; ' +
+  'uptime; grep "^cpu[0-9]" /proc/stat';
+
+interface Report {
+  systemdCgroup: string;
+  freeTotal: number;
+  uptime: number;
+  uptimeCmd: string;
+  statCpus: number[];
+}
+
+function parseReport(out: string): Report {
+  return {
+    systemdCgroup: /^\d+:name=systemd:(.*)$/m.exec(out)?.[1] ?? '',
+    freeTotal: Number(/^free=(\d+)$/m.exec(out)?.[1]),
+    uptime: uptimeSeconds(`${/^uptime=(\S+)$/m.exec(out)?.[1]} 0.00`),
+    uptimeCmd: / up .*$/m.exec(out)?.[0] ?? '',
+    statCpus: statCpuIds(out),
+  };
+}
+
+describeRuntime('a VM-like container: systemd as PID 1 in Docker', prepared, (fx) => {
+  let name = '';
+  let startedMs = 0;
+  const ageS = () => (Date.now() - startedMs) / 1000;
+
+  beforeAll(async () => {
+    const options = [...SYSTEMD_OPTIONS, '-m', '256m', '--cpus', '0.5', ...(await fx.flags())];
+    name = await fx.docker.start(options, [fx.image('systemd')], ['/sbin/init']);
+    startedMs = Date.parse(await fx.docker.inspect(name, '{{.State.StartedAt}}'));
+    // Until systemd answers on its bus, systemctl prints nothing; then "starting", then the verdict.
+    const state = await waitFor('systemd in the container to finish booting', async () => {
+      const r = await fx.docker.exec(name, ['systemctl', 'is-system-running'], { timeoutMs: 10_000 });
+      const said = r.stdout.trim();
+      return ['running', 'degraded', 'maintenance', 'stopping'].includes(said) ? said : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    figure('vm-like: systemctl is-system-running, seconds after start', `${state}, ${ageS().toFixed(1)}`);
+    if (state !== 'running') {
+      const failed = await fx.docker.exec(name, ['systemctl', '--failed', '--no-pager']);
+      throw new Error(`systemd in the container is "${state}":\n${failed.stdout}`);
+    }
+  }, 90_000);
+
+  // systemd's own shutdown removes the cgroups it made; the registry's rm -f follows anyway.
+  afterAll(async () => {
+    if (!name) return;
+    await run('docker', ['kill', '-s', 'SIGRTMIN+3', name], { timeoutMs: 15_000 });
+    await run('timeout', ['20', 'docker', 'wait', name], { timeoutMs: 30_000 });
+  });
+
+  const fromExec = async () => parseReport(await fx.docker.execOk(name, ['sh', '-c', REPORT]));
+  const fromService = async () =>
+    parseReport(await fx.docker.execOk(name, ['systemd-run', '--wait', '--pipe', '--quiet', 'sh', '-c', REPORT]));
+
+  it('a transient service runs in a sub-cgroup of its own, below the container\'s', async () => {
+    const service = await fromService();
+    const exec = await fromExec();
+    figure('vm-like: name=systemd cgroup of docker exec / of systemd-run', `${exec.systemdCgroup} / ${service.systemdCgroup}`);
+    expect(service.systemdCgroup).toMatch(/\/system\.slice\/run-[^/]+\.service$/);
+    expect(service.systemdCgroup).not.toBe(exec.systemdCgroup);
+  });
+
+  it.each([['docker exec', fromExec], ['a transient service (systemd-run --wait --pipe)', fromService]])(
+    'free -m from %s shows a total of 256',
+    async (how, report) => {
+      const { freeTotal } = await report();
+      figure(`vm-like: free -m total from ${how}`, freeTotal);
+      expect(freeTotal).toBe(256);
+    },
+  );
+
+  it.each([['docker exec', fromExec], ['a transient service (systemd-run --wait --pipe)', fromService]])(
+    'uptime from %s shows the container\'s age, not the host\'s',
+    async (how, report) => {
+      const { uptime, uptimeCmd } = await report();
+      const age = ageS();
+      figure(`vm-like: /proc/uptime vs container age (s) from ${how}`, `${uptime} / ${age.toFixed(2)}; uptime(1):${uptimeCmd}`);
+      expect(Math.abs(uptime - age)).toBeLessThan(3);
+      expect(uptimeCmd).toMatch(/^ up\s+[01] min,/);
+    },
+  );
+
+  it.each([['docker exec', fromExec], ['a transient service (systemd-run --wait --pipe)', fromService]])(
+    '/proc/stat from %s lists the one CPU of a 0.5-CPU quota',
+    async (how, report) => {
+      const { statCpus } = await report();
+      figure(`vm-like: cpuN lines of /proc/stat from ${how}`, statCpus);
+      expect(statCpus).toEqual([0]);
+    },
+  );
+});

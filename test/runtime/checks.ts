@@ -1,0 +1,95 @@
+// What the container tests read back from real tools, parsed, and the figures they print
+// (so a run's log states each check's number, as issue 7's closing note asks).
+import { fileURLToPath } from 'node:url';
+
+/** Inside every container that needs it: the host's node (same Debian release, same glibc). */
+export const NODE_IN_CONTAINER = '/usr/local/bin/node';
+export const SCRIPTS_IN_CONTAINER = '/cgprocfs-test';
+const SCRIPTS_ON_HOST = fileURLToPath(new URL('./scripts', import.meta.url));
+
+export const NODE_BIND = ['--mount', `type=bind,src=${process.execPath},dst=${NODE_IN_CONTAINER},readonly`];
+export const SCRIPTS_BIND = ['--mount', `type=bind,src=${SCRIPTS_ON_HOST},dst=${SCRIPTS_IN_CONTAINER},readonly`];
+
+export function figure(check: string, value: unknown): void {
+  console.info(`[figure] ${check}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+}
+
+/** The "total" column of `free -m`'s Mem: line. */
+export function freeTotalMiB(freeOutput: string): number {
+  const total = /^Mem:\s+(\d+)\s/m.exec(freeOutput)?.[1];
+  if (total === undefined) throw new Error(`no Mem: line in free's output:\n${freeOutput}`);
+  return Number(total);
+}
+
+/** The `processor : N` ids of a cpuinfo. */
+export function cpuinfoIds(cpuinfo: string): number[] {
+  return [...cpuinfo.matchAll(/^processor\s*:\s*(\d+)$/gm)].map((m) => Number(m[1]));
+}
+
+/** The N of the `cpuN` lines of a /proc/stat. */
+export function statCpuIds(stat: string): number[] {
+  return [...stat.matchAll(/^cpu(\d+) /gm)].map((m) => Number(m[1]));
+}
+
+/** The first field of /proc/uptime, in seconds. */
+export function uptimeSeconds(uptime: string): number {
+  const value = /^(\d+\.\d+) \d+\.\d+$/m.exec(uptime)?.[1];
+  if (value === undefined) throw new Error(`not an uptime file: ${JSON.stringify(uptime)}`);
+  return Number(value);
+}
+
+export interface Loadavg {
+  averages: [string, string, string];
+  running: number;
+  total: number;
+  lastPid: number;
+}
+
+export function parseLoadavg(text: string): Loadavg {
+  const m = /^(\d+\.\d\d) (\d+\.\d\d) (\d+\.\d\d) (\d+)\/(\d+) (\d+)$/m.exec(text);
+  if (!m) throw new Error(`not a loadavg file: ${JSON.stringify(text)}`);
+  return { averages: [m[1]!, m[2]!, m[3]!], running: Number(m[4]), total: Number(m[5]), lastPid: Number(m[6]) };
+}
+
+/** `load average: 0.00, 0.01, 0.05` of uptime(1) or top's first line. */
+export function shownLoad(line: string): string[] {
+  const m = /load average: (\d+\.\d\d), (\d+\.\d\d), (\d+\.\d\d)/.exec(line);
+  if (!m) throw new Error(`no load average in ${JSON.stringify(line)}`);
+  return [m[1]!, m[2]!, m[3]!];
+}
+
+export interface CpuShares {
+  us: number;
+  sy: number;
+  id: number;
+}
+
+/** The last `%Cpu(s):` line of `top -b` output: the second frame's, measured over the delay. */
+export function lastTopCpuLine(topOutput: string): CpuShares {
+  const lines = topOutput.split('\n').filter((l) => l.startsWith('%Cpu(s):'));
+  const last = lines.at(-1);
+  const field = (name: string) => {
+    const value = last && new RegExp(`(\\d+(?:\\.\\d+)?)\\s*${name}`).exec(last)?.[1];
+    if (!value) throw new Error(`no "${name}" in top's last %Cpu(s) line:\n${topOutput}`);
+    return Number(value);
+  };
+  if (lines.length < 2) throw new Error(`top printed ${lines.length} %Cpu(s) lines, want 2 frames:\n${topOutput}`);
+  return { us: field('us'), sy: field('sy'), id: field('id') };
+}
+
+const CPU_DIRECTORY = '/sys/devices/system/cpu';
+const CPU_LISTS = ['online', 'possible', 'present', 'offline'] as const;
+
+/**
+ * The files a container reads through the `docker-flags` binds: each bound file, and
+ * for the bound CPU directory its CPU lists.
+ */
+export function boundTargets(flags: readonly string[]): string[] {
+  return flags.flatMap((word) => {
+    const dst = /(?:^|,)dst=([^,]+)/.exec(word)?.[1];
+    if (dst === undefined) return [];
+    return dst === CPU_DIRECTORY ? CPU_LISTS.map((list) => `${dst}/${list}`) : [dst];
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
