@@ -65,7 +65,7 @@ describeE2E('containers see their own CPUs and CPU time', () => {
     expect(nprocs).toBe('1\n');
   });
 
-  it('a busy loop in a 1-CPU container makes top -bn2 -d1 show >= 85% us+sy and <= 15% id on its second frame', async () => {
+  it('a busy loop in a 1-CPU container makes top -bn2 -d1 show >= 85% us+sy and <= 15% id on its second frame', { retry: 2 }, async () => {
     const out = await inContainer(makeCgroup(oneCpuQuota), `${BUSY_LOOP} top -bn2 -d1`);
     const frames = topCpuFrames(out);
     console.log(`[cpu-views] busy 1-CPU container, top frames: ${JSON.stringify(frames)}`);
@@ -73,6 +73,7 @@ describeE2E('containers see their own CPUs and CPU time', () => {
     const second = frames[1]!;
     expect(second['us']! + second['sy']!).toBeGreaterThanOrEqual(85);
     expect(second['id']).toBeLessThanOrEqual(15);
+    // A loaded host can starve the loop for top's second; a wrong figure fails every attempt.
   });
 
   it('an idle 1-CPU container makes top -bn2 -d1 show >= 85% id on its second frame', async () => {

@@ -129,7 +129,7 @@ describeRuntime('Docker containers started with cgprocfs docker-flags', prepared
     expect(ids).toEqual({ cpuinfo: [1], stat: [1], online: '1' });
   });
 
-  it('top -bn2 -d1 with a busy loop in a 1-CPU container shows at least 85% us+sy on its second frame', async () => {
+  it('top -bn2 -d1 with a busy loop in a 1-CPU container shows at least 85% us+sy on its second frame', { retry: 2 }, async () => {
     // The container's real CPU use over top's run, from its own cpuacct (cgroup v1), tells
     // a wrong figure from a loop that did not get a whole CPU on a busy host.
     const usage = 'echo "usage=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null) $(date +%s%N)"';
@@ -144,6 +144,8 @@ describeRuntime('Docker containers started with cgprocfs docker-flags', prepared
     if (real !== undefined) expect(Math.abs(cpu.us + cpu.sy - real), 'top vs the cgroup\'s own usage').toBeLessThan(15);
     expect(cpu.us + cpu.sy).toBeGreaterThanOrEqual(85);
     expect(cpu.id).toBeLessThanOrEqual(15);
+    // On a shared, loaded host the loop may not get a whole CPU for top's second: try
+    // again rather than fail on noise; a wrong figure fails every attempt.
   });
 
   it('top -bn2 -d1 in an idle 1-CPU container shows at least 85% id on its second frame', async () => {
