@@ -42,6 +42,9 @@ export class ServerHandle {
     const child = spawn(process.execPath, [SERVER_ENTRY], {
       stdio: ['ignore', 'inherit', 'inherit', fd, 'ipc'],
       env: { ...process.env, [SERVER_INPUT_ENV]: JSON.stringify(input) },
+      // Its own session: a Ctrl-C or `timeout` aimed at the supervisor's process group
+      // must not kill the server behind the supervisor's back; the supervisor decides.
+      detached: true,
     });
     return new ServerHandle(epoch, child);
   }

@@ -79,6 +79,13 @@ async function main(): Promise<number> {
     if (message.kind === 'drain') Atomics.store(drain, 0, 1);
     else if (message.kind === 'resend') requestResend(SERVER_FUSE_FD);
   });
+  // The supervisor owns this process's life: if it is gone (killed outright), stop
+  // serving rather than hold the connection as an orphan no new supervisor can take
+  // over. Workers blocked in read() cannot be joined, so the exit is immediate.
+  process.on('disconnect', () => {
+    log.error({}, 'supervisor gone; stopping');
+    process.kill(process.pid, 'SIGKILL');
+  });
   send({ kind: 'ready', resend });
   log.debug({ workers: config.workers }, 'server ready');
 
@@ -86,6 +93,7 @@ async function main(): Promise<number> {
   clearInterval(sampling);
   clearInterval(pruning);
   log.debug({ ends }, 'server stopped');
+  process.removeAllListeners('disconnect');
   process.disconnect?.();
   if (ends.includes('failed')) return ServerExitCode.FAILED;
   if (ends.includes('aborted')) return ServerExitCode.ABORTED;

@@ -114,11 +114,16 @@ export class Supervisor {
       // systemd keeps the connection for the next start; a real stop drops it and
       // ExecStopPost clears the dead mount.
       for (const server of servers) server.kill();
-    } else {
+    } else if (servers.some((server) => server.alive)) {
       const how = unmount(this.config.mountpoint);
       // A lazy unmount leaves the connection alive while containers hold our files:
       // abort it so the servers' blocked reads return.
       if (how === 'detached') abortConnection(this.connection.device);
+    } else {
+      // No server is alive to answer what a plain umount would wait for: detach and
+      // abort, so nothing that still holds the mount blocks for good.
+      abortConnection(this.connection.device);
+      unmount(this.config.mountpoint);
     }
     for (const server of servers) {
       if (!(await server.exitsWithin(STOP_MS))) server.kill();

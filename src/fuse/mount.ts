@@ -47,10 +47,13 @@ export function openFuseDevice(): number {
   }
 }
 
+/** How long mount(8)/umount(8) may take; a FUSE umount can wait on a server that is gone. */
+const COMMAND_TIMEOUT_MS = 10_000;
+
 function run(command: string, args: string[], extraFd?: number): { ok: boolean; output: string } {
   const stdio: (string | number)[] = ['ignore', 'pipe', 'pipe'];
   if (extraFd !== undefined) stdio[CHILD_FD] = extraFd;
-  const result = spawnSync(command, args, { stdio: stdio as never, encoding: 'utf8' });
+  const result = spawnSync(command, args, { stdio: stdio as never, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`.trim();
   return { ok: result.status === 0, output };
 }

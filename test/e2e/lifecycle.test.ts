@@ -2,8 +2,9 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, expect, it } from 'vitest';
 import { cgprocfsMountsAt, Daemon, makeMountpoint, removeMountpoint } from './harness/daemon.js';
-import { run, runOk } from './harness/exec.js';
-import { describeE2E } from './harness/prerequisites.js';
+import { spawn } from 'node:child_process';
+import { killTrees, run, runOk, waitForLine } from './harness/exec.js';
+import { DAEMON_BIN, describeE2E } from './harness/prerequisites.js';
 import { teardown } from './harness/suite.js';
 
 describeE2E('daemon lifecycle', () => {
@@ -24,6 +25,22 @@ describeE2E('daemon lifecycle', () => {
     expect(await daemon.stop(signal)).toEqual({ code: 0, signal: null });
     expect(cgprocfsMountsAt(daemon.mountpoint)).toEqual([]);
     expect(await readdir(daemon.mountpoint)).toEqual([]);
+  });
+
+  it('Ctrl-C to the daemon\'s whole process group (as a terminal sends it) unmounts and exits 0', async () => {
+    const mountpoint = makeMountpoint();
+    mountpoints.push(mountpoint);
+    // Its own process group, as a shell job in a terminal; the group gets the signal.
+    const child = spawn(process.execPath, [DAEMON_BIN, 'serve', '--mountpoint', mountpoint], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitForLine(child, /"msg":"serving"/);
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(cgprocfsMountsAt(mountpoint)).toEqual([]);
+    } finally {
+      await killTrees([child.pid!]);
+    }
   });
 
   it('a stale mount left by a SIGKILLed daemon is detached and replaced by the next start', async () => {
