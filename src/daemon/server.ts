@@ -15,7 +15,7 @@ import { EXTRA_DIRECTORIES } from './config.js';
  */
 export const RENDERING_CACHE_MS = 200;
 /** Reader threads per worker whose resolution is remembered (two descriptors each). */
-const CALLER_CACHE_SIZE = 512;
+const CALLER_CACHE_SIZE = 128;
 
 export interface ServerStack {
   dispatcher: Dispatcher;

@@ -53,12 +53,19 @@ export interface HandleStoreLimits {
   arenaBytes: number;
 }
 
-export const DEFAULT_HANDLE_LIMITS: HandleStoreLimits = { slots: 65536, arenaBytes: 1024 * 1024 * 1024 };
+/** 64 Ki pages: about 13,000 open handles at the usual 20 KiB extent (rendering plus headroom). */
+export const DEFAULT_HANDLE_LIMITS: HandleStoreLimits = { slots: 65536, arenaBytes: 256 * 1024 * 1024 };
 
 /** What a worker receives to attach to the store (structured-clone safe). */
 export interface HandleStoreMemory {
   table: SharedArrayBuffer;
   bitmap: SharedArrayBuffer;
+  /**
+   * The contents again, in memory the workers share: a live server serves READs from
+   * here and writes the arena file only for a successor. Pages are committed only as
+   * they are used, and freed pages are reused first.
+   */
+  contents: SharedArrayBuffer;
   /** Distinguishes this server start's handles from a predecessor's. */
   epoch: number;
   /** Directory of the arena files, one per epoch. */
@@ -93,6 +100,7 @@ export function createHandleStore(arenaDir: string, epoch: number, limits = DEFA
   return {
     table: new SharedArrayBuffer((HEADER_WORDS + limits.slots * ROW) * 4),
     bitmap: new SharedArrayBuffer(Math.ceil(pages / 32) * 4),
+    contents: new SharedArrayBuffer(pages * PAGE),
     epoch: epoch % EPOCH_LIMIT,
     arenaDir,
   };
@@ -279,6 +287,7 @@ export class HandleStore {
   private readonly epoch: number;
   private readonly fd: number;
   private readonly contentStart: number;
+  private readonly contents: Buffer;
   private readonly past = new Map<number, PastArena | undefined>();
 
   constructor(private readonly memory: HandleStoreMemory) {
@@ -288,6 +297,7 @@ export class HandleStore {
     this.pages = this.bitmap.length * 32;
     this.epoch = memory.epoch;
     this.contentStart = dataStart(this.slots);
+    this.contents = Buffer.from(memory.contents);
     this.fd = openSync(arenaPath(memory.arenaDir, memory.epoch), 'r+');
   }
 
@@ -329,8 +339,10 @@ export class HandleStore {
         if (this.table[row + Col.FLAGS]! & FLAG_SERVED_START) return { nodeId, bytes: Buffer.alloc(0), rewind: true };
         this.table[row + Col.FLAGS]! |= FLAG_SERVED_START;
       }
-      const at = this.contentStart + this.table[row + Col.PAGE]! * PAGE;
-      return { nodeId, bytes: readRange(this.fd, at, this.table[row + Col.LENGTH]!, offset, size), rewind: false };
+      const at = this.table[row + Col.PAGE]! * PAGE;
+      const end = at + this.table[row + Col.LENGTH]!;
+      // A copy: once the lock is released another worker may reuse these pages.
+      return { nodeId, bytes: Buffer.from(this.contents.subarray(Math.min(at + offset, end), Math.min(at + offset + size, end))), rewind: false };
     });
   }
 
@@ -428,6 +440,7 @@ export class HandleStore {
     this.table[row + Col.NODE_LO] = Number(nodeId & 0xffffffffn) | 0;
     this.table[row + Col.NODE_HI] = Number(nodeId >> 32n) | 0;
     const page = this.table[row + Col.PAGE]!;
+    content.copy(this.contents, page * PAGE);
     writeSync(this.fd, content, 0, content.length, this.contentStart + page * PAGE);
     this.table[row + Col.LENGTH] = content.length;
     this.writeRecord(slot, { gen: this.table[row + Col.GEN]!, page, pages: this.table[row + Col.PAGES]!, length: content.length, nodeId });
@@ -456,10 +469,12 @@ export class HandleStore {
     }
   }
 
-  /** Next fit over the page bitmap, starting where the last allocation ended. */
+  /** First fit over the page bitmap from the lowest page that may be free. */
   private allocatePages(count: number): number {
     const start = this.table[PAGE_HINT_INDEX]!;
     let run = 0;
+    // A free gap too small for this request stays the place the next search starts.
+    let gap: number | undefined;
     for (let i = 0; i < this.pages + count; i++) {
       const page = (start + i) % this.pages;
       if (page === 0) run = 0; // runs do not wrap around the end
@@ -467,15 +482,23 @@ export class HandleStore {
       if (run === count) {
         const first = page - count + 1;
         this.setPages(first, count, true);
-        this.table[PAGE_HINT_INDEX] = (page + 1) % this.pages;
+        this.table[PAGE_HINT_INDEX] = gap !== undefined && gap < first ? gap : (page + 1) % this.pages;
         return first;
       }
+      if (run === 1) gap ??= page;
     }
     throw new StoreFullError(`no room for ${count * PAGE} bytes of rendered content`);
   }
 
+  /**
+   * Freed pages are reused first (the next search starts at the lowest free page), so
+   * the arena's working set stays as small as the renderings open at once instead of
+   * sweeping through the whole sparse file.
+   */
   private freePages(first: number, count: number): void {
-    if (count > 0) this.setPages(first, count, false);
+    if (count === 0) return;
+    this.setPages(first, count, false);
+    if (first < this.table[PAGE_HINT_INDEX]!) this.table[PAGE_HINT_INDEX] = first;
   }
 
   private locked<T>(fn: () => T): T {

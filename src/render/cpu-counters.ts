@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { systemErrorCode } from '../errors.js';
+import { LruMap } from '../caller/lru.js';
 import {
   baselineServes, countersAt, firstBaseline, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
   type CpuCounters, type CpuSample,
@@ -99,10 +100,28 @@ function recordName(key: CounterKey): string {
   return createHash('sha256').update(`${key.cpuDir}\n${key.usageDir}`).digest('hex').slice(0, KEY_HEX_CHARS);
 }
 
+/**
+ * How often one worker persists what it showed. Between writes it keeps the maximum in
+ * memory, so its own readers never see a counter go back; what it showed reaches the
+ * other workers and the next daemon at most this late. That only matters while a cgroup
+ * uses more than its visible CPUs for a moment (the only time the clamp engages), and it
+ * spares a file write (temp, rename) per read of /proc/stat or /proc/uptime.
+ */
+const SHOWN_WRITE_INTERVAL_MS = 100;
+/** Cgroups whose shown counters a worker keeps in memory, most recently read first. */
+const SHOWN_IN_MEMORY_RECORDS = 4096;
+
+interface ShownInMemory {
+  at: number;
+  growth: CounterGrowth;
+  writtenAtMs: number;
+}
+
 export class CpuCounterStore {
   private readonly dir: string;
+  private readonly shownHere = new LruMap<string, ShownInMemory>(SHOWN_IN_MEMORY_RECORDS);
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, private readonly clockMs: () => number = () => performance.now()) {
     this.dir = join(stateDir, COUNTERS_DIR);
   }
 
@@ -129,22 +148,40 @@ export class CpuCounterStore {
     }
     const shown = this.shown(base, record);
     const counters = countersAt(record, sample, shown);
-    const { user, system, idle } = counters.growth;
-    if (user > shown.user || system > shown.system || idle > shown.idle) {
-      this.write(base + SHOWN, `${record.at} ${user} ${system} ${idle}\n`, renameSync);
-    }
+    this.remember(base, record, shown, counters.growth);
     return counters;
+  }
+
+  /** Keeps what was shown in memory, and on disk at most every SHOWN_WRITE_INTERVAL_MS. */
+  private remember(base: string, record: CounterBaseline, shown: CounterGrowth, growth: CounterGrowth): void {
+    const { user, system, idle } = growth;
+    if (user <= shown.user && system <= shown.system && idle <= shown.idle) return;
+    const now = this.clockMs();
+    const previous = this.shownHere.get(base);
+    const due = previous === undefined || previous.at !== record.at || now - previous.writtenAtMs >= SHOWN_WRITE_INTERVAL_MS;
+    if (due) this.write(base + SHOWN, `${record.at} ${user} ${system} ${idle}\n`, renameSync);
+    this.shownHere.set(base, { at: record.at, growth, writtenAtMs: due ? now : (previous?.writtenAtMs ?? now) });
   }
 
   private load(base: string): CounterRecord | undefined {
     return parseRecord(readQuietly(base + RECORD));
   }
 
-  /** What reads showed over `record`; nothing when the file is of another baseline or garbled. */
+  /**
+   * What reads showed over `record`: the larger of what any worker persisted and what
+   * this one showed; nothing when the file is of another baseline or garbled.
+   */
   private shown(base: string, record: CounterBaseline): CounterGrowth {
     const [at, user, system, idle] = (readQuietly(base + SHOWN) ?? '').trim().split(' ').map(Number);
     const valid = at === record.at && isCount(user) && isCount(system) && isCount(idle);
-    return valid ? { user, system, idle } : NO_GROWTH;
+    const persisted = valid ? { user, system, idle } : NO_GROWTH;
+    const here = this.shownHere.get(base);
+    if (here === undefined || here.at !== record.at) return persisted;
+    return {
+      user: Math.max(persisted.user, here.growth.user),
+      system: Math.max(persisted.system, here.growth.system),
+      idle: Math.max(persisted.idle, here.growth.idle),
+    };
   }
 
   /** Creates the record unless one exists; then the existing one (undefined if unreadable). */
