@@ -5,23 +5,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runInContainer } from './harness/container.js';
-import { describeRun, isAlive, processTree, waitFor } from './harness/exec.js';
+import { describeRun, isAlive, waitFor } from './harness/exec.js';
 import { MiB } from './harness/meminfo.js';
 import { describeE2E, SCRIPTS } from './harness/prerequisites.js';
 import { useFixture, type Fixture } from './harness/suite.js';
+import { serverPids } from './harness/daemon.js';
 
 const LOAD_MS = 8_000;
 
-/** The daemon's current server process: its child running server-process.js. */
-function serverPids(daemonPid: number): number[] {
-  return processTree([daemonPid]).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server-process.js');
-    } catch {
-      return false;
-    }
-  });
-}
 
 async function theServer(daemonPid: number, not?: number): Promise<number> {
   return waitFor('a serving server process', () => {

@@ -1,9 +1,9 @@
 // One cgprocfs daemon under test: start on a fresh mountpoint, wait for "serving", stop by SIGTERM, hard cleanup.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killTrees, waitFor } from './exec.js';
+import { killTrees, processTree, waitFor } from './exec.js';
 import { abortFuseConnections, mountsAt, unmountAll } from './mounts.js';
 import { DAEMON_BIN } from './prerequisites.js';
 
@@ -168,4 +168,15 @@ function logMessage(line: string): unknown {
 /** The cgprocfs mounts at `dir`, per /proc/self/mountinfo. */
 export function cgprocfsMountsAt(dir: string) {
   return mountsAt(dir).filter((m) => m.fsType === FSTYPE);
+}
+
+/** The daemon's current server processes: its descendants running server-process.js. */
+export function serverPids(daemonPid: number): number[] {
+  return processTree([daemonPid]).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server-process.js');
+    } catch {
+      return false;
+    }
+  });
 }

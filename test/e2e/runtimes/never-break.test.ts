@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { isAlive, processTree, run, waitFor } from '../harness/exec.js';
+import { isAlive, run, waitFor } from '../harness/exec.js';
 import { boundTargets, figure, NODE_BIND, NODE_IN_CONTAINER, SCRIPTS_BIND, SCRIPTS_IN_CONTAINER, sleep } from '../../runtime/checks.js';
 import { describeRuntime, prepareRuntime } from '../../runtime/runtime.js';
+import { serverPids } from '../harness/daemon.js';
 
 const prepared = await prepareRuntime({ images: ['procps'] });
 
@@ -23,16 +24,6 @@ interface LoadResult {
   first: Array<{ what: string; at: number }>;
 }
 
-/** The daemon's current server processes: its descendants running server-process.js. */
-function serverPids(daemonPid: number): number[] {
-  return processTree([daemonPid]).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server-process.js');
-    } catch {
-      return false;
-    }
-  });
-}
 
 function theServer(daemonPid: number, not?: number): Promise<number> {
   return waitFor('exactly one serving server process', () => {
