@@ -3,11 +3,15 @@
 // the view's tasks, and intr, ctxt, btime and softirq as the host's kernel wrote them.
 import { taskCensus } from '../cgroup/tasks.js';
 import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
-import { readStartTime } from '../host/uptime.js';
+import { readHostUptime, readStartTime } from '../host/uptime.js';
 import { collectCpuTimes, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
 import { cpuViewOf } from './cpu-view.js';
 import { pidLevel } from './pid-level.js';
 import type { ViewContext } from './sources.js';
+
+const MS_PER_SECOND = 1000;
+/** Just under a second: the part of the boot time the kernel's btime truncates. */
+const MAX_FRACTION = 0.999;
 
 export interface StatTasks {
   /** The pid namespace's newest pid for a container's view; undefined: the host's line. */
@@ -42,13 +46,20 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   return { host, view: { cpu: collectCpuTimes(context, deps, view, () => host), tasks } };
 }
 
-/** The host's btime plus the container init's start (ticks since the host's boot). */
+/**
+ * The container's boot: the host's boot plus its init's start (ticks since the host's
+ * boot). The kernel's btime is the host's boot truncated to the second; the fraction it
+ * dropped comes from the wall clock and /proc/uptime, kept within that second, so the
+ * sum is truncated once, as the kernel truncates its own.
+ */
 function containerBtime({ sources, target }: ViewContext, host: HostStat): number | undefined {
   if (!target.containerInit || target.pid === undefined) return undefined;
   const hostBtime = Number(host.others.find((line) => line.key === 'btime')?.text.split(' ')[1]);
   const start = readStartTime(sources.procRoot, target.pid);
   if (!Number.isFinite(hostBtime) || start === undefined) return undefined;
-  return hostBtime + Math.floor(start / TICKS_PER_SECOND);
+  const boot = Date.now() / MS_PER_SECOND - readHostUptime(sources.procRoot).uptime / TICKS_PER_SECOND;
+  const fraction = Math.min(Math.max(boot - hostBtime, 0), MAX_FRACTION);
+  return Math.floor(hostBtime + fraction + start / TICKS_PER_SECOND);
 }
 
 function cpuLine(label: string, ticks: CpuTicks): string {
