@@ -73,6 +73,14 @@ export function unmount(mountpoint: string): 'unmounted' | 'detached' | 'not-mou
   return 'detached';
 }
 
+/**
+ * ENOTCONN from stat: a FUSE mount whose server is gone. ECONNABORTED is the same
+ * death seen while the kernel is still aborting the connection (we ask for
+ * FUSE_ABORT_ERROR), e.g. right after the serving process was killed.
+ */
+const DEAD_CONNECTION_ERRNOS = new Set(['ENOTCONN', 'ECONNABORTED']);
+const DEAD_CONNECTION_MESSAGES = /Transport endpoint is not connected|Software caused connection abort/;
+
 export type MountState = 'absent' | 'live' | 'stale' | 'unanswered';
 
 /** How long a probe of the mount may wait for its server. */
@@ -88,17 +96,17 @@ export function mountState(mountpoint: string): MountState {
   if (!mountsAt(mountpoint).some((m) => m.fstype === FSTYPE)) return 'absent';
   const probe = spawnSync('stat', ['-f', '-c', '%i', mountpoint], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL' });
   if (probe.status === 0) return 'live';
-  if (/Transport endpoint is not connected/.test(probe.stderr ?? '')) return 'stale';
+  if (DEAD_CONNECTION_MESSAGES.test(probe.stderr ?? '')) return 'stale';
   return 'unanswered';
 }
 
-/** ENOTCONN from stat: a FUSE mount whose server is gone. */
+/** A FUSE mount whose server is gone (see DEAD_CONNECTION_ERRNOS). */
 function isDisconnected(mountpoint: string): boolean {
   try {
     statSync(mountpoint);
     return false;
   } catch (err) {
-    return systemErrorCode(err) === 'ENOTCONN';
+    return DEAD_CONNECTION_ERRNOS.has(systemErrorCode(err) ?? '');
   }
 }
 
