@@ -49,8 +49,9 @@ interface Entry {
   readonly alive: TaskFile;
   readonly cgroup: TaskFile;
   readonly whose: Whose;
-  readonly target: ViewTarget;
-  readonly cgroupText: string;
+  /** Updated in place when the membership changes: the descriptors stay the entry's. */
+  target: ViewTarget;
+  cgroupText: string;
 }
 
 export class TaskCache {
@@ -74,10 +75,11 @@ export class TaskCache {
       this.entries.delete(tid);
       return undefined;
     }
-    if (text === entry.cgroupText) return entry.target;
-    const target = targetOf(entry.whose, text, this.source(entry.whose));
-    this.entries.set(tid, { ...entry, target, cgroupText: text });
-    return target;
+    if (text !== entry.cgroupText) {
+      entry.target = targetOf(entry.whose, text, this.source(entry.whose));
+      entry.cgroupText = text;
+    }
+    return entry.target;
   }
 
   /**

@@ -3,13 +3,13 @@
 // `-v` a missing source is created on the host as a directory and the container then fails
 // with "not a directory" (issue 7). Only targets runc accepts inside /proc are offered.
 
-import { existsSync, realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { DEFAULT_MOUNTPOINT } from '../daemon/config.js';
 import { fileURLToPath } from 'node:url';
 import { CgprocfsError } from '../errors.js';
-import { FSTYPE, mountState } from '../fuse/mount.js';
+import { canonicalMountpoint, FSTYPE, mountState } from '../fuse/mount.js';
 
 /**
  * Tree paths a container may overlay, in output order. runc refuses every other bind target
@@ -67,20 +67,6 @@ export function formatDockerFlags(binds: readonly BindMount[], format: FlagForma
   for (const [name, value] of Object.entries(env)) flags.push(`--env ${name}=${value}`);
   if (flags.length === 0) return '';
   return `${flags.join(format === 'lines' ? '\n' : ' ')}\n`;
-}
-
-/**
- * The mountpoint as /proc/self/mountinfo spells it: absolute, its parent's symlinks
- * resolved. The mountpoint itself is not resolved: on a dead mount that stat fails.
- */
-function canonicalMountpoint(mountpoint: string): string {
-  const absolute = resolve(mountpoint);
-  if (absolute === '/') return absolute;
-  try {
-    return join(realpathSync(dirname(absolute)), basename(absolute));
-  } catch {
-    return absolute;
-  }
 }
 
 /** Throws MOUNTPOINT unless a cgprocfs mount at `mountpoint` answers. */

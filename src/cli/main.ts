@@ -8,7 +8,7 @@ import { CgprocfsError, isCgprocfsError } from '../errors.js';
 import { DEFAULT_MOUNTPOINT, DEFAULT_STATE_DIR, DEFAULT_WORKERS } from '../daemon/config.js';
 import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
-import { mountState, unmount } from '../fuse/mount.js';
+import { canonicalMountpoint, mountState, unmount } from '../fuse/mount.js';
 import { formatVerdicts, runChecks } from './check.js';
 import { makeDockerFlagsCommand } from './docker-flags.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
@@ -49,7 +49,13 @@ function viewOptions<T>(y: Argv<T>) {
 }
 
 function mountpointOption<T>(y: Argv<T>) {
-  return y.option('mountpoint', { type: 'string', default: DEFAULT_MOUNTPOINT, describe: 'where the tree is mounted' });
+  // mountinfo names mounts by absolute, resolved paths: /x/ or a relative path must match.
+  return y.option('mountpoint', {
+    type: 'string',
+    default: DEFAULT_MOUNTPOINT,
+    describe: 'where the tree is mounted',
+    coerce: (path: string) => canonicalMountpoint(path),
+  });
 }
 
 function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv {

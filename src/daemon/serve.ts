@@ -79,9 +79,9 @@ export async function serve(config: ServeConfig): Promise<number> {
     closeDevice(connection.fd);
     throw new CgprocfsError('MOUNT_FAILED', `the server did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  process.on('SIGHUP', () => void supervisor.reload());
-  process.on('SIGTERM', () => void supervisor.stop('SIGTERM'));
-  process.on('SIGINT', () => void supervisor.stop('SIGINT'));
+  process.on('SIGHUP', () => supervisor.background(supervisor.reload()));
+  process.on('SIGTERM', () => supervisor.background(supervisor.stop('SIGTERM')));
+  process.on('SIGINT', () => supervisor.background(supervisor.stop('SIGINT')));
   notify('READY=1', `STATUS=serving ${config.mountpoint}`);
   log.info(
     { version: packageVersion(), mountpoint: config.mountpoint, resolve: config.resolve, swap: config.swap, cgroups: layout, workers: config.workers },

@@ -11,6 +11,9 @@ export interface ServerExit {
   signal: NodeJS.Signals | null;
 }
 
+/** The exit code given to a server process that could not be started at all. */
+const SPAWN_FAILED_CODE = 127;
+
 /** Resolved from disk at each spawn, so a reload runs the code installed now. */
 const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.url));
 
@@ -22,10 +25,15 @@ export class ServerHandle {
 
   private constructor(readonly epoch: number, private readonly child: ChildProcess) {
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve(this.exit);
-      });
+      const settle = (exit: ServerExit): void => {
+        if (this.exit !== undefined) return;
+        this.exit = exit;
+        resolve(exit);
+      };
+      child.once('exit', (code, signal) => settle({ code, signal }));
+      // A spawn that fails (EMFILE, ENOMEM, a missing node) never exits: count it as a
+      // failed server, so the supervisor retries instead of waiting forever.
+      child.once('error', () => settle({ code: SPAWN_FAILED_CODE, signal: null }));
     });
     this.ready = new Promise((resolve, reject) => {
       child.on('message', (message: ServerMessage) => {

@@ -70,7 +70,11 @@ async function main(): Promise<number> {
   const memory = createHandleStore(arenaDirOf(config), epoch);
   const loadavg = allocateLoadavgMemory();
   const drain = new Int32Array(new SharedArrayBuffer(4));
-  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log);
+  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
+    log.error({}, 'a worker failed; stopping this server so a new one takes over');
+    // Other workers block in read() and cannot be joined: end the process outright.
+    process.kill(process.pid, 'SIGKILL');
+  });
   const sampling = sampleLoad(new LoadavgSampler(loadavg, config.procRoot), log);
   const pruning = pruneCounters(config, log);
   const resend = requestResend(SERVER_FUSE_FD);

@@ -51,6 +51,8 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 export class Supervisor {
   private current: ServerHandle | undefined;
   private readonly retiring = new Set<ServerHandle>();
+  /** Every server process still running, adopted or not: their arenas are in use. */
+  private readonly running = new Set<ServerHandle>();
   private stopping = false;
   private reloading = false;
   private fastFailures = 0;
@@ -81,6 +83,10 @@ export class Supervisor {
   /** SIGHUP: a new server from the code on disk takes over, then the old one drains. */
   async reload(): Promise<void> {
     if (this.stopping || this.reloading) return;
+    if (!this.current?.alive) {
+      this.log.warn({}, 'reload skipped: a server restart is under way, and it runs the code on disk');
+      return;
+    }
     this.reloading = true;
     notify('RELOADING=1');
     const old = this.current;
@@ -94,6 +100,8 @@ export class Supervisor {
       notify('READY=1');
       return;
     }
+    // A crash restart scheduled meanwhile is not needed any more: `next` serves.
+    clearTimeout(this.restartTimer);
     this.adopt(next);
     if (old) await this.retire(old, next);
     this.reloading = false;
@@ -138,6 +146,8 @@ export class Supervisor {
   private spawn(): ServerHandle {
     const epoch = freshEpoch(arenaDirOf(this.config));
     const server = ServerHandle.spawn(this.config, this.connection.fd, epoch, this.connection.mountedAtSec);
+    this.running.add(server);
+    void server.exited.then(() => this.running.delete(server));
     this.log.debug({ epoch, serverPid: server.pid }, 'server started');
     return server;
   }
@@ -146,8 +156,8 @@ export class Supervisor {
     this.current = server;
     void server.exited.then((exit) => {
       if (this.current !== server || this.stopping) return;
-      if (exit.code === ServerExitCode.UNMOUNTED) void this.connectionGone('unmounted from outside', 0);
-      else if (exit.code === ServerExitCode.ABORTED) void this.connectionGone('connection aborted', 1);
+      if (exit.code === ServerExitCode.UNMOUNTED) this.background(this.connectionGone('unmounted from outside', 0));
+      else if (exit.code === ServerExitCode.ABORTED) this.background(this.connectionGone('connection aborted', 1));
       else this.onCrash(server, describeExit(exit));
     });
   }
@@ -171,12 +181,22 @@ export class Supervisor {
     const delay = restartDelay(this.fastFailures);
     this.log.error({ epoch: server.epoch, serverPid: server.pid, how, restartInMs: delay }, 'server died; starting a new one');
     this.current = undefined;
-    this.restartTimer = setTimeout(() => void this.restart(), delay);
+    this.restartTimer = setTimeout(() => this.background(this.restart()), delay);
   }
 
   private async restart(): Promise<void> {
-    if (this.stopping) return;
-    const server = this.spawn();
+    if (this.stopping || this.current?.alive) return;
+    let server: ServerHandle;
+    try {
+      server = this.spawn();
+    } catch (err) {
+      // Could not even start one (no epoch, no process): try again later, never give up.
+      this.fastFailures++;
+      this.log.error({ err, retryInMs: restartDelay(this.fastFailures) }, 'could not start a server');
+      this.restartTimer = setTimeout(() => this.background(this.restart()), restartDelay(this.fastFailures));
+      return;
+    }
+    // Adopted at once: a server that dies before it is ready is restarted like any other.
     this.adopt(server);
     try {
       await withTimeout(server.ready, READY_TIMEOUT_MS, 'the restarted server');
@@ -199,8 +219,13 @@ export class Supervisor {
     successor.send({ kind: 'resend' });
   }
 
+  /** Runs `work` without awaiting it; a failure is logged, never an unhandled rejection. */
+  background(work: Promise<void>): void {
+    work.catch((err: unknown) => this.log.error({ err }, 'supervisor task failed'));
+  }
+
   private collectArenas(): void {
-    const live = new Set([this.current, ...this.retiring].filter((s) => s?.alive).map((s) => s!.epoch));
+    const live = new Set([...this.running].map((server) => server.epoch));
     try {
       const removed = collectIdleArenas(arenaDirOf(this.config), this.stopping ? new Set() : live, this.stopping);
       if (removed.length > 0) this.log.debug({ removed }, 'removed idle handle arenas');

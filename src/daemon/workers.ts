@@ -35,7 +35,12 @@ export interface WorkerPool {
   readonly done: Promise<WorkerEnd[]>;
 }
 
-export function startWorkers(base: Omit<WorkerInput, 'index'>, log: Logger): WorkerPool {
+/**
+ * `onFailure` runs when a worker fails: its in-flight request may never be answered
+ * and it may have died holding a shared lock, so the process must go (the supervisor
+ * starts a new one, which re-sends what this one held).
+ */
+export function startWorkers(base: Omit<WorkerInput, 'index'>, log: Logger, onFailure: () => void): WorkerPool {
   const exits: Promise<WorkerEnd>[] = [];
   for (let index = 0; index < base.config.workers; index++) {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { ...base, index }, resourceLimits: WORKER_HEAP });
@@ -49,7 +54,14 @@ export function startWorkers(base: Omit<WorkerInput, 'index'>, log: Logger): Wor
       }
     });
     worker.on('error', (err) => log.error({ err, worker: index }, 'worker crashed'));
-    exits.push(new Promise((resolve) => worker.once('exit', () => resolve(end))));
+    exits.push(
+      new Promise((resolve) =>
+        worker.once('exit', () => {
+          if (end === 'failed') onFailure();
+          resolve(end);
+        }),
+      ),
+    );
   }
   return { done: Promise.all(exits) };
 }

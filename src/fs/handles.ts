@@ -87,7 +87,8 @@ const recordOffset = (slot: number): number => HEADER_BYTES + slot * RECORD;
 export function createHandleStore(arenaDir: string, epoch: number, limits = DEFAULT_HANDLE_LIMITS): HandleStoreMemory {
   mkdirSync(arenaDir, { recursive: true, mode: 0o700 });
   const pages = Math.ceil(limits.arenaBytes / PAGE);
-  const fd = openSync(arenaPath(arenaDir, epoch), 'w', 0o600);
+  // 'wx': never truncate another server's arena, whatever epoch collision may happen.
+  const fd = openSync(arenaPath(arenaDir, epoch), 'wx', 0o600);
   try {
     const header = Buffer.alloc(8);
     header.writeUInt32LE(MAGIC, 0);
@@ -314,6 +315,8 @@ export class HandleStore {
       try {
         this.store(slot, nodeId, content);
       } catch (err) {
+        this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);
+        this.table[row + Col.PAGES] = 0;
         this.table[row + Col.STATE] = FREE;
         throw err;
       }

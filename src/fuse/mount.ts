@@ -3,7 +3,8 @@
 // instance left behind (reference §1).
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CgprocfsError, systemErrorCode } from '../errors.js';
 
 export const FSTYPE = 'fuse.cgprocfs';
@@ -33,6 +34,20 @@ export function parseMountinfo(text: string): MountEntry[] {
     entries.push({ mountpoint: unescapeMountPath(fields[4] ?? ''), fstype: fields[dash + 1] ?? '', device: fields[2] ?? '' });
   }
   return entries;
+}
+
+/**
+ * The mountpoint as /proc/self/mountinfo spells it: absolute, its parent's symlinks
+ * resolved. The mountpoint itself is not resolved: on a dead mount that stat fails.
+ */
+export function canonicalMountpoint(mountpoint: string): string {
+  const absolute = resolve(mountpoint);
+  if (absolute === '/') return absolute;
+  try {
+    return join(realpathSync(dirname(absolute)), basename(absolute));
+  } catch {
+    return absolute;
+  }
 }
 
 export function mountsAt(mountpoint: string): MountEntry[] {

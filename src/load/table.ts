@@ -120,11 +120,12 @@ export class LoadavgTable {
    * with averages seeded from `census`. Undefined when the table holds no averages
    * for it (full, path too long, not sampled yet): the caller shows seeded values.
    */
-  read(key: TaskListKey, now: number, census: TaskCount): LoadAverages | undefined {
+  read(key: TaskListKey, now: number, census: TaskCount | (() => TaskCount)): LoadAverages | undefined {
     const encoded = encodeKey(key);
     let found = this.find(encoded);
     if (found === undefined) {
-      const slot = this.claim(encoded, now, census);
+      // Counted only when this read claims the slot (a warm start may count twice).
+      const slot = this.claim(encoded, now, typeof census === 'function' ? census() : census);
       found = slot === undefined ? undefined : this.snapshot(slot, encoded);
     }
     if (found === undefined) return undefined;

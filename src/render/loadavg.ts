@@ -44,11 +44,15 @@ export function collect({ sources, target }: ViewContext, table: LoadavgTable, n
   const level = pidLevel(procRoot, target);
   const census = censusOf(procRoot, list, typeof level === 'number' ? level : undefined);
   const count = { active: census.running + census.blocked, total: census.total };
-  // A cgroup the sampler has no averages for yet starts from its current count (warm start).
-  const averages = table.read(list, now, count) ?? seededAverages(settledActive(count.active, () => {
-    const again = censusOf(procRoot, list, typeof level === 'number' ? level : undefined);
-    return again.running + again.blocked;
-  }));
+  // A cgroup the sampler has no averages for yet starts from its current count (warm
+  // start), counted twice a moment apart, never from one moment's.
+  let seed: number | undefined;
+  const settled = (): number =>
+    (seed ??= settledActive(count.active, () => {
+      const again = censusOf(procRoot, list, typeof level === 'number' ? level : undefined);
+      return again.running + again.blocked;
+    }));
+  const averages = table.read(list, now, () => ({ active: settled(), total: count.total })) ?? seededAverages(settled());
   const running = Math.max(1, census.running);
   const lastPid = level === 'host' ? readHostLoadavg(procRoot).lastPid : level === 'gone' ? 0 : census.newestNsPid;
   return { averages, running, total: Math.max(running, census.total), lastPid };

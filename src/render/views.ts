@@ -69,13 +69,14 @@ export interface ViewService {
 
 /**
  * Files whose renderings may be reused for a short while: none of their numbers is a
- * counter that must never decrease. A reused rendering comes from one worker's cache,
+ * counter that must never decrease, and none depends on more than the view's cgroups
+ * (loadavg's last pid depends on the reader's pid namespace level). A reused rendering comes from one worker's cache,
  * and another worker may have shown a newer one; for stat, uptime, diskstats and the
  * pressure totals that could make a counter go backwards between two reads.
  */
-const REUSABLE = /^(proc\/(meminfo|swaps|cpuinfo|loadavg)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
+const REUSABLE = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
 /** Renderings kept per worker, most recently used first. */
-const RENDERING_CACHE_ENTRIES = 4096;
+const RENDERING_CACHE_ENTRIES = 256;
 
 /** A table this small is enough for the one cgroup a render command shows. */
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;

@@ -23,8 +23,11 @@ const O_LARGEFILE = 0o100000;
 const arenas = mkdtempSync(join(tmpdir(), 'cgprocfs-protocol-'));
 afterAll(() => rmSync(arenas, { recursive: true, force: true }));
 
+/** Each stack gets an arena of its own, as each server start does. */
+let nextEpoch = 1;
+
 function stack(cgroupRoot = CGROUP_V1, procRoot = PROC_ROOT): ServerStack {
-  const memory = createHandleStore(arenas, 3, { slots: 64, arenaBytes: 256 * 4096 });
+  const memory = createHandleStore(arenas, nextEpoch++, { slots: 64, arenaBytes: 256 * 4096 });
   return buildServer({ ...VIEW_DEFAULTS, cgroupRoot, procRoot, cacheMs: 0 }, memory, pino({ level: 'silent' }), 1_700_000_000);
 }
 

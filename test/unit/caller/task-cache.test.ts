@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCallerResolver } from '../../../src/caller/resolver.js';
+import { createCallerResolver, type ViewTarget } from '../../../src/caller/resolver.js';
+import { TaskCache } from '../../../src/caller/task-cache.js';
 
 // These run against the real /proc: what protects the cache from pid reuse is the
 // kernel's rule that a descriptor on /proc/<pid>/... fails once that task is gone.
@@ -44,5 +48,38 @@ describe('the resolver\'s task cache', () => {
     const cached = createCallerResolver('/proc', 'caller', { cacheSize: 2 });
     for (const pid of pids) expect(cached.targetFor(pid).pid).toBe(pid);
     expect(cached.targetFor(pids[0]!).pid).toBe(pids[0]);
+  });
+});
+
+describe('the task cache after a membership change (regression: descriptors closed under a live entry)', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A proc root with the two files the cache holds open per task. */
+  function procRoot(tasks: Record<number, string>): string {
+    const root = mkdtempSync(join(tmpdir(), 'cgprocfs-unit-proc-'));
+    dirs.push(root);
+    for (const [pid, cgroup] of Object.entries(tasks)) {
+      mkdirSync(join(root, pid));
+      writeFileSync(join(root, pid, 'comm'), `task${pid}\n`);
+      writeFileSync(join(root, pid, 'cgroup'), `0::${cgroup}\n`);
+    }
+    return root;
+  }
+
+  it('never answers for one task from another task\'s files after a move', () => {
+    const root = procRoot({ 100: '/tenantA', 200: '/tenantB' });
+    const cache = new TaskCache(root, 8);
+    const memory = (target: ViewTarget | undefined) => target?.paths('memory', 2);
+    expect(memory(cache.remember(100, { pid: 100, containerInit: false }))).toBe('/tenantA');
+    writeFileSync(join(root, '100', 'cgroup'), '0::/tenantA/moved\n');
+    expect(memory(cache.targetFor(100))).toBe('/tenantA/moved');
+    // Descriptors opened now take the lowest free numbers: had task 100's been closed,
+    // task 200 would get them and task 100 would read task 200's membership.
+    expect(memory(cache.remember(200, { pid: 200, containerInit: false }))).toBe('/tenantB');
+    expect(memory(cache.targetFor(100))).toBe('/tenantA/moved');
+    expect(memory(cache.targetFor(200))).toBe('/tenantB');
   });
 });
