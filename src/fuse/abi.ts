@@ -1,6 +1,7 @@
 // The kernel FUSE ABI: opcodes, flags, errno values and struct sizes, as named in
 // /usr/include/linux/fuse.h (7.38) and libfuse's fuse_kernel.h (7.45). Every number
-// of the wire protocol lives here; nothing else in src/ spells one out.
+// of the wire protocol lives here. (The fs layer, which must not import fuse, keeps
+// the few POSIX constants it checks itself: open flags, access bits, file modes.)
 
 export const KERNEL_VERSION = 7;
 /** The protocol minor we speak (Linux 6.18). We answer INIT with it whatever the kernel offers. */

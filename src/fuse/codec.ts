@@ -81,7 +81,7 @@ export type Request =
   | Kinds<'batchForget', { forgets: { nodeid: NodeId; nlookup: bigint }[] }>
   | Kinds<'getattr', { getattrFlags: number; fh: FileHandle }>
   | Kinds<'open' | 'opendir', { flags: number }>
-  | Kinds<'read' | 'readdir' | 'readdirplus', { fh: FileHandle; offset: bigint; size: number }>
+  | Kinds<'read' | 'readdir', { fh: FileHandle; offset: bigint; size: number }>
   | Kinds<'release' | 'releasedir', { fh: FileHandle; flags: number }>
   | Kinds<'flush', { fh: FileHandle }>
   | Kinds<'access', { mask: number }>
@@ -114,7 +114,7 @@ function body(buf: Buffer): Reader {
 
 type BodyDecoder = (header: RequestHeader, r: Reader) => Request;
 
-const decodeRead = (kind: 'read' | 'readdir' | 'readdirplus'): BodyDecoder => (header, r) => {
+const decodeRead = (kind: 'read' | 'readdir'): BodyDecoder => (header, r) => {
   const fh = r.u64() as FileHandle;
   const offset = r.u64();
   const size = r.u32();
@@ -164,7 +164,6 @@ const bodyDecoders = new Map<number, BodyDecoder>([
   [Opcode.OPENDIR, decodeOpen('opendir')],
   [Opcode.READ, decodeRead('read')],
   [Opcode.READDIR, decodeRead('readdir')],
-  [Opcode.READDIRPLUS, decodeRead('readdirplus')],
   [Opcode.RELEASE, decodeRelease('release')],
   [Opcode.RELEASEDIR, decodeRelease('releasedir')],
   [Opcode.FLUSH, (header, r) => ({ kind: 'flush', header, fh: r.u64() as FileHandle })],
@@ -345,33 +344,22 @@ const align = (n: number): number => Math.ceil(n / DIRENT_ALIGN) * DIRENT_ALIGN;
 /**
  * Packs directory entries from index `start` into at most `maxBytes`, as fuse_dirent
  * records. Each record's `off` is the cookie of the next entry (index + 1), which the
- * kernel sends back as the next READDIR offset. With `plus`, each record is a
- * fuse_direntplus carrying the entry's attributes (READDIRPLUS).
+ * kernel sends back as the next READDIR offset.
  */
-export function encodeDirents(
-  entries: readonly DirEntry[],
-  start: number,
-  maxBytes: number,
-  plus?: { attrOf: (entry: DirEntry) => Attr | null; validity: Validity },
-): Buffer {
+export function encodeDirents(entries: readonly DirEntry[], start: number, maxBytes: number): Buffer {
   const records: Buffer[] = [];
   let used = 0;
   for (let i = start; i < entries.length; i++) {
     const entry = entries[i]!;
     const name = Buffer.from(entry.name);
-    const prefix = plus ? Size.ENTRY_OUT : 0;
-    const size = align(prefix + Size.DIRENT_HEADER + name.length);
+    const size = align(Size.DIRENT_HEADER + name.length);
     if (used + size > maxBytes) break;
     const rec = Buffer.alloc(size);
-    if (plus) {
-      const attr = plus.attrOf(entry);
-      writeEntryOut(rec, 0, attr ? entry.ino : 0n, attr, plus.validity);
-    }
-    rec.writeBigUInt64LE(entry.ino, prefix);
-    rec.writeBigUInt64LE(BigInt(i + 1), prefix + 8);
-    rec.writeUInt32LE(name.length, prefix + 16);
-    rec.writeUInt32LE(entry.type, prefix + 20);
-    name.copy(rec, prefix + Size.DIRENT_HEADER);
+    rec.writeBigUInt64LE(entry.ino, 0);
+    rec.writeBigUInt64LE(BigInt(i + 1), 8);
+    rec.writeUInt32LE(name.length, 16);
+    rec.writeUInt32LE(entry.type, 20);
+    name.copy(rec, Size.DIRENT_HEADER);
     records.push(rec);
     used += size;
   }

@@ -29,7 +29,6 @@ import {
   encodeOpenOut,
   encodeReply,
   encodeStatfsOut,
-  type Attr,
   type DirEntry,
   type FileHandle,
   type InitReply,
@@ -87,8 +86,6 @@ type RequestOf<K extends Request['kind']> = Extract<Request, { kind: K }>;
 type HandlerTable = { [K in Request['kind']]?: (r: RequestOf<K>) => Buffer | null };
 
 export class Dispatcher {
-  /** The negotiated protocol, once INIT was answered by this dispatcher. */
-  negotiated: InitReply | undefined;
   private readonly handlers: HandlerTable;
 
   constructor(private readonly fs: ReadOnlyFilesystem, private readonly log: DispatchLogger) {
@@ -118,8 +115,7 @@ export class Dispatcher {
         this.fs.opendir(r.header.nodeid);
         return ok(r, encodeOpenOut(DIR_HANDLE, 0));
       },
-      readdir: (r) => this.readdir(r, false),
-      readdirplus: (r) => this.readdir(r, true),
+      readdir: (r) => this.readdir(r),
       releasedir: (r) => ok(r),
       statfs: (r) => ok(r, encodeStatfsOut({ blockSize: BLOCK_SIZE, nameMax: NAME_MAX, files: this.fs.nodeCount() })),
       access: (r) => {
@@ -188,8 +184,9 @@ export class Dispatcher {
   }
 
   private init(r: RequestOf<'init'>): Buffer {
+    let reply: InitReply;
     try {
-      this.negotiated = negotiateInit(r.major, r.minor, r.maxReadahead, r.flags);
+      reply = negotiateInit(r.major, r.minor, r.maxReadahead, r.flags);
     } catch (err) {
       if (err instanceof ProtocolVersionError) {
         this.log.error({ major: r.major, minor: r.minor }, err.message);
@@ -197,18 +194,18 @@ export class Dispatcher {
       }
       throw err;
     }
-    return ok(r, encodeInitOut(this.negotiated));
+    return ok(r, encodeInitOut(reply));
   }
 
-  private readdir(r: RequestOf<'readdir' | 'readdirplus'>, plus: boolean): Buffer {
+  /** READDIRPLUS is never negotiated (per-reader entries must not be cached with attributes). */
+  private readdir(r: RequestOf<'readdir'>): Buffer {
     const entries: DirEntry[] = this.fs.readdir(r.header.nodeid, callerOf(r.header)).map((e) => ({
       ino: e.ino,
       name: e.name,
       type: e.kind === 'dir' ? FileType.DT_DIR : FileType.DT_REG,
     }));
     const start = r.offset > BigInt(entries.length) ? entries.length : Number(r.offset);
-    const attrOf = (e: DirEntry): Attr | null => (e.name === '.' || e.name === '..' ? null : this.fs.getattr(e.ino));
-    return ok(r, encodeDirents(entries, start, r.size, plus ? { attrOf, validity: VALIDITY } : undefined));
+    return ok(r, encodeDirents(entries, start, r.size));
   }
 
   private listxattr(r: RequestOf<'listxattr'>): Buffer {

@@ -217,7 +217,7 @@ describe('dispatcher', () => {
   });
 
   describe('unknown, unimplemented and malformed requests', () => {
-    it.each(['STATX', 'READLINK', 'IOCTL', 'LSEEK', 'POLL', 'BMAP', 'FSYNC'] as const)('answers %s with ENOSYS', (op) => {
+    it.each(['STATX', 'READLINK', 'IOCTL', 'LSEEK', 'POLL', 'BMAP', 'FSYNC', 'READDIRPLUS'] as const)('answers %s with ENOSYS', (op) => {
       expect(call(request(Opcode[op], MEMINFO, Buffer.alloc(16))).errno).toBe(Errno.ENOSYS);
     });
 
