@@ -35,8 +35,13 @@ export interface TaskList {
 const THREAD_LIST: Readonly<Record<1 | 2, TaskListFile>> = { 1: 'tasks', 2: 'cgroup.threads' };
 /** Hierarchies that hold every task (v1 mounts each controller apart), in order of preference. */
 const TASK_CONTROLLERS = ['cpu', 'pids', 'cpuacct', 'memory'] as const;
-/** Bounds the work of one census on an enormous cgroup; the counts then cover this many tasks. */
-export const MAX_CENSUS_TASKS = 100_000;
+/**
+ * Bounds the work one open of stat or loadavg does for a huge container (one status
+ * read per task, about 20-30 µs each): past this many tasks the counts cover the first
+ * ones only, so one tenant with tens of thousands of threads cannot tie up the workers
+ * that serve everyone else (README, "What the files show").
+ */
+export const MAX_CENSUS_TASKS = 4096;
 /** Kernel task states that count towards the load: runnable, and uninterruptible sleep. */
 const RUNNING = 'R';
 const UNINTERRUPTIBLE = 'D';
