@@ -2,6 +2,7 @@
 // supervisor, to each server process (as JSON) and to every worker thread.
 
 import { join } from 'node:path';
+import { fnv1a32Hex } from '../shared/fnv.js';
 import type { LogLevel } from './logger.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import type { ResolvePolicy } from '../render/views.js';
@@ -39,12 +40,6 @@ export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system
  */
 export function arenaDirOf(config: Pick<ServeConfig, 'stateDir' | 'mountpoint'>): string {
   const readable = config.mountpoint.replace(/^\/+|\/+$/g, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root';
-  return join(config.stateDir, 'handles', `${readable}-${fnv1a32(config.mountpoint)}`);
-}
-
-/** A short stable hash that tells apart paths the readable form would merge (/a_b, /a/b). */
-function fnv1a32(text: string): string {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return hash.toString(16).padStart(8, '0');
+  // The hash tells apart paths the readable form would merge (/a_b, /a/b).
+  return join(config.stateDir, 'handles', `${readable}-${fnv1a32Hex(config.mountpoint)}`);
 }

@@ -2,6 +2,8 @@
 // Node ids are a hash of the path, not a counter, so a server that takes over a live
 // connection (no new INIT, no lookup history) resolves the ids its predecessor gave out.
 
+import { fnv1a64BigInt } from '../shared/fnv.js';
+
 export type NodeKind = 'dir' | 'file';
 
 export interface TreeNode {
@@ -15,17 +17,13 @@ export interface TreeNode {
 
 export const ROOT_ID = 1n;
 
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
-const U64 = (1n << 64n) - 1n;
 /** Ids below this are reserved (0 = negative entry, 1 = root). */
 const FIRST_FREE_ID = 2n;
 
 /** FNV-1a over the path's UTF-8 bytes: stable across versions and restarts. */
 export function nodeIdOf(path: string): bigint {
   if (path === '') return ROOT_ID;
-  let hash = FNV_OFFSET;
-  for (const byte of Buffer.from(path)) hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & U64;
+  const hash = fnv1a64BigInt(Buffer.from(path));
   return hash < FIRST_FREE_ID ? hash + FIRST_FREE_ID : hash;
 }
 

@@ -6,6 +6,7 @@
 import type { TaskListFile } from '../cgroup/tasks.js';
 import { seededAverages, type LoadAverages } from './fixed-point.js';
 import { withLock } from '../shared/mutex.js';
+import { fnv1a64 } from '../shared/fnv.js';
 
 /** Slots of the default table: one per cgroup read in the last EXPIRY; lxcfs has 100 buckets. */
 export const LOADAVG_TABLE_CAPACITY = 4096;
@@ -80,19 +81,6 @@ interface EncodedKey {
   readonly kind: number;
   readonly lo: number;
   readonly hi: number;
-}
-
-/** FNV-1a, 64 bits as two uint32 halves: h * 0x100000001b3 = h * 0x1b3 + (h << 40). */
-export function fnv1a64(bytes: Uint8Array): { lo: number; hi: number } {
-  let lo = 0x84222325;
-  let hi = 0xcbf29ce4;
-  for (const byte of bytes) {
-    lo = (lo ^ byte) >>> 0;
-    const low = lo * 0x1b3;
-    hi = (hi * 0x1b3 + Math.floor(low / 2 ** 32) + ((lo << 8) >>> 0)) >>> 0;
-    lo = low >>> 0;
-  }
-  return { lo, hi };
 }
 
 function encodeKey(key: TaskListKey): EncodedKey {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  allocateLoadavgMemory, fnv1a64, LOADAVG_PATH_BYTES, LOADAVG_TABLE_CAPACITY, LoadavgTable, type TaskListKey,
+  allocateLoadavgMemory, LOADAVG_PATH_BYTES, LOADAVG_TABLE_CAPACITY, LoadavgTable, type TaskListKey,
 } from '../../../src/load/table.js';
 import { FIXED_1, seededAverages } from '../../../src/load/fixed-point.js';
 
@@ -8,23 +8,6 @@ const T0 = 1_700_000_000_000;
 const key = (name: string, file: TaskListKey['file'] = 'cgroup.threads'): TaskListKey => ({ dir: `/sys/fs/cgroup/${name}`, file });
 const count = (active: number, total = active) => ({ active, total });
 const table = (capacity?: number) => new LoadavgTable(allocateLoadavgMemory(capacity));
-
-function fnvReference(text: string): bigint {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(text)) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return hash;
-}
-
-describe('the slot hash', () => {
-  it.each(['', 'a', 'foobar', '/sys/fs/cgroup/system.slice/docker-a1b2c3.scope'])('is 64-bit FNV-1a (%j)', (text) => {
-    const { lo, hi } = fnv1a64(Buffer.from(text));
-    expect((BigInt(hi) << 32n) | BigInt(lo)).toBe(fnvReference(text));
-  });
-
-  it('matches the published test vectors', () => {
-    expect(fnv1a64(Buffer.from('a'))).toEqual({ hi: 0xaf63dc4c, lo: 0x8601ec8c });
-  });
-});
 
 describe('the loadavg table', () => {
   it('has 4096 slots by default and survives structured cloning (workers share it)', () => {
