@@ -1,7 +1,7 @@
 // Pure rules of the CPU view: the kernel's CPU list format (`0-3,5`, parsed by
 // lib/bitmap.c bitmap_parselist, printed with %*pbl), the nearest non-empty cpuset
 // up the tree, and how many CPUs a CFS quota buys. No I/O: drivers read, these decide.
-import { CgprocfsError } from '../errors.js';
+import { unparsable } from '../host/files.js';
 
 /** `quota`: CPUs = ceil(tightest quota/period), first of the cpuset; `cpuset`: the whole cpuset. */
 export type CpuCountMode = 'quota' | 'cpuset';
@@ -16,10 +16,6 @@ export interface CpuQuota {
 const MAX_CPU_ID = 65535;
 const LIST_ITEM = /^(\d+)(?:-(\d+))?$/;
 
-function unparsable(source: string, text: string): CgprocfsError {
-  return new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse CPU list ${JSON.stringify(text.trim())}`);
-}
-
 /** A CPU list such as `0-3,5` as ascending unique ids; an empty list is `[]`. */
 export function parseCpuList(text: string, source: string): number[] {
   const trimmed = text.trim();
@@ -27,10 +23,10 @@ export function parseCpuList(text: string, source: string): number[] {
   const ids = new Set<number>();
   for (const item of trimmed.split(',')) {
     const match = LIST_ITEM.exec(item);
-    if (match === null) throw unparsable(source, text);
+    if (match === null) throw unparsable(source, text, 'CPU list ');
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
-    if (last < first || last > MAX_CPU_ID) throw unparsable(source, text);
+    if (last < first || last > MAX_CPU_ID) throw unparsable(source, text, 'CPU list ');
     for (let id = first; id <= last; id++) ids.add(id);
   }
   return [...ids].sort((a, b) => a - b);

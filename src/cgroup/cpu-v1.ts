@@ -2,8 +2,7 @@
 // cpuset.effective_cpus (cpuset.cpus on kernels without it), cpu.max <-
 // cpu.cfs_quota_us (-1: none) / cpu.cfs_period_us, cpu.stat user/system <-
 // cpuacct.usage_all (ns per CPU), else cpuacct.stat (USER_HZ ticks).
-import { CgprocfsError } from '../errors.js';
-import { lines } from '../host/files.js';
+import { lines, unparsable } from '../host/files.js';
 import type { CpuDriver, CpuUsage } from './cpu.js';
 import type { CpuQuota } from './cpu-rules.js';
 import type { CgroupDir } from './memory.js';
@@ -12,10 +11,6 @@ const NS_PER_US = 1000n;
 /** cpuacct.stat counts in USER_HZ (100) ticks: 10 000 µs each. */
 const US_PER_TICK = 10_000;
 const SIGNED_INTEGER = /^-?\d+$/;
-
-function unparsable(source: string, text: string): CgprocfsError {
-  return new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse ${JSON.stringify(text.trim())}`);
-}
 
 /**
  * cpuacct.usage_all: a `cpu user system` header, then `N user_ns system_ns` per CPU.

@@ -3,8 +3,7 @@
 // blkcg_print_one_stat): `MAJ:MIN ` then, when the device saw any I/O,
 // `rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=..`, then optional policy
 // keys (iolatency `depth=`, debug `use_delay=`...) that we ignore.
-import { CgprocfsError } from '../errors.js';
-import { lines } from '../host/files.js';
+import { lines, unparsable } from '../host/files.js';
 import type { DeviceIo, IoDriver, IoReading } from './io.js';
 import { CgroupDir } from './memory.js';
 
@@ -13,10 +12,6 @@ const DEVICE = /^\d+:\d+$/;
 const INTEGER = /^\d+$/;
 /** dbytes/dios appeared in 5.x; older kernels print the first four only. */
 const KEYS = ['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios'] as const;
-
-function unparsable(source: string, line: string): CgprocfsError {
-  return new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse ${JSON.stringify(line)}`);
-}
 
 function parseLine(line: string, source: string): [string, DeviceIo] {
   const [device = '', ...pairs] = line.trim().split(/\s+/);

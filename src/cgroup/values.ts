@@ -2,18 +2,13 @@
 // "Interface Files"): single values, `max`-able limits and flat keyed files such
 // as memory.stat. Keys are matched exactly: lxcfs's prefix matching made `file`
 // swallow `file_mapped` and `total_rss` swallow `total_rss_huge`.
-import { CgprocfsError } from '../errors.js';
-import { lines } from '../host/files.js';
+import { lines, unparsable } from '../host/files.js';
 
 /** Bytes, or Infinity for a limit that is not set. */
 export type Limit = number;
 
 const UNSET_LIMIT = 'max';
 const INTEGER = /^\d+$/;
-
-function unparsable(source: string, text: string): CgprocfsError {
-  return new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse ${JSON.stringify(text.trim())}`);
-}
 
 /** A single unsigned integer such as memory.current. */
 export function parseCount(text: string, source: string): number {

@@ -43,3 +43,8 @@ export function readOptionalLink(path: string): string | undefined {
 export function lines(text: string): string[] {
   return text.split('\n').filter((line) => line.length > 0);
 }
+
+/** The error for a kernel file whose text is not what its format says. */
+export function unparsable(source: string, text: string, what = ''): CgprocfsError {
+  return new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse ${what}${JSON.stringify(text.trim().slice(0, 80))}`);
+}

@@ -3,8 +3,7 @@
 // (fs/proc/array.c, USER_HZ ticks since boot). Times here are centiseconds, which
 // is also USER_HZ (100) ticks.
 import { join } from 'node:path';
-import { CgprocfsError } from '../errors.js';
-import { readOptionalText, readText } from './files.js';
+import { readOptionalText, readText, unparsable } from './files.js';
 
 export interface HostUptime {
   /** Time since boot, cs. */
@@ -16,10 +15,6 @@ export interface HostUptime {
 const UPTIME = /^(\d+)\.(\d{2}) (\d+)\.(\d{2})$/;
 /** Field 22 (starttime) is the 20th after the `(comm)` field, which may hold spaces. */
 const STARTTIME_AFTER_COMM = 19;
-
-function unparsable(source: string, text: string): CgprocfsError {
-  return new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse ${JSON.stringify(text.trim().slice(0, 80))}`);
-}
 
 export function parseUptime(text: string, source: string): HostUptime {
   const match = UPTIME.exec(text.trim());
