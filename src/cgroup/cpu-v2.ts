@@ -5,7 +5,6 @@
 import { CgprocfsError } from '../errors.js';
 import type { CpuDriver } from './cpu.js';
 import type { CpuQuota } from './cpu-rules.js';
-import type { CgroupDir } from './memory.js';
 
 const CPU_MAX = /^(max|\d+)\s+(\d+)$/;
 

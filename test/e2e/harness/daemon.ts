@@ -50,7 +50,7 @@ export class Daemon {
   private readonly exited: Promise<Exit>;
 
   private constructor(
-    private readonly child: ChildProcess,
+    child: ChildProcess,
     readonly pid: number,
     readonly mountpoint: string,
     private readonly ownsMountpoint: boolean,

@@ -5,7 +5,7 @@
 // namespace sees its init's cgroup).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { run, waitFor } from '../harness/exec.js';
-import { figure, freeTotalMiB, statCpuIds, uptimeSeconds } from '../../runtime/checks.js';
+import { figure, statCpuIds, uptimeSeconds } from '../../runtime/checks.js';
 import { describeRuntime, prepareRuntime } from '../../runtime/runtime.js';
 
 const prepared = await prepareRuntime({ images: ['systemd'] });
