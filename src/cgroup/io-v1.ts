@@ -6,10 +6,9 @@
 // __blkg_prfill_rwstat): per device `MAJ:MIN Read N`, `Write`, `Sync`, `Async`,
 // `Discard` (newer kernels), `MAJ:MIN Total N`; the file ends with a device-less
 // `Total N`. Kernels without the *_recursive files get the subtree summed by hand.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgprocfsError } from '../errors.js';
-import { isAbsentError, lines } from '../host/files.js';
+import { lines, subdirectoryNames } from '../host/files.js';
 import type { DeviceIo, IoDriver, IoReading } from './io.js';
 import { CgroupDir } from './memory.js';
 
@@ -91,14 +90,7 @@ function subtree(mount: string, path: string): string[] {
   const pending = [path];
   for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
     found.push(current);
-    try {
-      for (const entry of readdirSync(join(mount, current), { withFileTypes: true })) {
-        if (entry.isDirectory()) pending.push(join(current, entry.name));
-      }
-    } catch (error) {
-      // A child removed while we walk it has no more I/O to report.
-      if (!isAbsentError(error)) throw error;
-    }
+    for (const name of subdirectoryNames(join(mount, current))) pending.push(join(current, name));
   }
   return found;
 }

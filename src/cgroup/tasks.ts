@@ -2,9 +2,9 @@
 // the kernel's "running" (R) and "uninterruptible" (D) counts for loadavg and
 // /proc/stat, and the newest pid in a pid namespace for last_pid and `processes`.
 // A cgroup's own task list is not recursive, so the subtree is walked.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAbsentError, lines, readOptionalText } from '../host/files.js';
+import { lines, readOptionalText, subdirectoryNames } from '../host/files.js';
 import { normalizeCgroupPath } from './hierarchy.js';
 import type { CgroupLayout } from './layout.js';
 import type { CgroupPaths } from './membership.js';
@@ -83,12 +83,7 @@ function parseTids(text: string): number[] {
 }
 
 function subdirectories(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(dir, entry.name));
-  } catch (error) {
-    if (isAbsentError(error)) return [];
-    throw error;
-  }
+  return subdirectoryNames(dir).map((name) => join(dir, name));
 }
 
 /** State letter and pids (outermost namespace first) from a /proc/<tid>/status text. */

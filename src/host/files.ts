@@ -2,7 +2,7 @@
 // The domain runs in worker threads that serve in blocking loops, so nothing here
 // may go through the libuv threadpool; a file that does not exist is "absent"
 // (undefined), any other failure is a SOURCE_UNREADABLE catalogue error.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { CgprocfsError, systemErrorCode } from '../errors.js';
 
 // ESRCH: a /proc/<pid> file of a process that exits while we read it.
@@ -47,4 +47,14 @@ export function lines(text: string): string[] {
 /** The error for a kernel file whose text is not what its format says. */
 export function unparsable(source: string, text: string, what = ''): CgprocfsError {
   return new CgprocfsError('SOURCE_UNREADABLE', `${source}: cannot parse ${what}${JSON.stringify(text.trim().slice(0, 80))}`);
+}
+
+/** Names of the directories in `dir`; none when `dir` is gone (a cgroup removed while we walk it). */
+export function subdirectoryNames(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  } catch (error) {
+    if (isAbsentError(error)) return [];
+    throw error;
+  }
 }
