@@ -10,6 +10,7 @@ import { levelsBelowRoot, ROOT_CGROUP } from './hierarchy.js';
 import type { CgroupLayout, CgroupVersion } from './layout.js';
 import { pathOn, type CgroupPaths } from './membership.js';
 import { CgroupDir } from './memory.js';
+import { LruMap } from '../caller/lru.js';
 
 /** CPU time a cgroup and its descendants used since it was created, µs. */
 export interface CpuUsage {
@@ -104,4 +105,28 @@ export function accountingOf(placement: CpuPlacement): Placed {
 
 export function readCpuUsage(at: Placed): CpuUsage {
   return DRIVERS[at.version].usage(new CgroupDir(at.mount, at.path));
+}
+
+/** How a view reads its CPU limits: straight from the files, or through a short-lived cache. */
+export type CpuLimitsReader = (placement: CpuPlacement) => CpuLimits;
+
+/** Limits this many cgroups apart per cache. */
+const LIMITS_CACHE_ENTRIES = 1024;
+
+/**
+ * readCpuLimits, with each cgroup's answer reused for `ttlMs` (0: no cache). A cpuset or
+ * quota change then shows within that bound; CPU usage is never cached.
+ */
+export function cachedCpuLimits(ttlMs: number, now: () => number = () => performance.now()): CpuLimitsReader {
+  if (ttlMs <= 0) return readCpuLimits;
+  const cache = new LruMap<string, { at: number; limits: CpuLimits }>(LIMITS_CACHE_ENTRIES);
+  return (placement) => {
+    const key = [placement.cpuset, placement.cpu].map((at) => (at ? `${at.mount}:${at.path}` : '-')).join('|');
+    const hit = cache.get(key);
+    const time = now();
+    if (hit && time - hit.at < ttlMs) return hit.limits;
+    const limits = readCpuLimits(placement);
+    cache.set(key, { at: time, limits });
+    return limits;
+  };
 }

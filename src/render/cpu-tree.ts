@@ -58,7 +58,7 @@ export function collect(context: ViewContext, file: CpuTreeFile): CpuTreeSnapsho
   const source = join(file.sysRoot, CPU_SYSFS_DIR, file.rel);
   if (file.format === undefined) return { host, source, cut: undefined };
   const { procRoot, layout } = context.sources;
-  const view = cpuViewOf(layout, context.target.paths, file.cpuCount, () => onlineCpus(readHostStat(procRoot)));
+  const view = cpuViewOf(layout, context.target.paths, file.cpuCount, () => onlineCpus(readHostStat(procRoot)), context.sources.cpuLimits);
   return { host, source, cut: view.hostWide ? undefined : { format: file.format, cpus: view.cpus } };
 }
 

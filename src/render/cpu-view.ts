@@ -2,7 +2,7 @@
 // the sys cpu lists): the effective cpuset (the host's online CPUs without one),
 // under `--cpu-count quota` cut to the first ceil(tightest quota/period) of it.
 // Kernel CPU ids throughout, so a program that pins to a listed CPU may run there.
-import { cpuPlacement, isHostWide, readCpuLimits, type CpuPlacement } from '../cgroup/cpu.js';
+import { cpuPlacement, isHostWide, readCpuLimits, type CpuLimitsReader, type CpuPlacement } from '../cgroup/cpu.js';
 import { quotaCpuCount, visibleCpuIds, type CpuCountMode } from '../cgroup/cpu-rules.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import type { CgroupPaths } from '../cgroup/membership.js';
@@ -25,14 +25,15 @@ export function cpuViewOf(
   paths: CgroupPaths,
   mode: CpuCountMode,
   hostOnline: () => readonly number[],
+  limits: CpuLimitsReader = readCpuLimits,
 ): CpuView {
   const placement = cpuPlacement(layout, paths);
-  const { cpuset, quotaChain } = readCpuLimits(placement);
+  const { cpuset, quotaChain } = limits(placement);
   const cpus = visibleCpuIds(cpuset, cpuset === undefined ? hostOnline() : [], quotaCpuCount(quotaChain), mode);
   return { placement, hostWide: isHostWide(placement), cpus };
 }
 
 /** The CPUs the view of `paths` shows (kernel ids, ascending), for any view or tool that needs them. */
 export function visibleCpus(sources: ViewSources, paths: CgroupPaths, mode: CpuCountMode): number[] {
-  return [...cpuViewOf(sources.layout, paths, mode, () => onlineCpus(readHostStat(sources.procRoot))).cpus];
+  return [...cpuViewOf(sources.layout, paths, mode, () => onlineCpus(readHostStat(sources.procRoot)), sources.cpuLimits).cpus];
 }

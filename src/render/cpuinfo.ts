@@ -17,7 +17,7 @@ export interface CpuinfoSnapshot {
 
 export function collect(context: ViewContext, deps: CpuViewDeps): CpuinfoSnapshot {
   const { procRoot, layout } = context.sources;
-  const view = cpuViewOf(layout, context.target.paths, deps.cpuCount, () => onlineCpus(readHostStat(procRoot)));
+  const view = cpuViewOf(layout, context.target.paths, deps.cpuCount, () => onlineCpus(readHostStat(procRoot)), context.sources.cpuLimits);
   return { host: readHostCpuinfo(procRoot), cpus: view.hostWide ? undefined : view.cpus };
 }
 

@@ -2,6 +2,7 @@
 // the options that do not depend on the reader. A file's view is a function of this
 // context; its collect step does all the I/O and its render step is pure.
 import type { ViewTarget } from '../caller/resolver.js';
+import type { CpuLimitsReader } from '../cgroup/cpu.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import type { CgroupReader } from '../cgroup/reader.js';
 
@@ -9,6 +10,8 @@ export interface ViewSources {
   readonly procRoot: string;
   readonly layout: CgroupLayout;
   readonly cgroups: CgroupReader;
+  /** How CPU limits (cpuset, quota) are read; uncached when absent. */
+  readonly cpuLimits?: CpuLimitsReader;
 }
 
 export interface RenderOptions {

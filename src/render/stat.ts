@@ -31,7 +31,7 @@ export interface StatSnapshot {
 export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   const { sources, target } = context;
   const host = readHostStat(sources.procRoot);
-  const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host));
+  const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host), sources.cpuLimits);
   if (view.hostWide) return { host, view: undefined };
   const level = pidLevel(sources.procRoot, target);
   const census = taskCensus(sources.procRoot, sources.layout, target.paths, typeof level === 'number' ? level : undefined);

@@ -20,7 +20,7 @@ export function collect(context: ViewContext, deps: CpuViewDeps): UptimeSnapshot
   const uptime = viewAge(procRoot, context.target, host);
   let stat: HostStat | undefined;
   const hostStat = (): HostStat => (stat ??= readHostStat(procRoot));
-  const view = cpuViewOf(layout, context.target.paths, deps.cpuCount, () => onlineCpus(hostStat()));
+  const view = cpuViewOf(layout, context.target.paths, deps.cpuCount, () => onlineCpus(hostStat()), context.sources.cpuLimits);
   if (view.hostWide) return { uptime, idle: host.idle };
   const idle = collectCpuTimes(context, deps, view, hostStat).aggregate[IDLE_FIELD] ?? 0;
   // The counters' clock is read a moment after the uptime: never show more idle time

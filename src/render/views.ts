@@ -6,6 +6,7 @@ import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../ca
 import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
 import { describeLayout, detectLayout } from '../cgroup/layout.js';
 import { uniformPaths } from '../cgroup/membership.js';
+import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
@@ -39,8 +40,9 @@ export interface ViewOptions {
   stateDir: string;
   /**
    * How long a rendering of a file without cumulative counters (meminfo, swaps,
-   * cpuinfo, loadavg, the CPU lists) may be served again to readers of the same view
-   * (0: never; the daemon uses RENDERING_CACHE_MS).
+   * cpuinfo, the CPU lists) may be served again to readers of the same view, and a
+   * cgroup's CPU limits (cpuset, quota) reused by any view (0: never; the daemon uses
+   * RENDERING_CACHE_MS).
    */
   cacheMs?: number;
   /** Reader threads whose resolution is remembered, checked at every use (0: none). */
@@ -102,7 +104,12 @@ function explicitTarget(cgroupPath: string): ViewTarget {
 
 export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
-  const sources: ViewSources = { procRoot: options.procRoot, layout, cgroups: createCgroupReader(layout) };
+  const sources: ViewSources = {
+    procRoot: options.procRoot,
+    layout,
+    cgroups: createCgroupReader(layout),
+    cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
+  };
   const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
   const cacheMs = options.cacheMs ?? 0;
   const renderings = new LruMap<string, { at: number; bytes: Buffer }>(RENDERING_CACHE_ENTRIES);
