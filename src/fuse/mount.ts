@@ -18,6 +18,9 @@ export interface MountEntry {
   fstype: string;
   /** major:minor of the mount's device; for FUSE, the minor names the connection. */
   device: string;
+  source: string;
+  /** The mount's options, then the superblock's, comma separated. */
+  options: string;
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
@@ -31,7 +34,13 @@ export function parseMountinfo(text: string): MountEntry[] {
     const fields = line.split(' ');
     const dash = fields.indexOf('-');
     if (dash < 0 || fields.length < dash + 2) continue;
-    entries.push({ mountpoint: unescapeMountPath(fields[4] ?? ''), fstype: fields[dash + 1] ?? '', device: fields[2] ?? '' });
+    entries.push({
+      mountpoint: unescapeMountPath(fields[4] ?? ''),
+      fstype: fields[dash + 1] ?? '',
+      device: fields[2] ?? '',
+      source: unescapeMountPath(fields[dash + 2] ?? ''),
+      options: `${fields[5] ?? ''},${fields[dash + 3] ?? ''}`,
+    });
   }
   return entries;
 }

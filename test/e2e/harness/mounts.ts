@@ -1,5 +1,6 @@
 // The host's mount table as the e2e suites see it: mountinfo entries at a path, lazy unmount, FUSE connection abort.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { parseMountinfo } from '../../../src/fuse/mount.js';
 import { runOk, run } from './exec.js';
 
 export interface MountEntry {
@@ -11,25 +12,15 @@ export interface MountEntry {
   options: string;
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo octal.
-const unescape = (field: string) => field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-
+/** The kernel's mount table, parsed by the daemon's own parser, in the harness's field names. */
 export function readMountInfo(): MountEntry[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [pre = '', post = ''] = line.split(' - ');
-      const fields = pre.split(' ');
-      const [fsType = '', source = '', superOptions = ''] = post.split(' ');
-      return {
-        mountPoint: unescape(fields[4] ?? ''),
-        device: fields[2] ?? '',
-        fsType,
-        source: unescape(source),
-        options: `${fields[5] ?? ''},${superOptions}`,
-      };
-    });
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).map((m) => ({
+    mountPoint: m.mountpoint,
+    device: m.device,
+    fsType: m.fstype,
+    source: m.source,
+    options: m.options,
+  }));
 }
 
 export function mountsAt(path: string): MountEntry[] {
