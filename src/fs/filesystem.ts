@@ -69,6 +69,16 @@ export interface FilesystemDeps {
   mountedAtSec: number;
 }
 
+/** Runs domain code; its catalogue errors become the errno the reader sees. */
+function fromDomain<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    if (err instanceof CgprocfsError) throw new FsError(err.errnoName as FsErrno, err.message);
+    throw err;
+  }
+}
+
 export class ReadOnlyFilesystem {
   constructor(private readonly deps: FilesystemDeps) {}
 
@@ -178,21 +188,13 @@ export class ReadOnlyFilesystem {
   }
 
   private visibility(caller: Caller): (path: string) => boolean {
-    try {
-      return this.deps.content.visibleFor(caller.pid);
-    } catch (err) {
-      if (err instanceof CgprocfsError) throw new FsError(err.errnoName as FsErrno, err.message);
-      throw err;
-    }
+    const visible = fromDomain(() => this.deps.content.visibleFor(caller.pid));
+    // The predicate reads the reader's CPUs lazily: its errors need the same translation.
+    return (path) => fromDomain(() => visible(path));
   }
 
   private render(node: TreeNode, caller: Caller): Buffer {
-    try {
-      return this.deps.content.renderForReader(node.path, caller.pid);
-    } catch (err) {
-      if (err instanceof CgprocfsError) throw new FsError(err.errnoName as FsErrno, err.message);
-      throw err;
-    }
+    return fromDomain(() => this.deps.content.renderForReader(node.path, caller.pid));
   }
 
   private node(id: bigint): TreeNode {

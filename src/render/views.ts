@@ -70,11 +70,11 @@ export interface ViewService {
 }
 
 /**
- * Files whose renderings may be reused for a short while: none of their numbers is a
- * counter that must never decrease, and none depends on more than the view's cgroups
- * (loadavg's last pid depends on the reader's pid namespace level). A reused rendering comes from one worker's cache,
- * and another worker may have shown a newer one; for stat, uptime, diskstats and the
- * pressure totals that could make a counter go backwards between two reads.
+ * Files whose renderings may be reused for a short while. A reused rendering comes from
+ * one worker's cache while another worker may have shown a newer one, so no file with
+ * a counter that must never decrease is here (stat, uptime, diskstats, the pressure
+ * totals); nor loadavg, whose last pid depends on the reader's pid namespace level,
+ * which the view's key does not hold.
  */
 const REUSABLE = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
 /** Renderings kept per worker, most recently used first. */
@@ -120,12 +120,13 @@ export function createViewService(options: ViewOptions): ViewService {
     const view = views.get(file);
     if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
     const viewTarget = target();
-    if (cacheMs <= 0 || !REUSABLE.test(file)) return Buffer.from(view({ sources, target: viewTarget, options: renderOptions }), 'utf8');
+    const render = (): Buffer => Buffer.from(view({ sources, target: viewTarget, options: renderOptions }), 'utf8');
+    if (cacheMs <= 0 || !REUSABLE.test(file)) return render();
     const key = `${file}\n${viewTarget.key}`;
     const now = performance.now();
     const cached = renderings.get(key);
     if (cached && now - cached.at < cacheMs) return cached.bytes;
-    const bytes = Buffer.from(view({ sources, target: viewTarget, options: renderOptions }), 'utf8');
+    const bytes = render();
     renderings.set(key, { at: now, bytes });
     return bytes;
   };
