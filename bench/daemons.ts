@@ -117,8 +117,10 @@ export class Cgprocfs extends FuseDaemon {
     const mountpoint = join(opts.workDir, 'mnt-cgprocfs');
     const logFile = join(opts.logDir, 'cgprocfs.log');
     const env = { ...process.env };
-    if (opts.nodeOptions) env.NODE_OPTIONS = opts.nodeOptions;
-    const args = [opts.bin, 'serve', '--mountpoint', mountpoint, '--state-dir', opts.stateDir];
+    // Node flags go on the command line (NODE_OPTIONS refuses --cpu-prof); the
+    // supervisor hands them on to its server process.
+    const nodeArgs = opts.nodeOptions?.split(' ').filter(Boolean) ?? [];
+    const args = [...nodeArgs, opts.bin, 'serve', '--mountpoint', mountpoint, '--state-dir', opts.stateDir];
     const daemon = new Cgprocfs('cgprocfs', mountpoint, process.execPath, args, logFile, env);
     daemon.stateDir = opts.stateDir;
     try {

@@ -43,7 +43,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --idle SECONDS           idle window of the loadavg sampling cost (default 20, 0 skips it)
   --soak MINUTES           run only the soak: 8 readers over 50 cgroups, RSS/fds every 10 s
   --only cgprocfs,lxcfs,floor   targets to start
-  --cgprocfs-node-options=S     NODE_OPTIONS for the cgprocfs daemon only (e.g. ="--cpu-prof")
+  --cgprocfs-node-options=S     Node flags for the cgprocfs daemon and its server (e.g. ="--cpu-prof")
   --strict                 exit 3 when a cgprocfs reading was wrong
   --out FILE               JSON result (default bench/results/latest.json)`;
 

@@ -47,7 +47,8 @@ export class ServerHandle {
 
   static spawn(config: ServeConfig, fd: number, epoch: number, mountedAtSec: number): ServerHandle {
     const input: ServerInput = { config, epoch, mountedAtSec };
-    const child = spawn(process.execPath, [SERVER_ENTRY], {
+    // The server runs with the supervisor's Node flags (heap limits, --cpu-prof).
+    const child = spawn(process.execPath, [...process.execArgv, SERVER_ENTRY], {
       stdio: ['ignore', 'inherit', 'inherit', fd, 'ipc'],
       env: { ...process.env, [SERVER_INPUT_ENV]: JSON.stringify(input) },
       // Its own session: a Ctrl-C or `timeout` aimed at the supervisor's process group

@@ -10,6 +10,7 @@ import { createHandleStore } from '../fs/handles.js';
 import { pruneCpuCounters } from '../render/cpu-files.js';
 import { LOAD_FREQ_MS, LoadavgSampler } from '../load/sampler.js';
 import { allocateLoadavgMemory } from '../load/table.js';
+import { allocateRenderingCache } from '../shared/rendering-cache.js';
 import { requestResend } from '../fuse/session.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -69,8 +70,9 @@ async function main(): Promise<number> {
 
   const memory = createHandleStore(arenaDirOf(config), epoch);
   const loadavg = allocateLoadavgMemory();
+  const renderingCache = allocateRenderingCache();
   const drain = new Int32Array(new SharedArrayBuffer(4));
-  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
+  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
     log.error({}, 'a worker failed; stopping this server so a new one takes over');
     // Other workers block in read() and cannot be joined: end the process outright.
     process.kill(process.pid, 'SIGKILL');

@@ -14,6 +14,12 @@ import { EXTRA_DIRECTORIES } from './config.js';
  * changed limit or usage shows within this bound (README, "Performance").
  */
 export const RENDERING_CACHE_MS = 200;
+/**
+ * How long a rendering with counters (stat, uptime, diskstats, pressure) or momentary
+ * figures (loadavg) is reused for readers of the same view: one clock tick (USER_HZ
+ * is 100), the step in which the kernel's own counters advance.
+ */
+export const COUNTER_CACHE_MS = 10;
 /** Reader threads per worker whose resolution is remembered (two descriptors each). */
 const CALLER_CACHE_SIZE = 128;
 
@@ -30,7 +36,7 @@ export function buildServer(
   log: Logger,
   mountedAtSec: number,
 ): ServerStack {
-  const views = createViewService({ cacheMs: RENDERING_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, ...options });
+  const views = createViewService({ cacheMs: RENDERING_CACHE_MS, counterCacheMs: COUNTER_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, ...options });
   const tree = new Tree(views.files, EXTRA_DIRECTORIES);
   const handles = new HandleStore(memory);
   const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec });

@@ -9,7 +9,7 @@ import type { WorkerInput, WorkerOutput } from './workers.js';
 
 const input = workerData as WorkerInput;
 const log = createLogger(input.config.logLevel, { worker: input.index });
-const { dispatcher } = buildServer({ ...input.config, loadavg: input.loadavg }, input.memory, log, input.mountedAtSec);
+const { dispatcher } = buildServer({ ...input.config, loadavg: input.loadavg, renderingCache: input.renderingCache }, input.memory, log, input.mountedAtSec);
 const drain = new Int32Array(input.drain);
 let message: WorkerOutput;
 try {

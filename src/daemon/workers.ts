@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { LoopEnd } from '../fuse/device.js';
 import type { HandleStoreMemory } from '../fs/handles.js';
 import type { LoadavgMemory } from '../load/table.js';
+import type { RenderingCacheMemory } from '../shared/rendering-cache.js';
 import type { ServeConfig } from './config.js';
 
 /**
@@ -21,6 +22,8 @@ export interface WorkerInput {
   mountedAtSec: number;
   /** The load averages the server's main thread samples. */
   loadavg: LoadavgMemory;
+  /** Renderings all workers serve from. */
+  renderingCache: RenderingCacheMemory;
   /** Int32 flag: 1 = finish the current request and stop reading. */
   drain: SharedArrayBuffer;
 }

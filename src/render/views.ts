@@ -1,7 +1,6 @@
 // The only entry point of the domain for the fs layer and the CLI: which virtual
 // files exist, and their bytes for a reader (chosen by the resolve policy from the
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
-import { LruMap } from '../caller/lru.js';
 import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
 import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
 import { describeLayout, detectLayout } from '../cgroup/layout.js';
@@ -9,6 +8,7 @@ import { uniformPaths } from '../cgroup/membership.js';
 import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
+import { allocateRenderingCache, RenderingCache, type RenderingCacheMemory } from '../shared/rendering-cache.js';
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
@@ -16,6 +16,7 @@ import { createCpuTreeViews } from './cpu-tree.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
+import { pidLevel } from './pid-level.js';
 import { pressureViews } from './pressure.js';
 import type { FileView, RenderOptions, ViewSources } from './sources.js';
 import * as swaps from './swaps.js';
@@ -45,6 +46,19 @@ export interface ViewOptions {
    * RENDERING_CACHE_MS).
    */
   cacheMs?: number;
+  /**
+   * How long a rendering with counters or momentary figures (stat, uptime, loadavg,
+   * diskstats, pressure) may be served again to readers of the same view (0: never;
+   * the daemon uses COUNTER_CACHE_MS, one clock tick).
+   */
+  counterCacheMs?: number;
+  /**
+   * Where renderings are kept: memory the serving workers share, so all of them
+   * serve one reader the same, newest rendering. Absent: a private one.
+   */
+  renderingCache?: RenderingCacheMemory;
+  /** The rendering cache's clock, ms; CLOCK_MONOTONIC by default. */
+  cacheClockMs?: () => number;
   /** Reader threads whose resolution is remembered, checked at every use (0: none). */
   callerCacheSize?: number;
   /**
@@ -69,16 +83,30 @@ export interface ViewService {
   visibleFor(tid: number): (path: string) => boolean;
 }
 
+/** Files without counters: a rendering serves readers of the same view for `cacheMs`. */
+const STEADY = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
 /**
- * Files whose renderings may be reused for a short while. A reused rendering comes from
- * one worker's cache while another worker may have shown a newer one, so no file with
- * a counter that must never decrease is here (stat, uptime, diskstats, the pressure
- * totals); nor loadavg, whose last pid depends on the reader's pid namespace level,
- * which the view's key does not hold.
+ * Files with counters or momentary figures: a rendering serves for `counterCacheMs`.
+ * The shared cache makes one view's renderings one after another, so a counter a
+ * reader saw never goes back. (The CPU tree's files are read from the host at every open.)
  */
-const REUSABLE = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
-/** Renderings kept per worker, most recently used first. */
-const RENDERING_CACHE_ENTRIES = 256;
+const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|pressure\/[a-z]+)$/;
+/** Files that show pids at the reader's pid namespace level, which a non-init target's key does not hold. */
+const SHOWS_PIDS = /^proc\/(stat|loadavg)$/;
+
+/** Buckets of a view service's own rendering cache (no shared one given). */
+const PRIVATE_CACHE_BUCKETS = 64;
+
+/**
+ * Two readers whose renderings of `file` are always alike share a key. A container's
+ * init names its pid namespace; any other reader of a file that shows pids adds the
+ * level its pids are shown at.
+ */
+function renderingKey(file: string, target: ViewTarget, procRoot: string): string {
+  const key = `${file}\n${target.key}`;
+  if (target.containerInit || target.pid === undefined || !SHOWS_PIDS.test(file)) return key;
+  return `${key}\nlevel ${pidLevel(procRoot, target)}`;
+}
 
 /** A table this small is enough for the one cgroup a render command shows. */
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
@@ -111,8 +139,11 @@ export function createViewService(options: ViewOptions): ViewService {
     cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
   };
   const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
-  const cacheMs = options.cacheMs ?? 0;
-  const renderings = new LruMap<string, { at: number; bytes: Buffer }>(RENDERING_CACHE_ENTRIES);
+  const reuseMs = (file: string): number => {
+    if (STEADY.test(file)) return options.cacheMs ?? 0;
+    return COUNTING.test(file) ? (options.counterCacheMs ?? 0) : 0;
+  };
+  let cache: RenderingCache | undefined;
   const renderOptions: RenderOptions = { swap: options.swap };
   const views = viewFiles(options);
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
@@ -120,15 +151,12 @@ export function createViewService(options: ViewOptions): ViewService {
     const view = views.get(file);
     if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
     const viewTarget = target();
-    const render = (): Buffer => Buffer.from(view({ sources, target: viewTarget, options: renderOptions }), 'utf8');
-    if (cacheMs <= 0 || !REUSABLE.test(file)) return render();
-    const key = `${file}\n${viewTarget.key}`;
-    const now = performance.now();
-    const cached = renderings.get(key);
-    if (cached && now - cached.at < cacheMs) return cached.bytes;
-    const bytes = render();
-    renderings.set(key, { at: now, bytes });
-    return bytes;
+    const context = { sources, target: viewTarget, options: renderOptions };
+    const render = (): Buffer => Buffer.from(view(context), 'utf8');
+    const maxAgeMs = reuseMs(file);
+    if (maxAgeMs <= 0) return render();
+    cache ??= new RenderingCache(options.renderingCache ?? allocateRenderingCache(PRIVATE_CACHE_BUCKETS), options.cacheClockMs);
+    return cache.through(renderingKey(file, viewTarget, sources.procRoot), maxAgeMs, render);
   };
   return {
     files: [...views.keys()],

@@ -1,8 +1,8 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createViewService, type ViewOptions } from '../../../src/render/views.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, MIB_IN_KB, meminfoField, PROC_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, MIB_IN_KB, meminfoField, PROC_ROOT, STATE_DIR, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
 const OPTIONS: ViewOptions = { ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT };
 const views = (options: Partial<ViewOptions> = {}) => createViewService({ ...OPTIONS, ...options });
@@ -70,6 +70,53 @@ describe('the view service', () => {
       expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(512 * MIB_IN_KB);
       writeFileSync(join(procRoot, '2150', 'cgroup'), '0::/lxc.payload.b/system.slice/nginx.service\n');
       expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(256 * MIB_IN_KB);
+    });
+
+    describe('reusing renderings', () => {
+      const clock = { ms: 0 };
+      const cached = (options: Partial<ViewOptions>) =>
+        views({ cacheMs: 200, counterCacheMs: 10, cacheClockMs: () => clock.ms, ...options });
+      const statCpuLine = (buffer: Buffer) => buffer.toString().split('\n')[0];
+      const processesLine = (buffer: Buffer) => buffer.toString().split('\n').find((line) => line.startsWith('processes '));
+
+      it('serves a meminfo rendering for cacheMs, then shows the changed limit', () => {
+        const cgroupRoot = copy(CGROUP_V2);
+        const service = cached({ cgroupRoot });
+        clock.ms = 1000;
+        expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(512 * MIB_IN_KB);
+        writeFileSync(join(cgroupRoot, 'system.slice/docker-a1b2c3.scope/memory.max'), `${300 * 1024 * 1024}\n`);
+        clock.ms = 1199;
+        expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(512 * MIB_IN_KB);
+        clock.ms = 1200;
+        expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(300 * MIB_IN_KB);
+      });
+
+      it('serves a stat rendering for counterCacheMs only, then shows the new usage', () => {
+        const cgroupRoot = copy(CGROUP_V2);
+        const service = cached({ cgroupRoot, stateDir: copy(STATE_DIR) });
+        clock.ms = 5000;
+        const first = statCpuLine(service.renderForReader('proc/stat', 2150));
+        writeFileSync(join(cgroupRoot, 'system.slice/docker-a1b2c3.scope/cpu.stat'), 'usage_usec 115000000\nuser_usec 112000000\nsystem_usec 3000000\n');
+        clock.ms = 5009;
+        expect(statCpuLine(service.renderForReader('proc/stat', 2150))).toBe(first);
+        clock.ms = 5010;
+        const [, user] = statCpuLine(service.renderForReader('proc/stat', 2150))!.split(/\s+/).map(Number);
+        expect(user).toBeGreaterThanOrEqual(Number(first!.split(/\s+/)[1]) + 10_000);
+      });
+
+      it('never gives a stat rendering of a reader in a pid namespace to one outside it', () => {
+        const procRoot = copy(PROC_ROOT);
+        // A host process in the same cgroup as 2150, which is pid 7 of a container.
+        cpSync(join(procRoot, '2150'), join(procRoot, '2001'), { recursive: true, verbatimSymlinks: true });
+        const status = readFileSync(join(procRoot, '2001/status'), 'utf8');
+        writeFileSync(join(procRoot, '2001/status'), status.replace(/NSpid:.*\n/, 'NSpid:\t2001\n').replace(/Pid:\t2150/, 'Pid:\t2001'));
+        const service = cached({ procRoot, resolve: 'caller', stateDir: copy(STATE_DIR) });
+        clock.ms = 9000;
+        const inside = processesLine(service.renderForReader('proc/stat', 2150));
+        const outside = processesLine(service.renderForReader('proc/stat', 2001));
+        expect(outside).toBe('processes 4321');
+        expect(inside).not.toBe(outside);
+      });
     });
 
     it('raises SOURCE_UNREADABLE when the host meminfo is missing', () => {

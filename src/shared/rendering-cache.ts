@@ -1,0 +1,99 @@
+// Renderings shared by the serving worker threads of one server. The kernel hands
+// each request to whichever worker reads /dev/fuse first, so one reader's reads
+// alternate between workers: a cache per worker could serve a reader a rendering
+// older than the one another worker just showed it, and a counter would go back.
+// Here every worker sees the same entry, and a missing or expired entry is rendered
+// while its bucket's lock is held: renderings of one key are made one at a time,
+// each later than the one before, and a reader can only ever be served the newest.
+// Workers that want the same view meanwhile wait for that rendering and share it.
+//
+// Memory: one bucket per key hash (direct mapped), each [key bytes][rendering bytes]
+// in a fixed extent; the pages of an extent are committed only once written.
+
+import { fnv1a32 } from './fnv.js';
+import { withLock } from './mutex.js';
+
+/** 2,048 buckets of 32 KiB: 64 MiB of address space, committed only as buckets fill. */
+const DEFAULT_BUCKETS = 2048;
+const DEFAULT_BUCKET_BYTES = 32 * 1024;
+
+/** Int32 words per bucket: lock, key length, rendering length, and one spare. */
+const WORDS = 4;
+const LOCK = 0;
+const KEY_LENGTH = 1;
+const DATA_LENGTH = 2;
+
+/** What a worker receives to attach to the cache (structured-clone safe). */
+export interface RenderingCacheMemory {
+  readonly words: SharedArrayBuffer;
+  /** When each bucket's rendering began, ms of CLOCK_MONOTONIC (Float64). */
+  readonly stamps: SharedArrayBuffer;
+  readonly bytes: SharedArrayBuffer;
+}
+
+export function allocateRenderingCache(buckets = DEFAULT_BUCKETS, bucketBytes = DEFAULT_BUCKET_BYTES): RenderingCacheMemory {
+  return {
+    words: new SharedArrayBuffer(buckets * WORDS * Int32Array.BYTES_PER_ELEMENT),
+    stamps: new SharedArrayBuffer(buckets * Float64Array.BYTES_PER_ELEMENT),
+    bytes: new SharedArrayBuffer(buckets * bucketBytes),
+  };
+}
+
+/** CLOCK_MONOTONIC in ms with sub-ms precision: the same clock in every thread. */
+export function monotonicClockMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+export class RenderingCache {
+  private readonly words: Int32Array;
+  private readonly stamps: Float64Array;
+  private readonly bytes: Buffer;
+  private readonly buckets: number;
+  private readonly bucketBytes: number;
+
+  constructor(memory: RenderingCacheMemory, private readonly clockMs: () => number = monotonicClockMs) {
+    this.words = new Int32Array(memory.words);
+    this.stamps = new Float64Array(memory.stamps);
+    this.bytes = Buffer.from(memory.bytes);
+    this.buckets = this.stamps.length;
+    this.bucketBytes = this.bytes.length / this.buckets;
+  }
+
+  /**
+   * The rendering of `key` begun less than `maxAgeMs` ago, or a new one from `render`
+   * (stored unless key and rendering outgrow a bucket). A rendering whose age cannot
+   * be trusted (a clock that went back) counts as expired.
+   */
+  through(key: string, maxAgeMs: number, render: () => Buffer): Buffer {
+    if (maxAgeMs <= 0) return render();
+    const keyBytes = Buffer.from(key, 'utf8');
+    // The hash picks the bucket only: keys are compared in full, so no collision can
+    // serve one view's rendering to another.
+    const bucket = fnv1a32(keyBytes) % this.buckets;
+    const word = bucket * WORDS;
+    return withLock(this.words, word + LOCK, () => {
+      const start = bucket * this.bucketBytes;
+      const keyLength = this.words[word + KEY_LENGTH]!;
+      const age = this.clockMs() - this.stamps[bucket]!;
+      const same = keyLength === keyBytes.length && keyBytes.compare(this.bytes, start, start + keyLength) === 0;
+      if (same && age >= 0 && age < maxAgeMs) {
+        const from = start + keyLength;
+        // A copy: the bucket may be rewritten as soon as the lock is released.
+        return Buffer.from(this.bytes.subarray(from, from + this.words[word + DATA_LENGTH]!));
+      }
+      const begun = this.clockMs();
+      const rendering = render();
+      if (keyBytes.length + rendering.length <= this.bucketBytes) {
+        keyBytes.copy(this.bytes, start);
+        rendering.copy(this.bytes, start + keyBytes.length);
+        this.words[word + KEY_LENGTH] = keyBytes.length;
+        this.words[word + DATA_LENGTH] = rendering.length;
+        this.stamps[bucket] = begun;
+      } else if (same) {
+        // Too large to keep: the expired entry must not outlive this newer rendering.
+        this.words[word + KEY_LENGTH] = 0;
+      }
+      return rendering;
+    });
+  }
+}
