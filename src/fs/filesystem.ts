@@ -113,8 +113,8 @@ export class ReadOnlyFilesystem {
   /**
    * Serves [offset, offset+size) of the handle's rendering. A READ at offset 0 after the
    * first one re-renders, as the kernel's seq files do: readers like top keep the file
-   * open and lseek(0) before every refresh. Reads past 0 never re-render, so one pass
-   * over the file always sees one consistent rendering.
+   * open and lseek(0) before every refresh. Reads past 0 never re-render a rendering
+   * any reader was served part of, so one pass over the file sees one rendering.
    */
   read(fh: bigint, offset: bigint, size: number, caller: Caller): Buffer {
     const { handles, tree } = this.deps;
@@ -129,7 +129,7 @@ export class ReadOnlyFilesystem {
     // A predecessor's handle whose extent cannot hold the new rendering fails rather
     // than mix two renderings in one pass.
     if (!handles.replace(fh, content)) throw new FsError('EIO', `handle ${fh} cannot hold a new rendering`);
-    return content.subarray(0, size);
+    return content.subarray(Math.min(at, content.length), at + size);
   }
 
 

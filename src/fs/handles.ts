@@ -7,7 +7,13 @@
 //   [header page][directory: one 24-byte record per slot][pages of 4 KiB of contents]
 //
 // The slot table and page bitmap that say what is free live in SharedArrayBuffers
-// shared by the workers of one server, guarded by one Atomics mutex.
+// shared by the workers of one server, guarded by one Atomics mutex, which is never
+// held across a system call.
+//
+// An OPEN writes the record only. The contents reach the arena at the first READ that
+// does not take the whole rendering from offset 0: until a reader has been served
+// part of a rendering, a successor can render anew without anyone noticing, and most
+// readers take the whole file in their first READ.
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,8 +35,17 @@ const Col = { GEN: 0, STATE: 1, FLAGS: 2, PAGE: 3, PAGES: 4, LENGTH: 5, NODE_LO:
 const ROW = 8;
 const FREE = 0;
 const USED = 1;
+/** Released by the kernel; its record is being written, then the slot is free. */
+const RELEASING = 2;
 /** The first READ at offset 0 was served from the OPEN's rendering. */
 const FLAG_SERVED_START = 1;
+/** The current rendering is in the arena file. */
+const FLAG_SAVED = 2;
+/**
+ * In a record's generation word, above the 24 generation bits: the contents are not in
+ * the arena. Records of earlier versions never set it: theirs always are.
+ */
+const RECORD_UNSAVED = 1 << 24;
 
 // fh = epoch (16 bits) | generation (24 bits) | slot (24 bits)
 const SLOT_BITS = 24n;
@@ -168,9 +183,10 @@ export interface ReadResult {
   /** The requested range of the rendering (empty at or past its end, and on a rewind). */
   bytes: Buffer;
   /**
-   * A READ at offset 0 after the first one: the caller renders anew and calls
-   * replace(). A predecessor's handle always counts as rewound at offset 0 (it is a
-   * rewind, or a re-sent first read, and a new rendering serves both).
+   * Render anew, replace() and serve the range from the new rendering: a READ at
+   * offset 0 after the first one (a rewind); a predecessor's handle at offset 0 (a
+   * rewind, or a re-sent first read, and a new rendering serves both), or at any
+   * offset when its contents never reached the arena (no reader was served a part).
    */
   rewind: boolean;
 }
@@ -180,6 +196,8 @@ export class StoreFullError extends Error {}
 
 interface Record {
   gen: number;
+  /** False when the contents never reached the arena. */
+  saved: boolean;
   page: number;
   pages: number;
   length: number;
@@ -187,8 +205,10 @@ interface Record {
 }
 
 function decodeRecord(buf: Buffer, at = 0): Record {
+  const word = buf.readUInt32LE(at);
   return {
-    gen: buf.readUInt32LE(at),
+    gen: word & Number(GEN_MASK),
+    saved: (word & RECORD_UNSAVED) === 0,
     page: buf.readUInt32LE(at + 4),
     pages: buf.readUInt32LE(at + 8),
     length: buf.readUInt32LE(at + 12),
@@ -198,7 +218,7 @@ function decodeRecord(buf: Buffer, at = 0): Record {
 
 function encodeRecord(record: Record): Buffer {
   const buf = Buffer.alloc(RECORD);
-  buf.writeUInt32LE(record.gen, 0);
+  buf.writeUInt32LE((record.gen | (record.saved ? 0 : RECORD_UNSAVED)) >>> 0, 0);
   buf.writeUInt32LE(record.page, 4);
   buf.writeUInt32LE(record.pages, 8);
   buf.writeUInt32LE(record.length, 12);
@@ -267,7 +287,7 @@ class PastArena {
   rewrite(slot: number, record: Record, content: Buffer): boolean {
     if (content.length > record.pages * PAGE) return false;
     writeSync(this.fd, content, 0, content.length, dataStart(this.slots) + record.page * PAGE);
-    writeSync(this.fd, encodeRecord({ ...record, length: content.length }), 0, RECORD, recordOffset(slot));
+    writeSync(this.fd, encodeRecord({ ...record, saved: true, length: content.length }), 0, RECORD, recordOffset(slot));
     return true;
   }
 
@@ -304,24 +324,26 @@ export class HandleStore {
 
   /** Stores a new rendering of node `nodeId` and returns its file handle. Throws StoreFullError. */
   open(nodeId: bigint, content: Buffer): bigint {
-    return this.locked(() => {
+    const { slot, gen, page, pages } = this.locked(() => {
       const slot = this.findFreeSlot();
       const row = this.row(slot);
       const gen = ((this.table[row + Col.GEN]! + 1) & Number(GEN_MASK)) || 1;
       this.table[row + Col.GEN] = gen;
-      this.table[row + Col.STATE] = USED;
       this.table[row + Col.FLAGS] = 0;
       this.table[row + Col.PAGES] = 0;
-      try {
-        this.store(slot, nodeId, content);
-      } catch (err) {
-        this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);
-        this.table[row + Col.PAGES] = 0;
-        this.table[row + Col.STATE] = FREE;
-        throw err;
-      }
-      return (BigInt(this.epoch) << (SLOT_BITS + GEN_BITS)) | (BigInt(gen) << SLOT_BITS) | BigInt(slot);
+      this.place(row, nodeId, content.length);
+      this.table[row + Col.STATE] = USED;
+      return { slot, gen, page: this.table[row + Col.PAGE]!, pages: this.table[row + Col.PAGES]! };
     });
+    // No one else touches this slot until its handle is returned.
+    content.copy(this.contents, page * PAGE);
+    try {
+      this.writeRecord(slot, { gen, saved: false, page, pages, length: content.length, nodeId });
+    } catch (err) {
+      this.locked(() => this.free(slot));
+      throw err;
+    }
+    return (BigInt(this.epoch) << (SLOT_BITS + GEN_BITS)) | (BigInt(gen) << SLOT_BITS) | BigInt(slot);
   }
 
   /** Serves a READ; undefined for a handle nobody issued or that was released. */
@@ -331,10 +353,11 @@ export class HandleStore {
       const arena = this.pastArena(epoch);
       const record = arena?.record(slot, gen);
       if (!arena || !record) return undefined;
-      if (offset === 0) return { nodeId: record.nodeId, bytes: Buffer.alloc(0), rewind: true };
+      if (offset === 0 || (!record.saved && offset < record.length)) return { nodeId: record.nodeId, bytes: Buffer.alloc(0), rewind: true };
       return { nodeId: record.nodeId, bytes: arena.range(record, offset, size), rewind: false };
     }
-    return this.locked(() => {
+    let unsaved: { record: Record; content: Buffer } | undefined;
+    const result = this.locked((): ReadResult | undefined => {
       const row = this.liveRow(fh);
       if (row === undefined) return undefined;
       const nodeId = this.nodeIdAt(row);
@@ -342,11 +365,23 @@ export class HandleStore {
         if (this.table[row + Col.FLAGS]! & FLAG_SERVED_START) return { nodeId, bytes: Buffer.alloc(0), rewind: true };
         this.table[row + Col.FLAGS]! |= FLAG_SERVED_START;
       }
-      const at = this.table[row + Col.PAGE]! * PAGE;
-      const end = at + this.table[row + Col.LENGTH]!;
+      const page = this.table[row + Col.PAGE]!;
+      const length = this.table[row + Col.LENGTH]!;
+      const at = page * PAGE;
+      const whole = offset === 0 && size >= length;
+      if (!whole && !(this.table[row + Col.FLAGS]! & FLAG_SAVED)) {
+        this.table[row + Col.FLAGS]! |= FLAG_SAVED;
+        const record = { gen, saved: true, page, pages: this.table[row + Col.PAGES]!, length, nodeId };
+        unsaved = { record, content: Buffer.from(this.contents.subarray(at, at + length)) };
+      }
       // A copy: once the lock is released another worker may reuse these pages.
+      const end = at + length;
       return { nodeId, bytes: Buffer.from(this.contents.subarray(Math.min(at + offset, end), Math.min(at + offset + size, end))), rewind: false };
     });
+    // Part of the rendering is about to reach a reader: a successor must be able to
+    // serve the rest of this very rendering.
+    if (unsaved) this.save(slot, unsaved.record, unsaved.content);
+    return result;
   }
 
   /** Replaces the handle's content (a re-rendering on rewind). False if the handle is gone or cannot hold it. */
@@ -357,12 +392,19 @@ export class HandleStore {
       const record = arena?.record(slot, gen);
       return arena !== undefined && record !== undefined && arena.rewrite(slot, record, content);
     }
-    return this.locked(() => {
+    const placed = this.locked(() => {
       const row = this.liveRow(fh);
-      if (row === undefined) return false;
-      this.store(slot, this.nodeIdAt(row), content);
-      return true;
+      if (row === undefined) return undefined;
+      const nodeId = this.nodeIdAt(row);
+      this.place(row, nodeId, content.length);
+      const page = this.table[row + Col.PAGE]!;
+      content.copy(this.contents, page * PAGE);
+      this.table[row + Col.FLAGS]! &= ~FLAG_SAVED;
+      return { gen, saved: false, page, pages: this.table[row + Col.PAGES]!, length: content.length, nodeId };
     });
+    if (placed === undefined) return false;
+    this.writeRecord(slot, placed);
+    return true;
   }
 
   release(fh: bigint): boolean {
@@ -374,15 +416,20 @@ export class HandleStore {
       arena.release(slot, record);
       return true;
     }
-    return this.locked(() => {
+    const releasing = this.locked(() => {
       const row = this.liveRow(fh);
       if (row === undefined) return false;
-      this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);
-      this.table[row + Col.STATE] = FREE;
-      this.table[row + Col.PAGES] = 0;
-      this.writeRecord(slot, { gen, page: 0, pages: 0, length: 0, nodeId: 0n });
+      // Not free yet: the slot's record must be written before another handle may take it.
+      this.table[row + Col.STATE] = RELEASING;
       return true;
     });
+    if (!releasing) return false;
+    try {
+      this.writeRecord(slot, { gen, saved: true, page: 0, pages: 0, length: 0, nodeId: 0n });
+    } finally {
+      this.locked(() => this.free(slot));
+    }
+    return true;
   }
 
   /** Handles currently open in this epoch (for logs and leak checks in tests). */
@@ -427,26 +474,38 @@ export class HandleStore {
     writeSync(this.fd, encodeRecord(record), 0, RECORD, recordOffset(slot));
   }
 
-  /** Writes content (then its record, which makes it visible to a successor), moving to a larger extent if needed. */
-  private store(slot: number, nodeId: bigint, content: Buffer): void {
-    const row = this.row(slot);
+  /**
+   * Gives the slot an extent that holds `length` bytes (moving to a larger one if
+   * needed) and records node and length. Under the lock.
+   */
+  private place(row: number, nodeId: bigint, length: number): void {
     // Every live handle owns at least one page, even for an empty rendering: a record
     // with no pages reads as released to a successor (arenaHasLiveRecords, PastArena).
     const pages = this.table[row + Col.PAGES]!;
-    if (pages === 0 || content.length > pages * PAGE) {
-      const needed = Math.ceil(Math.max(2 * content.length, content.length + HEADROOM_BYTES) / PAGE);
+    if (pages === 0 || length > pages * PAGE) {
+      const needed = Math.ceil(Math.max(2 * length, length + HEADROOM_BYTES) / PAGE);
       const page = this.allocatePages(needed);
-      this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);
+      this.freePages(this.table[row + Col.PAGE]!, pages);
       this.table[row + Col.PAGE] = page;
       this.table[row + Col.PAGES] = needed;
     }
     this.table[row + Col.NODE_LO] = Number(nodeId & 0xffffffffn) | 0;
     this.table[row + Col.NODE_HI] = Number(nodeId >> 32n) | 0;
-    const page = this.table[row + Col.PAGE]!;
-    content.copy(this.contents, page * PAGE);
-    writeSync(this.fd, content, 0, content.length, this.contentStart + page * PAGE);
-    this.table[row + Col.LENGTH] = content.length;
-    this.writeRecord(slot, { gen: this.table[row + Col.GEN]!, page, pages: this.table[row + Col.PAGES]!, length: content.length, nodeId });
+    this.table[row + Col.LENGTH] = length;
+  }
+
+  /** Writes a rendering to the arena, then the record that says it is there. */
+  private save(slot: number, record: Record, content: Buffer): void {
+    writeSync(this.fd, content, 0, content.length, this.contentStart + record.page * PAGE);
+    this.writeRecord(slot, record);
+  }
+
+  /** Frees a slot and its pages. Under the lock. */
+  private free(slot: number): void {
+    const row = this.row(slot);
+    this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);
+    this.table[row + Col.PAGES] = 0;
+    this.table[row + Col.STATE] = FREE;
   }
 
   private findFreeSlot(): number {

@@ -107,11 +107,40 @@ describe('HandleStore', () => {
 });
 
 describe('a successor server and its predecessor\'s handles', () => {
-  it('serves the rest of a predecessor\'s rendering byte for byte', () => {
+  it('serves the rest of a predecessor\'s rendering byte for byte once a reader was served part of it', () => {
     const dir = arenaDir();
-    const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('rendered by the old server'));
+    const predecessor = storeOf(dir, 1);
+    const fh = predecessor.open(MEMINFO, Buffer.from('rendered by the old server'));
+    expect(predecessor.read(fh, 0, 9)?.bytes.toString()).toBe('rendered ');
     const successor = storeOf(dir, 2);
     expect(successor.read(fh, 9, 100)).toEqual({ nodeId: MEMINFO, bytes: Buffer.from('by the old server'), rewind: false });
+  });
+
+  it('has a successor render anew where no reader was served part of the rendering', () => {
+    const dir = arenaDir();
+    const predecessor = storeOf(dir, 1);
+    const whole = predecessor.open(MEMINFO, Buffer.from('taken whole by the first READ'));
+    expect(predecessor.read(whole, 0, 4096)?.bytes.toString()).toBe('taken whole by the first READ');
+    const untouched = predecessor.open(MEMINFO, Buffer.from('never read'));
+    const successor = storeOf(dir, 2);
+    // The end of a rendering taken whole needs only its length.
+    expect(successor.read(whole, 29, 4096)).toEqual({ nodeId: MEMINFO, bytes: Buffer.alloc(0), rewind: false });
+    expect(successor.read(whole, 5, 4096)).toMatchObject({ nodeId: MEMINFO, rewind: true });
+    expect(successor.read(untouched, 3, 4096)).toMatchObject({ nodeId: MEMINFO, rewind: true });
+    // Rendered anew in place, the rest is served from the new rendering.
+    expect(successor.replace(untouched, Buffer.from('rendered again'))).toBe(true);
+    expect(successor.read(untouched, 3, 4096)?.bytes.toString()).toBe('dered again');
+  });
+
+  it('saves a re-rendering anew before a reader is served part of it', () => {
+    const dir = arenaDir();
+    const predecessor = storeOf(dir, 1);
+    const fh = predecessor.open(MEMINFO, Buffer.from('first rendering'));
+    predecessor.read(fh, 0, 6);
+    predecessor.read(fh, 0, 6); // a rewind
+    expect(predecessor.replace(fh, Buffer.from('second rendering'))).toBe(true);
+    expect(predecessor.read(fh, 6, 4)?.bytes.toString()).toBe(' ren');
+    expect(storeOf(dir, 2).read(fh, 10, 100)).toMatchObject({ bytes: Buffer.from('dering'), rewind: false });
   });
 
   it('hands an empty rendering over to a successor like any other (regression: it read as released)', () => {
