@@ -62,6 +62,7 @@ function resources(target: Target): Resources {
   const sum = (key: 'anon' | 'file' | 'shmem') => split.reduce((a, x) => a + x[key], 0);
   return {
     rssKb: s.rssKb,
+    pssKb: s.pssKb,
     rssAnonKb: sum('anon'),
     rssFileKb: sum('file'),
     rssShmemKb: sum('shmem'),

@@ -12,6 +12,11 @@ export interface ProcSample {
   /** utime + stime of every thread, in clock ticks. */
   cpuTicks: number;
   rssKb: number;
+  /**
+   * Proportional set size: pages shared with other processes (the node binary of a
+   * supervisor and its server) counted once between them, not once in each.
+   */
+  pssKb: number;
   fds: number;
 }
 
@@ -48,7 +53,16 @@ export function sampleProcess(pid: number): ProcSample | undefined {
   } catch {
     return undefined;
   }
-  return { pid, cpuTicks: field(14) + field(15), rssKb: field(24) * PAGE_KB, fds };
+  return { pid, cpuTicks: field(14) + field(15), rssKb: field(24) * PAGE_KB, pssKb: pssKbOf(pid), fds };
+}
+
+/** Pss of /proc/<pid>/smaps_rollup, kB (0 when unreadable). */
+function pssKbOf(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Direct children of `pid`, from every thread's children list. */
@@ -69,6 +83,7 @@ export function childrenOf(pid: number): number[] {
 export interface GroupSample {
   cpuTicks: number;
   rssKb: number;
+  pssKb: number;
   fds: number;
   processes: ProcSample[];
 }
@@ -78,6 +93,7 @@ export function sampleGroup(pids: readonly number[]): GroupSample {
   return {
     cpuTicks: processes.reduce((a, s) => a + s.cpuTicks, 0),
     rssKb: processes.reduce((a, s) => a + s.rssKb, 0),
+    pssKb: processes.reduce((a, s) => a + s.pssKb, 0),
     fds: processes.reduce((a, s) => a + s.fds, 0),
     processes,
   };

@@ -9,6 +9,8 @@ import type { SoakResult } from './phases/soak.js';
 
 export interface Resources {
   rssKb: number;
+  /** Summed PSS: what the daemon's processes cost the host, shared pages counted once. */
+  pssKb: number;
   /** RSS split as /proc/<pid>/status reports it: anonymous, file-backed, shared memory. */
   rssAnonKb: number;
   rssFileKb: number;
@@ -116,9 +118,10 @@ function containersTable(c: ContainersResult): string {
     latency(t.spread),
     String(t.spread.bad + t.spread.errors),
     `${mb(t.rssKbBefore)} -> ${mb(t.rssKbAfter)}`,
+    `${mb(t.pssKbBefore)} -> ${mb(t.pssKbAfter)}`,
   ]);
   let out = table(
-    ['daemon', `${c.lanes} rdrs 1 cgroup/s`, `${c.lanes} rdrs ${c.containers} cgroups/s`, 'ratio', 'p50/p99/max us', 'bad', 'RSS MB'],
+    ['daemon', `${c.lanes} rdrs 1 cgroup/s`, `${c.lanes} rdrs ${c.containers} cgroups/s`, 'ratio', 'p50/p99/max us', 'bad', 'RSS MB', 'PSS MB'],
     rows,
   );
   if (c.loadavg) {
@@ -147,11 +150,12 @@ export function render(result: BenchResult): string {
   if (res.length > 0) {
     parts.push(
       table(
-        ['daemon', 'processes', 'RSS MB before -> after', 'after: anon/file/shmem', 'fds before -> after', 'CPU s total'],
+        ['daemon', 'processes', 'RSS MB before -> after', 'PSS MB before -> after', 'after: anon/file/shmem', 'fds before -> after', 'CPU s total'],
         res.map(([name, r]) => [
           name,
           String(r.after.processes),
           `${mb(r.before.rssKb)} -> ${mb(r.after.rssKb)}`,
+          `${mb(r.before.pssKb)} -> ${mb(r.after.pssKb)}`,
           `${mb(r.after.rssAnonKb)}/${mb(r.after.rssFileKb)}/${mb(r.after.rssShmemKb)}`,
           `${r.before.fds} -> ${r.after.fds}`,
           r.cpuSeconds.toFixed(2),

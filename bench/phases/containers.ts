@@ -27,6 +27,8 @@ export interface ContainersResult {
     ratio: number;
     rssKbBefore: number;
     rssKbAfter: number;
+    pssKbBefore: number;
+    pssKbAfter: number;
   }>>;
   loadavg?: {
     tasks: number;
@@ -90,7 +92,7 @@ async function measure(
   const singleReaders = await startReaders(ctx, Array<BenchCgroup>(lanes).fill(single), 'single-cgroup', stops);
 
   const result: ContainersResult = { containers: n, lanes, slotMs: SLOT_MS, perTarget: {} };
-  const cells = new Map(daemons.map((t) => [t.name, { single: new Cell(t.name), spread: new Cell(t.name), rssBefore: sampleGroup(t.pids()).rssKb }]));
+  const cells = new Map(daemons.map((t) => [t.name, { single: new Cell(t.name), spread: new Cell(t.name), before: sampleGroup(t.pids()) }]));
   for (let round = 0; round < options.rounds; round++) {
     for (const target of round % 2 === 0 ? daemons : [...daemons].reverse()) {
       const c = cells.get(target.name)!;
@@ -110,12 +112,15 @@ async function measure(
     const c = cells.get(target.name)!;
     const s = c.single.summary();
     const m = c.spread.summary();
+    const after = sampleGroup(target.pids());
     result.perTarget[target.name] = {
       single: s,
       spread: m,
       ratio: s.readsPerSec > 0 ? m.readsPerSec / s.readsPerSec : 0,
-      rssKbBefore: c.rssBefore,
-      rssKbAfter: sampleGroup(target.pids()).rssKb,
+      rssKbBefore: c.before.rssKb,
+      rssKbAfter: after.rssKb,
+      pssKbBefore: c.before.pssKb,
+      pssKbAfter: after.pssKb,
     };
   }
   if (options.idleMs > 0 && loadavgDaemons.length > 0) result.loadavg = await loadavgCost(ctx, loadavgDaemons, cgs, spreadReaders, lanes);
