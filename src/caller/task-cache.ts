@@ -3,7 +3,8 @@
 // /proc/<tid>/comm and /proc/<target>/cgroup, and such a descriptor keeps referring
 // to the task it was opened for; once that task is gone, a read through it fails
 // (ESRCH) even if a new task got the same pid. Every use reads both, so a dead
-// thread, a dead init or a moved process is noticed at once. A thread's pid
+// thread, a dead init or a moved process is noticed at once. A reader that is its
+// own target (a container's pid 1, a host process) needs the cgroup descriptor only. A thread's pid
 // namespace never changes, so the init found for it stays its init while alive.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,7 +47,8 @@ class TaskFile {
 }
 
 interface Entry {
-  readonly alive: TaskFile;
+  /** On the reader thread; absent when the reader is the process whose view it gets (`cgroup` then vouches for it). */
+  readonly alive: TaskFile | undefined;
   readonly cgroup: TaskFile;
   readonly whose: Whose;
   /** Updated in place when the membership changes: the descriptors stay the entry's. */
@@ -61,7 +63,7 @@ export class TaskCache {
 
   constructor(private readonly procRoot: string, capacity: number) {
     this.entries = new LruMap(capacity, (_tid, entry) => {
-      entry.alive.close();
+      entry.alive?.close();
       entry.cgroup.close();
     });
   }
@@ -70,7 +72,8 @@ export class TaskCache {
   targetFor(tid: number): ViewTarget | undefined {
     const entry = this.entries.get(tid);
     if (entry === undefined) return undefined;
-    const text = entry.alive.read(this.commBuffer) === undefined ? undefined : entry.cgroup.read(this.cgroupBuffer);
+    const readerGone = entry.alive !== undefined && entry.alive.read(this.commBuffer) === undefined;
+    const text = readerGone ? undefined : entry.cgroup.read(this.cgroupBuffer);
     if (text === undefined) {
       this.entries.delete(tid);
       return undefined;
@@ -87,10 +90,12 @@ export class TaskCache {
    * that view; undefined (nothing kept) when either task is already gone.
    */
   remember(tid: number, whose: Whose): ViewTarget | undefined {
-    const alive = TaskFile.open(join(this.procRoot, String(tid), 'comm'));
+    const own = whose.pid === tid;
+    const alive = own ? undefined : TaskFile.open(join(this.procRoot, String(tid), 'comm'));
     const cgroup = TaskFile.open(join(this.procRoot, String(whose.pid), 'cgroup'));
     const text = cgroup?.read(this.cgroupBuffer);
-    if (!alive || !cgroup || text === undefined || alive.read(this.commBuffer) === undefined) {
+    const aliveGone = !own && (!alive || alive.read(this.commBuffer) === undefined);
+    if (aliveGone || !cgroup || text === undefined) {
       alive?.close();
       cgroup?.close();
       return undefined;

@@ -43,6 +43,16 @@ describe('the resolver\'s task cache', () => {
     expect(() => cached.targetFor(pid)).toThrow(expect.objectContaining({ code: 'CALLER_UNKNOWN' }));
   });
 
+  it('forgets a reader that exits while the init whose view it got lives on', async () => {
+    const [init, reader] = await Promise.all([sleeper(), sleeper()]);
+    const cache = new TaskCache('/proc', 8);
+    expect(cache.remember(reader, { pid: init, containerInit: true })?.pid).toBe(init);
+    expect(cache.targetFor(reader)?.pid).toBe(init);
+    process.kill(reader, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(cache.targetFor(reader)).toBeUndefined();
+  });
+
   it('keeps at most its capacity of threads', async () => {
     const pids = await Promise.all([sleeper(), sleeper(), sleeper()]);
     const cached = createCallerResolver('/proc', 'caller', { cacheSize: 2 });
