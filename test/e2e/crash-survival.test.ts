@@ -27,12 +27,15 @@ interface LoadResult {
   errors: Record<string, number>;
 }
 
-/** Readers in cgroups `a` (300 MiB) and `b` (400 MiB), two in `a`, for LOAD_MS. */
+/**
+ * Readers in cgroups `a` (300 MiB) and `b` (400 MiB), two in `a`, for LOAD_MS; one
+ * reads 100 bytes at a time, so a dying server leaves renderings half read.
+ */
 function startLoad(fx: Fixture): Promise<LoadResult[]> {
-  const readers = [['a', 300], ['b', 400], ['a', 300]] as const;
+  const readers = [['a', 300, ''], ['b', 400, ''], ['a', 300, '100']] as const;
   return Promise.all(
-    readers.map(async ([rel, mib]) => {
-      const args = [join(SCRIPTS, 'read-for.mjs'), fx.daemon.path('proc/meminfo'), String(LOAD_MS), String(mib * 1024)];
+    readers.map(async ([rel, mib, chunk]) => {
+      const args = [join(SCRIPTS, 'read-for.mjs'), fx.daemon.path('proc/meminfo'), String(LOAD_MS), String(mib * 1024), chunk];
       const r = await fx.cgroups.run(rel, process.execPath, args, { timeoutMs: LOAD_MS + 60_000 });
       if (r.code !== 0) throw new Error(describeRun(args, r));
       return JSON.parse(r.stdout) as LoadResult;
