@@ -74,24 +74,22 @@ export class RenderingCache {
     return withLock(this.words, word + LOCK, () => {
       const start = bucket * this.bucketBytes;
       const keyLength = this.words[word + KEY_LENGTH]!;
-      const age = this.clockMs() - this.stamps[bucket]!;
+      const now = this.clockMs();
+      const age = now - this.stamps[bucket]!;
       const same = keyLength === keyBytes.length && keyBytes.compare(this.bytes, start, start + keyLength) === 0;
       if (same && age >= 0 && age < maxAgeMs) {
         const from = start + keyLength;
         // A copy: the bucket may be rewritten as soon as the lock is released.
         return Buffer.from(this.bytes.subarray(from, from + this.words[word + DATA_LENGTH]!));
       }
-      const begun = this.clockMs();
       const rendering = render();
+      // Too large a rendering is not kept; the entry it would replace stays expired.
       if (keyBytes.length + rendering.length <= this.bucketBytes) {
         keyBytes.copy(this.bytes, start);
         rendering.copy(this.bytes, start + keyBytes.length);
         this.words[word + KEY_LENGTH] = keyBytes.length;
         this.words[word + DATA_LENGTH] = rendering.length;
-        this.stamps[bucket] = begun;
-      } else if (same) {
-        // Too large to keep: the expired entry must not outlive this newer rendering.
-        this.words[word + KEY_LENGTH] = 0;
+        this.stamps[bucket] = now;
       }
       return rendering;
     });

@@ -43,7 +43,7 @@ describe('RenderingCache', () => {
     expect(stat.calls()).toBe(2);
   });
 
-  it('keeps no rendering larger than a bucket, and drops the older one of that key', () => {
+  it('keeps no rendering larger than a bucket, and serves no older one in its place', () => {
     const time = clock();
     const cache = new RenderingCache(allocateRenderingCache(4, 64), time.now);
     expect(cache.through('k', 100, () => Buffer.from('small')).toString()).toBe('small');
