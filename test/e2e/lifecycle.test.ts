@@ -1,7 +1,8 @@
 // Start and stop: a signal unmounts cleanly, and a stale mount left by a killed daemon is replaced on start.
+import { rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { afterAll, expect, it } from 'vitest';
-import { cgprocfsMountsAt, Daemon, makeMountpoint, removeMountpoint } from './harness/daemon.js';
+import { cgprocfsMountsAt, Daemon, makeMountpoint, makeStateDir, removeMountpoint } from './harness/daemon.js';
 import { spawn } from 'node:child_process';
 import { killTrees, run, runOk, waitForLine } from './harness/exec.js';
 import { DAEMON_BIN, describeE2E } from './harness/prerequisites.js';
@@ -31,7 +32,8 @@ describeE2E('daemon lifecycle', () => {
     const mountpoint = makeMountpoint();
     mountpoints.push(mountpoint);
     // Its own process group, as a shell job in a terminal; the group gets the signal.
-    const child = spawn(process.execPath, [DAEMON_BIN, 'serve', '--mountpoint', mountpoint], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stateDir = makeStateDir();
+    const child = spawn(process.execPath, [DAEMON_BIN, 'serve', '--mountpoint', mountpoint, '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       await waitForLine(child, /"msg":"serving"/);
@@ -40,6 +42,7 @@ describeE2E('daemon lifecycle', () => {
       expect(cgprocfsMountsAt(mountpoint)).toEqual([]);
     } finally {
       await killTrees([child.pid!]);
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,8 @@
 // `cgprocfs render <file> --pid N` prints every CPU, time and I/O view in the shape the mount shows the same
 // cgroup (issue 3: each file can be checked from the host); values that tick between two reads may differ.
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeStateDir } from './harness/daemon.js';
 import type { ChildProcess } from 'node:child_process';
 import { parseLoadavg, parseUptime, statCpuLines } from './harness/cpu-files.js';
 import { killTrees, runOk } from './harness/exec.js';
@@ -26,25 +28,29 @@ const SHAPES: ReadonlyArray<{ file: string; shape: (text: string) => unknown }> 
 describeE2E('render prints each CPU, time and I/O view as the mount does', () => {
   const fx = useFixture();
   let sleeper: ChildProcess | undefined;
+  // The CPU counters of `render stat` go to a state directory of this test's own.
+  let stateDir = '';
 
   beforeAll(() => {
+    stateDir = makeStateDir();
     fx.cgroups.make('r');
     fx.cgroups.setCpus('r', '1');
     sleeper = fx.cgroups.spawn('r', 'sleep', ['600']);
   });
   afterAll(async () => {
     if (sleeper?.pid !== undefined) await killTrees([sleeper.pid]);
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it.each(SHAPES)('render $file --pid <a process in a cpuset-1 cgroup> prints the mount\'s shape', async ({ file, shape }) => {
-    const rendered = await runOk(process.execPath, [DAEMON_BIN, 'render', file, '--pid', String(sleeper!.pid)], { timeoutMs: 20_000 });
+    const rendered = await runOk(process.execPath, [DAEMON_BIN, 'render', file, '--pid', String(sleeper!.pid), '--state-dir', stateDir], { timeoutMs: 20_000 });
     const mounted = await fx.readIn('r', fx.daemon.path(file));
     expect(rendered.endsWith('\n')).toBe(true);
     expect(shape(rendered)).toEqual(shape(mounted));
   });
 
   it('render and the mount agree that the cpuset-1 cgroup sees CPU 1 alone', async () => {
-    const render = (file: string) => runOk(process.execPath, [DAEMON_BIN, 'render', file, '--pid', String(sleeper!.pid)], { timeoutMs: 20_000 });
+    const render = (file: string) => runOk(process.execPath, [DAEMON_BIN, 'render', file, '--pid', String(sleeper!.pid), '--state-dir', stateDir], { timeoutMs: 20_000 });
     expect(await render('sys/devices/system/cpu/online')).toBe('1\n');
     expect(lines(await render('proc/cpuinfo')).filter((l) => l.startsWith('processor')).map((l) => words(l).join(' '))).toEqual(['processor : 1']);
     expect([...statCpuLines(await render('proc/stat')).keys()]).toEqual(['cpu', 'cpu1']);

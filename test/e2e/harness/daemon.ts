@@ -1,6 +1,6 @@
 // One cgprocfs daemon under test: start on a fresh mountpoint, wait for "serving", stop by SIGTERM, hard cleanup.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killTrees, processTree, waitFor } from './exec.js';
@@ -26,6 +26,11 @@ export interface Exit {
 /** A fresh, empty directory to mount on; realpath so it matches /proc/self/mountinfo. */
 export function makeMountpoint(): string {
   return realpathSync(mkdtempSync(join(tmpdir(), 'cgprocfs-e2e-')));
+}
+
+/** A fresh state directory on tmpfs (as /run/cgprocfs is), never the host's own; the caller removes it. */
+export function makeStateDir(): string {
+  return mkdtempSync(join(existsSync('/run') ? '/run' : tmpdir(), 'cgprocfs-e2e-state-'));
 }
 
 /** Detaches whatever is mounted at `dir` and removes it. Safe to call twice. */
@@ -54,6 +59,8 @@ export class Daemon {
     readonly pid: number,
     readonly mountpoint: string,
     private readonly ownsMountpoint: boolean,
+    /** A state directory made for this daemon, removed by destroy(). */
+    private readonly ownStateDir: string | undefined,
   ) {
     // Keep draining both pipes for the daemon's whole life: a full pipe would block its logger.
     const keep = (s: string) => (this.output = (this.output + s).slice(-KEEP_OUTPUT));
@@ -71,16 +78,21 @@ export class Daemon {
 
   static async start(opts: DaemonOptions = {}): Promise<Daemon> {
     const mountpoint = opts.mountpoint ?? makeMountpoint();
-    const child = spawn(process.execPath, [DAEMON_BIN, 'serve', '--mountpoint', mountpoint, ...(opts.args ?? [])], {
+    const args = opts.args ?? [];
+    // Never the host's /run/cgprocfs: a state directory of the test's own, on tmpfs like it.
+    const ownStateDir = args.includes('--state-dir') ? undefined : makeStateDir();
+    const stateArgs = ownStateDir ? ['--state-dir', ownStateDir] : [];
+    const child = spawn(process.execPath, [DAEMON_BIN, 'serve', '--mountpoint', mountpoint, ...stateArgs, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     if (child.pid === undefined) {
       const err = await spawnError;
       if (!opts.mountpoint) removeDir(mountpoint);
+      if (ownStateDir) rmSync(ownStateDir, { recursive: true, force: true });
       throw new Error(`could not spawn ${DAEMON_BIN}: ${err.message}`);
     }
-    const daemon = new Daemon(child, child.pid, mountpoint, !opts.mountpoint);
+    const daemon = new Daemon(child, child.pid, mountpoint, !opts.mountpoint, ownStateDir);
     try {
       await daemon.waitServing(opts.startTimeoutMs ?? 20_000);
       return daemon;
@@ -153,6 +165,8 @@ export class Daemon {
     }
     await attempt(() => unmountAll(this.mountpoint));
     if (this.ownsMountpoint) await attempt(() => removeDir(this.mountpoint));
+    const stateDir = this.ownStateDir;
+    if (stateDir) await attempt(() => rmSync(stateDir, { recursive: true, force: true }));
     if (errors.length > 0) throw new AggregateError(errors, `cleanup of the daemon at ${this.mountpoint} failed`);
   }
 }
