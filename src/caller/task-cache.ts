@@ -3,9 +3,10 @@
 // /proc/<tid>/comm and /proc/<target>/cgroup, and such a descriptor keeps referring
 // to the task it was opened for; once that task is gone, a read through it fails
 // (ESRCH) even if a new task got the same pid. Every use reads both, so a dead
-// thread, a dead init or a moved process is noticed at once. A reader that is its
-// own target (a container's pid 1, a host process) needs the cgroup descriptor only. A thread's pid
-// namespace never changes, so the init found for it stays its init while alive.
+// thread, a dead init or a moved process is noticed at once; a reader that is its
+// own target (a container's pid 1, a host process) needs the cgroup descriptor only.
+// A thread's pid namespace never changes, so the init found for it stays its init
+// while alive.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { LruMap } from './lru.js';

@@ -13,7 +13,8 @@
 // An OPEN writes the record only. The contents reach the arena at the first READ that
 // does not take the whole rendering from offset 0: until a reader has been served
 // part of a rendering, a successor can render anew without anyone noticing, and most
-// readers take the whole file in their first READ.
+// readers take the whole file in their first READ. A re-rendering (a rewind) is
+// written at once: its first part goes to the reader without another READ here.
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -384,7 +385,11 @@ export class HandleStore {
     return result;
   }
 
-  /** Replaces the handle's content (a re-rendering on rewind). False if the handle is gone or cannot hold it. */
+  /**
+   * Replaces the handle's content (a re-rendering on rewind). False if the handle is
+   * gone or cannot hold it. The caller serves the first part of the new rendering
+   * straight away, so it is saved to the arena at once.
+   */
   replace(fh: bigint, content: Buffer): boolean {
     const { epoch, gen, slot } = decodeFh(fh);
     if (epoch !== this.epoch) {
@@ -399,11 +404,11 @@ export class HandleStore {
       this.place(row, nodeId, content.length);
       const page = this.table[row + Col.PAGE]!;
       content.copy(this.contents, page * PAGE);
-      this.table[row + Col.FLAGS]! &= ~FLAG_SAVED;
-      return { gen, saved: false, page, pages: this.table[row + Col.PAGES]!, length: content.length, nodeId };
+      this.table[row + Col.FLAGS]! |= FLAG_SAVED;
+      return { gen, saved: true, page, pages: this.table[row + Col.PAGES]!, length: content.length, nodeId };
     });
     if (placed === undefined) return false;
-    this.writeRecord(slot, placed);
+    this.save(slot, placed, content);
     return true;
   }
 
