@@ -113,14 +113,14 @@ export class Cgprocfs extends FuseDaemon {
   private stateDir = '';
 
   /** `stateDir` should be on tmpfs, as the default /run/cgprocfs is on a systemd host: snapshots are written there. */
-  static async start(opts: { bin: string; workDir: string; stateDir: string; logDir: string; nodeOptions?: string }): Promise<Cgprocfs> {
+  static async start(opts: { bin: string; workDir: string; stateDir: string; logDir: string; nodeOptions?: string; serveArgs?: readonly string[] }): Promise<Cgprocfs> {
     const mountpoint = join(opts.workDir, 'mnt-cgprocfs');
     const logFile = join(opts.logDir, 'cgprocfs.log');
     const env = { ...process.env };
     // Node flags go on the command line (NODE_OPTIONS refuses --cpu-prof); the
     // supervisor hands them on to its server process.
     const nodeArgs = opts.nodeOptions?.split(' ').filter(Boolean) ?? [];
-    const args = [...nodeArgs, opts.bin, 'serve', '--mountpoint', mountpoint, '--state-dir', opts.stateDir];
+    const args = [...nodeArgs, opts.bin, 'serve', '--mountpoint', mountpoint, '--state-dir', opts.stateDir, ...(opts.serveArgs ?? [])];
     const daemon = new Cgprocfs('cgprocfs', mountpoint, process.execPath, args, logFile, env);
     daemon.stateDir = opts.stateDir;
     try {

@@ -88,7 +88,7 @@ async function startTargets(options: Options, dirs: { workDir: string; stateDir:
   const soak = options.soakMinutes !== undefined;
   const tools = ensurePackages(options.daemons.has('lxcfs') && !soak, options.daemons.has('floor') && !soak, log);
   const readerBin = buildC(REPO, BIN_DIR, 'reader');
-  add(await Cgprocfs.start({ bin: DAEMON_BIN, ...dirs, nodeOptions: options.cgprocfsNodeOptions }));
+  add(await Cgprocfs.start({ bin: DAEMON_BIN, ...dirs, nodeOptions: options.cgprocfsNodeOptions, serveArgs: options.cgprocfsArgs }));
   if (!soak) {
     if (tools.lxcfsMissing) notes.push(`lxcfs not compared: ${tools.lxcfsMissing}`);
     else if (options.daemons.has('lxcfs')) add(await Lxcfs.start(dirs.workDir, dirs.logDir));

@@ -30,6 +30,8 @@ export interface Options {
   out: string;
   daemons: Set<'cgprocfs' | 'lxcfs' | 'floor'>;
   cgprocfsNodeOptions: string | undefined;
+  /** Extra `cgprocfs serve` flags, e.g. --workers 1. */
+  cgprocfsArgs: string[];
   strict: boolean;
 }
 
@@ -44,6 +46,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --soak MINUTES           run only the soak: 8 readers over 50 cgroups, RSS/fds every 10 s
   --only cgprocfs,lxcfs,floor   targets to start
   --cgprocfs-node-options=S     Node flags for the cgprocfs daemon and its server (e.g. ="--cpu-prof")
+  --cgprocfs-args=S        extra flags for cgprocfs serve (e.g. ="--workers 1")
   --strict                 exit 3 when a cgprocfs reading was wrong
   --out FILE               JSON result (default bench/results/latest.json)`;
 
@@ -62,6 +65,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
       soak: { type: 'string' },
       only: { type: 'string' },
       'cgprocfs-node-options': { type: 'string' },
+      'cgprocfs-args': { type: 'string' },
       strict: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -103,6 +107,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     out: values.out ?? defaultOut,
     daemons,
     cgprocfsNodeOptions: values['cgprocfs-node-options'],
+    cgprocfsArgs: values['cgprocfs-args']?.split(' ').filter(Boolean) ?? [],
     strict: values.strict ?? false,
   };
 }

@@ -5,7 +5,7 @@
 
 import yargs, { type Argv } from 'yargs';
 import { CgprocfsError, isCgprocfsError } from '../errors.js';
-import { DEFAULT_MOUNTPOINT, DEFAULT_STATE_DIR, DEFAULT_WORKERS } from '../daemon/config.js';
+import { DEFAULT_MOUNTPOINT, DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_WORKERS } from '../daemon/config.js';
 import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
 import { canonicalMountpoint, mountState, unmount } from '../fuse/mount.js';
@@ -68,6 +68,15 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
       (y) =>
         viewOptions(mountpointOption(y))
           .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'pino log level' })
+          .option('workers', {
+            type: 'number',
+            default: DEFAULT_WORKERS,
+            describe: `threads serving the mount (1-${MAX_WORKERS})`,
+          })
+          .check((a) => {
+            if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > MAX_WORKERS) throw new Error(`--workers must be an integer from 1 to ${MAX_WORKERS}`);
+            return true;
+          })
           .example('$0 serve', 'serve on /var/lib/cgprocfs')
           .example('$0 serve --mountpoint /run/cgprocfs --resolve caller', 'every reader sees its own cgroup'),
       async (args) => {
@@ -78,7 +87,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           cgroupRoot: args['cgroup-root'],
           procRoot: args['proc-root'],
           logLevel: args['log-level'],
-          workers: DEFAULT_WORKERS,
+          workers: args.workers,
           stateDir: args['state-dir'],
           cpuCount: args['cpu-count'],
           btime: args.btime,

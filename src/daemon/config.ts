@@ -29,6 +29,8 @@ export interface ServeConfig {
 export const DEFAULT_MOUNTPOINT = '/var/lib/cgprocfs';
 export const DEFAULT_STATE_DIR = '/run/cgprocfs';
 export const DEFAULT_WORKERS = 2;
+/** More threads than this only wait on each other: every one reads the same queue. */
+export const MAX_WORKERS = 64;
 
 /** Directories later views fill; present now so bind-mount recipes stay stable. */
 export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system/cpu'];

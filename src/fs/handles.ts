@@ -11,9 +11,10 @@
 // held across a system call.
 //
 // An OPEN writes the record only. The contents reach the arena at the first READ that
-// does not take the whole rendering from offset 0: until a reader has been served
-// part of a rendering, a successor can render anew without anyone noticing, and most
-// readers take the whole file in their first READ. A re-rendering (a rewind) is
+// serves part of the rendering but not all of it from offset 0 (the READ at the end,
+// which every reader sends, serves nothing and saves nothing): until a reader has
+// been served part of a rendering, a successor can render anew without anyone
+// noticing, and most readers take the whole file in their first READ. A re-rendering (a rewind) is
 // written at once: its first part goes to the reader without another READ here.
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
@@ -369,8 +370,10 @@ export class HandleStore {
       const page = this.table[row + Col.PAGE]!;
       const length = this.table[row + Col.LENGTH]!;
       const at = page * PAGE;
-      const whole = offset === 0 && size >= length;
-      if (!whole && !(this.table[row + Col.FLAGS]! & FLAG_SAVED)) {
+      // Only a part served leaves a reader needing this very rendering from a
+      // successor: the whole of it from offset 0 does not, nor does a READ at the end.
+      const part = offset < length && !(offset === 0 && size >= length);
+      if (part && !(this.table[row + Col.FLAGS]! & FLAG_SAVED)) {
         this.table[row + Col.FLAGS]! |= FLAG_SAVED;
         const record = { gen, saved: true, page, pages: this.table[row + Col.PAGES]!, length, nodeId };
         unsaved = { record, content: Buffer.from(this.contents.subarray(at, at + length)) };

@@ -198,7 +198,8 @@ export function decodeRequest(buf: Buffer): Request {
 /** fuse_out_header + payload in one Buffer, ready for a single write(2). */
 export function encodeReply(unique: bigint, payload?: Buffer): Buffer {
   const len = Size.OUT_HEADER + (payload?.length ?? 0);
-  const out = Buffer.alloc(len);
+  // Every byte is written below: no need to zero it first.
+  const out = Buffer.allocUnsafe(len);
   out.writeUInt32LE(len, 0);
   out.writeInt32LE(0, 4);
   out.writeBigUInt64LE(unique, 8);

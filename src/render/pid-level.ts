@@ -16,15 +16,33 @@ function namespaceDepth(procRoot: string, pid: number | 'self'): number | undefi
 }
 
 /**
+ * Levels already worked out, per target. A task's pid namespace never changes, so a
+ * target keeps its level for life; the caller cache keeps a target object only while
+ * its process lives in the same cgroups, so a memo here never outlives its task.
+ */
+const levels = new WeakMap<ViewTarget, PidLevel>();
+/** The daemon's own namespace depth, per procRoot: it never changes either. */
+const daemonDepths = new Map<string, number | undefined>();
+
+/**
  * A container's init sees pids at its own NSpid level. So does a reader resolved to
  * itself (`--resolve caller`) in a namespace below the daemon's; anyone else sees host pids.
  */
 export function pidLevel(procRoot: string, target: ViewTarget): PidLevel {
   if (target.pid === undefined) return 'host';
-  const depth = namespaceDepth(procRoot, target.pid);
-  if (depth === undefined) return target.containerInit ? 'gone' : 'host';
-  if (target.containerInit) return depth - 1;
-  const daemonDepth = namespaceDepth(procRoot, 'self');
-  return daemonDepth !== undefined && depth > daemonDepth ? depth - 1 : 'host';
+  let level = levels.get(target);
+  if (level === undefined) {
+    level = levelOf(procRoot, target.pid, target.containerInit);
+    levels.set(target, level);
+  }
+  return level;
 }
 
+function levelOf(procRoot: string, pid: number, containerInit: boolean): PidLevel {
+  const depth = namespaceDepth(procRoot, pid);
+  if (depth === undefined) return containerInit ? 'gone' : 'host';
+  if (containerInit) return depth - 1;
+  if (!daemonDepths.has(procRoot)) daemonDepths.set(procRoot, namespaceDepth(procRoot, 'self'));
+  const daemonDepth = daemonDepths.get(procRoot);
+  return daemonDepth !== undefined && depth > daemonDepth ? depth - 1 : 'host';
+}

@@ -8,7 +8,7 @@ import { uniformPaths } from '../cgroup/membership.js';
 import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
-import { allocateRenderingCache, RenderingCache, type RenderingCacheMemory } from '../shared/rendering-cache.js';
+import { allocateRenderingCache, cacheKey, RenderingCache, type CacheKey, type RenderingCacheMemory } from '../shared/rendering-cache.js';
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
@@ -108,6 +108,21 @@ function renderingKey(file: string, target: ViewTarget, procRoot: string): strin
   return `${key}\nlevel ${pidLevel(procRoot, target)}`;
 }
 
+/**
+ * Keys already encoded, per target and file: the caller cache hands out the same
+ * target object for as long as its reader's view stays the same, so a reader's
+ * repeated opens look their rendering up without building and hashing the key again.
+ */
+const encodedKeys = new WeakMap<ViewTarget, Map<string, CacheKey>>();
+
+function encodedRenderingKey(file: string, target: ViewTarget, procRoot: string): CacheKey {
+  let keys = encodedKeys.get(target);
+  if (keys === undefined) encodedKeys.set(target, (keys = new Map()));
+  let key = keys.get(file);
+  if (key === undefined) keys.set(file, (key = cacheKey(renderingKey(file, target, procRoot))));
+  return key;
+}
+
 /** A table this small is enough for the one cgroup a render command shows. */
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
@@ -156,7 +171,7 @@ export function createViewService(options: ViewOptions): ViewService {
     const maxAgeMs = reuseMs(file);
     if (maxAgeMs <= 0) return render();
     cache ??= new RenderingCache(options.renderingCache ?? allocateRenderingCache(PRIVATE_CACHE_BUCKETS), options.cacheClockMs);
-    return cache.through(renderingKey(file, viewTarget, sources.procRoot), maxAgeMs, render);
+    return cache.through(encodedRenderingKey(file, viewTarget, sources.procRoot), maxAgeMs, render);
   };
   return {
     files: [...views.keys()],

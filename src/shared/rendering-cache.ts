@@ -44,6 +44,18 @@ export function monotonicClockMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/** A key as the cache compares it: its bytes, and the hash that picks its bucket. */
+export interface CacheKey {
+  readonly bytes: Buffer;
+  readonly hash: number;
+}
+
+/** Encodes and hashes a key once, for callers that look the same key up again and again. */
+export function cacheKey(key: string): CacheKey {
+  const bytes = Buffer.from(key, 'utf8');
+  return { bytes, hash: fnv1a32(bytes) };
+}
+
 export class RenderingCache {
   private readonly words: Int32Array;
   private readonly stamps: Float64Array;
@@ -64,12 +76,12 @@ export class RenderingCache {
    * (stored unless key and rendering outgrow a bucket). A rendering whose age cannot
    * be trusted (a clock that went back) counts as expired.
    */
-  through(key: string, maxAgeMs: number, render: () => Buffer): Buffer {
+  through(key: string | CacheKey, maxAgeMs: number, render: () => Buffer): Buffer {
     if (maxAgeMs <= 0) return render();
-    const keyBytes = Buffer.from(key, 'utf8');
+    const { bytes: keyBytes, hash } = typeof key === 'string' ? cacheKey(key) : key;
     // The hash picks the bucket only: keys are compared in full, so no collision can
     // serve one view's rendering to another.
-    const bucket = fnv1a32(keyBytes) % this.buckets;
+    const bucket = hash % this.buckets;
     const word = bucket * WORDS;
     return withLock(this.words, word + LOCK, () => {
       const start = bucket * this.bucketBytes;

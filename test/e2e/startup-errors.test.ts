@@ -39,6 +39,9 @@ describeE2E('serve refuses to start cleanly', () => {
     [['render', 'meminfo'], /^cgprocfs: give --pid or --cgroup/],
     [['render', 'meminfo', '--pid', 'abc'], /^cgprocfs: /],
     [['bogus-command'], /^cgprocfs: Unknown argument/],
+    [['serve', '--workers', '0'], /^cgprocfs: --workers must be an integer from 1 to 64$/],
+    [['serve', '--workers', '1.5'], /^cgprocfs: --workers must be an integer from 1 to 64$/],
+    [['serve', '--workers', 'many'], /^cgprocfs: --workers must be an integer from 1 to 64$/],
   ])('a bad argument (%j) is one line on stderr and exit 2', async (args, pattern) => {
     const result = await serve(args);
     expect(result.code).toBe(2);

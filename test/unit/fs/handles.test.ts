@@ -121,6 +121,8 @@ describe('a successor server and its predecessor\'s handles', () => {
     const predecessor = storeOf(dir, 1);
     const whole = predecessor.open(MEMINFO, Buffer.from('taken whole by the first READ'));
     expect(predecessor.read(whole, 0, 4096)?.bytes.toString()).toBe('taken whole by the first READ');
+    // The READ at the end that follows (every reader sends one) serves nothing and saves nothing.
+    expect(predecessor.read(whole, 29, 4096)?.bytes.length).toBe(0);
     const untouched = predecessor.open(MEMINFO, Buffer.from('never read'));
     const successor = storeOf(dir, 2);
     // The end of a rendering taken whole needs only its length.
