@@ -20,6 +20,7 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemErrorCode } from '../errors.js';
+import { copyOut } from '../shared/bytes.js';
 import { withLock } from '../shared/mutex.js';
 
 const PAGE = 4096;
@@ -218,8 +219,8 @@ function decodeRecord(buf: Buffer, at = 0): Record {
   };
 }
 
-function encodeRecord(record: Record): Buffer {
-  const buf = Buffer.alloc(RECORD);
+/** The record's bytes, in `buf` if given (a store writes its records from one scratch buffer). */
+function encodeRecord(record: Record, buf = Buffer.alloc(RECORD)): Buffer {
   buf.writeUInt32LE((record.gen | (record.saved ? 0 : RECORD_UNSAVED)) >>> 0, 0);
   buf.writeUInt32LE(record.page, 4);
   buf.writeUInt32LE(record.pages, 8);
@@ -312,6 +313,8 @@ export class HandleStore {
   private readonly contentStart: number;
   private readonly contents: Buffer;
   private readonly past = new Map<number, PastArena | undefined>();
+  /** Records are written synchronously, one at a time per store (one store per worker). */
+  private readonly recordScratch = Buffer.alloc(RECORD);
 
   constructor(private readonly memory: HandleStoreMemory) {
     this.table = new Int32Array(memory.table);
@@ -376,11 +379,11 @@ export class HandleStore {
       if (part && !(this.table[row + Col.FLAGS]! & FLAG_SAVED)) {
         this.table[row + Col.FLAGS]! |= FLAG_SAVED;
         const record = { gen, saved: true, page, pages: this.table[row + Col.PAGES]!, length, nodeId };
-        unsaved = { record, content: Buffer.from(this.contents.subarray(at, at + length)) };
+        unsaved = { record, content: copyOut(this.contents, at, at + length) };
       }
       // A copy: once the lock is released another worker may reuse these pages.
       const end = at + length;
-      return { nodeId, bytes: Buffer.from(this.contents.subarray(Math.min(at + offset, end), Math.min(at + offset + size, end))), rewind: false };
+      return { nodeId, bytes: copyOut(this.contents, Math.min(at + offset, end), Math.min(at + offset + size, end)), rewind: false };
     });
     // Part of the rendering is about to reach a reader: a successor must be able to
     // serve the rest of this very rendering.
@@ -479,7 +482,7 @@ export class HandleStore {
   }
 
   private writeRecord(slot: number, record: Record): void {
-    writeSync(this.fd, encodeRecord(record), 0, RECORD, recordOffset(slot));
+    writeSync(this.fd, encodeRecord(record, this.recordScratch), 0, RECORD, recordOffset(slot));
   }
 
   /**

@@ -17,14 +17,17 @@ export class DecodeError extends Error {
 
 /** A cursor over a Buffer that throws DecodeError instead of reading past the end. */
 export class Reader {
-  private offset = 0;
+  private offset: number;
 
-  constructor(private readonly buf: Buffer, private readonly end = buf.length) {}
+  /** Reads `buf[start, end)` (a request's body without copying it); offsets in errors count from `start`. */
+  constructor(private readonly buf: Buffer, private readonly end = buf.length, private readonly start = 0) {
+    this.offset = start;
+  }
 
   private take(n: number): number {
     const at = this.offset;
     if (at + n > this.end) {
-      throw new DecodeError(`short body: need ${n} bytes at offset ${at}, have ${this.end - at}`);
+      throw new DecodeError(`short body: need ${n} bytes at offset ${at - this.start}, have ${this.end - at}`);
     }
     this.offset += n;
     return at;
@@ -109,7 +112,7 @@ export function decodeHeader(buf: Buffer): RequestHeader {
 }
 
 function body(buf: Buffer): Reader {
-  return new Reader(buf.subarray(Size.IN_HEADER));
+  return new Reader(buf, buf.length, Size.IN_HEADER);
 }
 
 type BodyDecoder = (header: RequestHeader, r: Reader) => Request;

@@ -10,6 +10,7 @@
 // Memory: one bucket per key hash (direct mapped), each [key bytes][rendering bytes]
 // in a fixed extent; the pages of an extent are committed only once written.
 
+import { copyOut } from './bytes.js';
 import { fnv1a32 } from './fnv.js';
 import { withLock } from './mutex.js';
 
@@ -92,7 +93,7 @@ export class RenderingCache {
       if (same && age >= 0 && age < maxAgeMs) {
         const from = start + keyLength;
         // A copy: the bucket may be rewritten as soon as the lock is released.
-        return Buffer.from(this.bytes.subarray(from, from + this.words[word + DATA_LENGTH]!));
+        return copyOut(this.bytes, from, from + this.words[word + DATA_LENGTH]!);
       }
       const rendering = render();
       // Too large a rendering is not kept; the entry it would replace stays expired.
