@@ -154,13 +154,14 @@ export function createViewService(options: ViewOptions): ViewService {
     cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
   };
   const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
-  const reuseMs = (file: string): number => {
+  const reuseFor = (file: string): number => {
     if (STEADY.test(file)) return options.cacheMs ?? 0;
     return COUNTING.test(file) ? (options.counterCacheMs ?? 0) : 0;
   };
   let cache: RenderingCache | undefined;
   const renderOptions: RenderOptions = { swap: options.swap };
   const views = viewFiles(options);
+  const reuseMs = new Map([...views.keys()].map((file) => [file, reuseFor(file)]));
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
   const renderWith = (file: string, target: () => ViewTarget): Buffer => {
     const view = views.get(file);
@@ -168,7 +169,7 @@ export function createViewService(options: ViewOptions): ViewService {
     const viewTarget = target();
     const context = { sources, target: viewTarget, options: renderOptions };
     const render = (): Buffer => Buffer.from(view(context), 'utf8');
-    const maxAgeMs = reuseMs(file);
+    const maxAgeMs = reuseMs.get(file) ?? 0;
     if (maxAgeMs <= 0) return render();
     cache ??= new RenderingCache(options.renderingCache ?? allocateRenderingCache(PRIVATE_CACHE_BUCKETS), options.cacheClockMs);
     return cache.through(encodedRenderingKey(file, viewTarget, sources.procRoot), maxAgeMs, render);
