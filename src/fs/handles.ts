@@ -14,8 +14,9 @@
 // serves part of the rendering but not all of it from offset 0 (the READ at the end,
 // which every reader sends, serves nothing and saves nothing): until a reader has
 // been served part of a rendering, a successor can render anew without anyone
-// noticing, and most readers take the whole file in their first READ. A re-rendering (a rewind) is
-// written at once: its first part goes to the reader without another READ here.
+// noticing, and most readers take the whole file in their first READ. A re-rendering
+// (a rewind) is written at once: its first part goes to the reader without another
+// READ here.
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
