@@ -382,9 +382,12 @@ export class HandleStore {
         const record = { gen, saved: true, page, pages: this.table[row + Col.PAGES]!, length, nodeId };
         unsaved = { record, content: copyOut(this.contents, at, at + length) };
       }
-      // A copy: once the lock is released another worker may reuse these pages.
-      const end = at + length;
-      return { nodeId, bytes: copyOut(this.contents, Math.min(at + offset, end), Math.min(at + offset + size, end)), rewind: false };
+      // A copy: once the lock is released another worker may reuse these pages. When
+      // the whole rendering was just copied for the arena, the range is a view of it.
+      const from = Math.min(offset, length);
+      const to = Math.min(offset + size, length);
+      const bytes = unsaved ? unsaved.content.subarray(from, to) : copyOut(this.contents, at + from, at + to);
+      return { nodeId, bytes, rewind: false };
     });
     // Part of the rendering is about to reach a reader: a successor must be able to
     // serve the rest of this very rendering.
