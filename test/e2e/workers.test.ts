@@ -2,6 +2,7 @@
 // several, many readers at once each get their own cgroup's view.
 import { expect, it } from 'vitest';
 import { field, MiB } from './harness/meminfo.js';
+import { waitFor } from './harness/exec.js';
 import { describeE2E } from './harness/prerequisites.js';
 import { useFixture } from './harness/suite.js';
 
@@ -22,8 +23,10 @@ for (const workers of [1, 3]) {
   describeE2E(`a daemon serving with --workers ${workers}`, () => {
     const fx = useFixture({ args: ['--workers', String(workers), '--log-level', 'debug'] });
 
-    it('starts that many serving threads', () => {
-      expect(readyWorkers(fx.daemon.logs())).toBe(workers);
+    it('starts that many serving threads', async () => {
+      // The server process logs this line when its threads run, which may come just
+      // after the supervisor's "serving".
+      expect(await waitFor('the server\'s "server ready" line', () => readyWorkers(fx.daemon.logs()))).toBe(workers);
     });
 
     it('gives twelve readers at once each its own cgroup\'s MemTotal', async () => {
