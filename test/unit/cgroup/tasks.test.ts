@@ -1,11 +1,12 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
 import {
-  activeTasks, parseTaskStatState, parseTaskStatus, subtreeTasks, taskCensus, taskListOf,
+  activeTasks, censusOf, parseTaskStat, parseTaskStatState, parseTaskStatus, subtreeTasks, taskCensus, taskListOf,
 } from '../../../src/cgroup/tasks.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 
 // Fixture tasks (test/fixtures/README.md): container B's subtree holds 3100 (S),
 // nginx.service 3150 (S), 3151 (R), 3152 (D), nested 3200, 3201 (S), 3202 (R);
@@ -74,7 +75,50 @@ describe('task lists', () => {
   });
 });
 
+describe('the census on a changing host', () => {
+  const copy = useFixtureCopies();
+  const list = { dir: join(CGROUP_V2, 'lxc.payload.b/system.slice/nginx.service'), file: 'cgroup.threads', path: '/x' } as const;
+  const setNsPid = (procRoot: string, tid: number, nspid: string) => {
+    const path = join(procRoot, String(tid), 'status');
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/NSpid:.*\n/, `NSpid:\t${nspid}\n`));
+  };
+  const setStart = (procRoot: string, tid: number, start: number) => {
+    const path = join(procRoot, String(tid), 'stat');
+    const fields = readFileSync(path, 'utf8').split(' ');
+    fields[21] = String(start);
+    writeFileSync(path, fields.join(' '));
+  };
+
+  it('takes states from stat at every census, and a task\'s pids from status once (they never change)', () => {
+    const procRoot = copy(PROC_ROOT);
+    expect(censusOf(procRoot, list, 1)).toMatchObject({ running: 1, blocked: 1, newestNsPid: 47 });
+    // A status that now claimed other pids is not read again for the same task...
+    setNsPid(procRoot, 3152, '3152 99');
+    const stat = join(procRoot, '3151', 'stat');
+    writeFileSync(stat, readFileSync(stat, 'utf8').replace(') R ', ') S '));
+    expect(censusOf(procRoot, list, 1)).toMatchObject({ running: 0, blocked: 1, newestNsPid: 47 });
+    // ...but a thread id with another start time is another task: its status is read.
+    setStart(procRoot, 3152, 999999);
+    expect(censusOf(procRoot, list, 1)).toMatchObject({ newestNsPid: 99 });
+  });
+
+  it('skips a task whose stat is gone (it exited)', () => {
+    const procRoot = copy(PROC_ROOT);
+    rmSync(join(procRoot, '3152', 'stat'));
+    expect(censusOf(procRoot, list)).toMatchObject({ blocked: 0, total: 2 });
+  });
+});
+
 describe('task state parsers', () => {
+  it.each([
+    ['3152 (nginx) D 3150 3150 3150 0 -1 4194560 10 0 0 0 1 1 0 0 20 0 1 0 402117 1000 20', { state: 'D', start: '402117' }],
+    ['77 (a) b (c)) R 1 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 9', { state: 'R', start: '555' }],
+    ['77 (cut short) S 1 77', { state: 'S', start: '' }],
+    ['garbage', { state: '?', start: '' }],
+  ])('reads state and start time from stat %j', (text, want) => {
+    expect(parseTaskStat(text)).toEqual(want);
+  });
+
   it.each([
     ['3152 (nginx) D 3150 3150', 'D'],
     ['77 (a) b (c)) R 1 77', 'R'],
