@@ -11,6 +11,7 @@ import type { CgroupLayout, CgroupVersion } from './layout.js';
 import { pathOn, type CgroupPaths } from './membership.js';
 import { CgroupDir } from './memory.js';
 import { LruMap } from '../caller/lru.js';
+import { monotonicMs } from '../shared/clock.js';
 
 /** CPU time a cgroup and its descendants used since it was created, µs. */
 export interface CpuUsage {
@@ -117,7 +118,7 @@ const LIMITS_CACHE_ENTRIES = 1024;
  * readCpuLimits, with each cgroup's answer reused for `ttlMs` (0: no cache). A cpuset or
  * quota change then shows within that bound; CPU usage is never cached.
  */
-export function cachedCpuLimits(ttlMs: number, now: () => number = () => performance.now()): CpuLimitsReader {
+export function cachedCpuLimits(ttlMs: number, now: () => number = monotonicMs): CpuLimitsReader {
   if (ttlMs <= 0) return readCpuLimits;
   const cache = new LruMap<string, { at: number; limits: CpuLimits }>(LIMITS_CACHE_ENTRIES);
   return (placement) => {

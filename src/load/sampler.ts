@@ -11,7 +11,8 @@
 //   spaced further apart, so short bursts between them are missed).
 import { activeTasks } from '../cgroup/tasks.js';
 import { advanceAverages, seededAverages } from './fixed-point.js';
-import { LoadavgTable, monotonicMs, type LoadavgMemory, type SlotEntry } from './table.js';
+import { monotonicMs } from '../shared/clock.js';
+import { LoadavgTable, type LoadavgMemory, type SlotEntry } from './table.js';
 
 /** The kernel's LOAD_FREQ is 5 s + 1 tick (`5*HZ+1`), so sampling does not beat with 5 s periodic jobs; one tick at HZ=250. */
 export const LOAD_FREQ_MS = 5004;

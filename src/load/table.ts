@@ -30,14 +30,6 @@ const FLAG_SEEDED = 1;
 const KIND_CODES: Readonly<Record<TaskListFile, number>> = { tasks: 1, 'cgroup.threads': 2 };
 const KIND_FILES: Readonly<Record<number, TaskListFile>> = { 1: 'tasks', 2: 'cgroup.threads' };
 
-/**
- * The clock of every slot time: CLOCK_MONOTONIC in ms, the same in every thread of the
- * process (each thread's performance.now() has its own origin) and immune to wall-clock steps.
- */
-export function monotonicMs(): number {
-  return Number(process.hrtime.bigint() / 1_000_000n);
-}
-
 /** What a worker receives to attach to the table (structured-clone safe). */
 export interface LoadavgMemory {
   readonly words: SharedArrayBuffer;

@@ -14,6 +14,7 @@ import { threadId } from 'node:worker_threads';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { systemErrorCode } from '../errors.js';
 import { LruMap } from '../caller/lru.js';
+import { monotonicMs } from '../shared/clock.js';
 import {
   baselineServes, countersAt, firstBaseline, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
   type CpuCounters, type CpuSample,
@@ -121,7 +122,7 @@ export class CpuCounterStore {
   private readonly dir: string;
   private readonly shownHere = new LruMap<string, ShownInMemory>(SHOWN_IN_MEMORY_RECORDS);
 
-  constructor(stateDir: string, private readonly clockMs: () => number = () => performance.now()) {
+  constructor(stateDir: string, private readonly clockMs: () => number = monotonicMs) {
     this.dir = join(stateDir, COUNTERS_DIR);
   }
 

@@ -9,6 +9,7 @@ import * as cpuinfo from './cpuinfo.js';
 import type { FileView } from './sources.js';
 import * as stat from './stat.js';
 import * as uptime from './uptime.js';
+import { monotonicMicros } from '../shared/clock.js';
 
 export { pruneCpuCounters } from './cpu-counters.js';
 export { visibleCpus, type CpuCountMode } from './cpu-view.js';
@@ -25,8 +26,6 @@ export interface CpuViewOptions {
   readonly now?: () => bigint;
 }
 
-const NS_PER_US = 1000n;
-const monotonicMicros = (): bigint => process.hrtime.bigint() / NS_PER_US;
 
 export function createCpuViews(options: CpuViewOptions): Record<string, FileView> {
   const clock = options.now ?? monotonicMicros;

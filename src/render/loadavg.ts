@@ -7,7 +7,8 @@ import { censusOf, taskListOf } from '../cgroup/tasks.js';
 import { CgprocfsError } from '../errors.js';
 import { readHostLoadavg } from '../host/loadavg.js';
 import { formatLoad, seededAverages, type LoadAverages } from '../load/fixed-point.js';
-import { LoadavgTable, monotonicMs, type LoadavgMemory } from '../load/table.js';
+import { LoadavgTable, type LoadavgMemory } from '../load/table.js';
+import { monotonicMs } from '../shared/clock.js';
 import { pidLevel } from './pid-level.js';
 import type { FileView, ViewContext } from './sources.js';
 

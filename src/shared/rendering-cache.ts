@@ -11,6 +11,7 @@
 // in a fixed extent; the pages of an extent are committed only once written.
 
 import { copyOut } from './bytes.js';
+import { monotonicMs } from './clock.js';
 import { fnv1a32 } from './fnv.js';
 import { withLock } from './mutex.js';
 
@@ -40,11 +41,6 @@ export function allocateRenderingCache(buckets = DEFAULT_BUCKETS, bucketBytes = 
   };
 }
 
-/** CLOCK_MONOTONIC in ms with sub-ms precision: the same clock in every thread. */
-export function monotonicClockMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
-
 /** A key as the cache compares it: its bytes, and the hash that picks its bucket. */
 export interface CacheKey {
   readonly bytes: Buffer;
@@ -64,7 +60,7 @@ export class RenderingCache {
   private readonly buckets: number;
   private readonly bucketBytes: number;
 
-  constructor(memory: RenderingCacheMemory, private readonly clockMs: () => number = monotonicClockMs) {
+  constructor(memory: RenderingCacheMemory, private readonly clockMs: () => number = monotonicMs) {
     this.words = new Int32Array(memory.words);
     this.stamps = new Float64Array(memory.stamps);
     this.bytes = Buffer.from(memory.bytes);
