@@ -86,11 +86,9 @@ function subdirectories(dir: string): string[] {
   return subdirectoryNames(dir).map((name) => join(dir, name));
 }
 
-/** State letter and pids (outermost namespace first) from a /proc/<tid>/status text. */
-export function parseTaskStatus(text: string): { state: string; nspid: number[] } {
-  const state = /^State:\s+(\S)/m.exec(text)?.[1] ?? '?';
-  const nspid = /^NSpid:\s+([\d\s]+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
-  return { state, nspid };
+/** A task's pids (outermost namespace first) from a /proc/<tid>/status text; [] without an NSpid line. */
+export function parseTaskNsPids(text: string): number[] {
+  return /^NSpid:\s+([\d\s]+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
 }
 
 /** The state letter of a /proc/<tid>/stat text: the field after `(comm)`, which may hold spaces and parentheses. */
@@ -110,7 +108,7 @@ export function parseTaskStat(text: string): { state: string; start: string } {
   let at = close + 2;
   for (let field = 3; field < 22 && at > 0; field++) at = text.indexOf(' ', at) + 1;
   const end = text.indexOf(' ', at);
-  return { state: text.charAt(close + 2) || '?', start: at > 0 && end > at ? text.slice(at, end) : '' };
+  return { state: parseTaskStatState(text), start: at > 0 && end > at ? text.slice(at, end) : '' };
 }
 
 /**
@@ -128,7 +126,7 @@ function nspidOf(procRoot: string, tid: number, start: string): number[] | undef
   if (known !== undefined && start !== '' && known.start === start) return known.nspid;
   const text = readOptionalText(join(procRoot, String(tid), 'status'));
   if (text === undefined) return undefined;
-  const { nspid } = parseTaskStatus(text);
+  const nspid = parseTaskNsPids(text);
   if (start !== '') {
     if (memo.size >= NSPID_MEMO_LIMIT) memo.clear();
     memo.set(tid, { start, nspid });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
 import {
-  activeTasks, censusOf, parseTaskStat, parseTaskStatState, parseTaskStatus, subtreeTasks, taskCensus, taskListOf,
+  activeTasks, censusOf, parseTaskStat, parseTaskNsPids, parseTaskStatState, subtreeTasks, taskCensus, taskListOf,
 } from '../../../src/cgroup/tasks.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 
@@ -127,8 +127,8 @@ describe('task state parsers', () => {
     expect(parseTaskStatState(line)).toBe(state);
   });
 
-  it('reads the state and the pid in every namespace from status', () => {
-    expect(parseTaskStatus('Name:\tx\nState:\tD (disk sleep)\nNSpid:\t3202\t62\t3\n')).toEqual({ state: 'D', nspid: [3202, 62, 3] });
-    expect(parseTaskStatus('Name:\tx\n')).toEqual({ state: '?', nspid: [] });
+  it('reads the pid in every namespace from status, none without an NSpid line', () => {
+    expect(parseTaskNsPids('Name:\tx\nState:\tD (disk sleep)\nNSpid:\t3202\t62\t3\n')).toEqual([3202, 62, 3]);
+    expect(parseTaskNsPids('Name:\tx\n')).toEqual([]);
   });
 });
