@@ -2,7 +2,7 @@
 // daemon sees it, without fork or setns: walk up the parents while they stay in the
 // namespace, else scan the proc root. Results are cached per namespace with a bound,
 // and every hit is re-checked because pids are reused.
-import { LruMap } from './lru.js';
+import { LruMap } from '../shared/lru.js';
 import { isNamespaceInit, type ProcessFiles } from './process.js';
 
 /** One entry per live container is plenty; lxcfs sizes its init store the same. */

@@ -9,7 +9,7 @@
 // while alive.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { LruMap } from './lru.js';
+import { LruMap } from '../shared/lru.js';
 import { targetOf, type ViewTarget, type Whose } from './resolver.js';
 
 /** Enough for any /proc/<pid>/cgroup (one line per hierarchy). */

@@ -10,7 +10,7 @@ import { levelsBelowRoot, ROOT_CGROUP } from './hierarchy.js';
 import type { CgroupLayout, CgroupVersion } from './layout.js';
 import { pathOn, type CgroupPaths } from './membership.js';
 import { CgroupDir } from './memory.js';
-import { LruMap } from '../caller/lru.js';
+import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
 
 /** CPU time a cgroup and its descendants used since it was created, µs. */

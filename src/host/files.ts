@@ -2,8 +2,17 @@
 // The domain runs in worker threads that serve in blocking loops, so nothing here
 // may go through the libuv threadpool; a file that does not exist is "absent"
 // (undefined), any other failure is a SOURCE_UNREADABLE catalogue error.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { CgprocfsError, systemErrorCode } from '../errors.js';
+import { HeldFiles } from './held-files.js';
+
+/**
+ * One set per thread (each worker thread loads its own copy of this module). 256
+ * descriptors cover the files of a few dozen views read at once; more views than that
+ * cost an open per read, as without holding. 2 s bounds the one change a held
+ * descriptor does not see (held-files.ts).
+ */
+const pseudoFiles = new HeldFiles({ capacity: 256, maxAgeMs: 2000 });
 
 // ESRCH: a /proc/<pid> file of a process that exits while we read it.
 const ABSENT_ERRNOS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'ESRCH']);
@@ -24,7 +33,7 @@ function attempt<T>(path: string, read: () => T): T | undefined {
 
 /** The file's text, or undefined when it does not exist. */
 export function readOptionalText(path: string): string | undefined {
-  return attempt(path, () => readFileSync(path, 'utf8'));
+  return attempt(path, () => pseudoFiles.read(path));
 }
 
 /** The file's text; a missing file is a SOURCE_UNREADABLE error. */

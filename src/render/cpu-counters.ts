@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { systemErrorCode } from '../errors.js';
-import { LruMap } from '../caller/lru.js';
+import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
 import {
   baselineServes, countersAt, firstBaseline, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,

@@ -25,6 +25,23 @@ describeE2E('views are never stale', () => {
     expect(field(await session.readFile(meminfo), 'MemTotal')).toBe(300 * 1024);
   });
 
+  // The daemon keeps descriptors open on the cgroup files it reads: those of a removed
+  // cgroup must not stand in for the new cgroup of the same name.
+  it('a cgroup removed and made again under the same name shows the new one at the next open', async () => {
+    fx.cgroups.make('again', { memoryLimit: 300 * MiB });
+    fx.cgroups.make('parking', { memoryLimit: 500 * MiB });
+    session = FileSession.inCgroup(fx.cgroups, 'again');
+    const meminfo = fx.daemon.path('proc/meminfo');
+    expect(field(await session.readFile(meminfo), 'MemTotal')).toBe(300 * 1024);
+    fx.cgroups.move(session.pid, 'parking');
+    fx.cgroups.remove('again');
+    fx.cgroups.make('again', { memoryLimit: 400 * MiB });
+    fx.cgroups.move(session.pid, 'again');
+    // Past the rendering cache's reuse time: this view must be rendered from the files.
+    await new Promise((resolve) => setTimeout(resolve, FRESHNESS_BOUND_MS));
+    expect(field(await session.readFile(meminfo), 'MemTotal')).toBe(400 * 1024);
+  });
+
   // The daemon may reuse a rendering for up to RENDERING_CACHE_MS; the README promises
   // a changed limit shows within 250 ms.
   it('a rewind to offset 0 after reaching EOF shows a limit changed in between, within the documented 250 ms', async () => {

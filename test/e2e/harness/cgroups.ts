@@ -65,6 +65,11 @@ export class TestCgroups {
     if (memoryLimit !== undefined) this.setMemoryLimit(rel, memoryLimit);
   }
 
+  /** Removes the empty leaf cgroup `rel` from every hierarchy (its processes moved out first). */
+  remove(rel: string): void {
+    for (const base of this.hierarchies) rmdirSync(join(base, this.name, rel));
+  }
+
   setMemoryLimit(rel: string, bytes: number): void {
     writeFileSync(join(this.dir(rel), 'memory.limit_in_bytes'), String(bytes));
   }

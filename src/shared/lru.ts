@@ -33,6 +33,11 @@ export class LruMap<K, V> {
     }
   }
 
+  /** Evicts every entry. */
+  clear(): void {
+    for (const key of [...this.entries.keys()]) this.delete(key);
+  }
+
   delete(key: K): void {
     const value = this.entries.get(key);
     if (value === undefined) return;

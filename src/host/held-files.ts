@@ -1,0 +1,124 @@
+// Descriptors kept open on the kernel pseudo-files that renderings read again and
+// again (a container's memory.stat, /proc/stat, a task's stat). Opening a file in
+// cgroupfs or procfs costs a path walk and three more system calls; a read at offset
+// 0 of a descriptor already open makes the kernel generate the file anew, as `top`
+// relies on for /proc/stat. Measured here: 7-18 µs per file with readFileSync, 1-9 µs
+// through a held descriptor.
+//
+// A held descriptor stays right because of how these filesystems behave:
+// - a removed cgroup's files (rmdir, or a controller taken out of subtree_control)
+//   fail with ENODEV, also after a cgroup of the same name is made again;
+// - a /proc/<pid> file fails with ESRCH once its task is gone, also after the pid is
+//   reused by another task.
+// A failed read closes the descriptor and opens the path again. Only files on proc,
+// sysfs and cgroupfs are held: a regular file (a test's fixture tree) can be replaced
+// under its name without the old descriptor noticing. The one change a descriptor
+// does not notice is a cgroup v1 directory renamed and another made under its old name
+// (cgroup v2 has no rename); `maxAgeMs` bounds how long that can show the renamed one.
+import { closeSync, openSync, readSync, statfsSync } from 'node:fs';
+import { LruMap } from '../shared/lru.js';
+import { monotonicMs } from '../shared/clock.js';
+
+/** statfs f_type of the filesystems whose files are generated at each read. */
+const PSEUDO_FILESYSTEMS: ReadonlySet<number> = new Set([
+  0x9fa0, // proc
+  0x62656572, // sysfs
+  0x27e0eb, // cgroup (v1)
+  0x63677270, // cgroup2
+]);
+
+export function isOnPseudoFilesystem(path: string): boolean {
+  return PSEUDO_FILESYSTEMS.has(statfsSync(path).type);
+}
+
+export interface HeldFilesOptions {
+  /** Most descriptors held at once; the least recently read is closed first. */
+  capacity: number;
+  /** A descriptor older than this is reopened before its next read. */
+  maxAgeMs: number;
+  clockMs?: () => number;
+  /** Whether a path's descriptor may be held (default: on proc, sysfs or cgroupfs). */
+  holdable?: (path: string) => boolean;
+}
+
+interface Held {
+  readonly fd: number;
+  readonly openedAtMs: number;
+}
+
+/** First read size: every file read here is far smaller, so one read takes it all. */
+const READ_BYTES = 64 * 1024;
+
+export class HeldFiles {
+  private readonly held: LruMap<string, Held>;
+  private readonly clockMs: () => number;
+  private readonly holdable: (path: string) => boolean;
+  private buffer = Buffer.allocUnsafe(READ_BYTES);
+
+  constructor(private readonly options: HeldFilesOptions) {
+    this.held = new LruMap(options.capacity, (_path, { fd }) => closeQuietly(fd));
+    this.clockMs = options.clockMs ?? monotonicMs;
+    this.holdable = options.holdable ?? isOnPseudoFilesystem;
+  }
+
+  /** Descriptors held now. */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** The file's text now. Throws the system error of opening or reading it, as readFileSync does. */
+  read(path: string): string {
+    const held = this.held.get(path);
+    if (held !== undefined) {
+      if (this.clockMs() - held.openedAtMs < this.options.maxAgeMs) {
+        const text = this.tryRead(held.fd);
+        if (text !== undefined) return text;
+      }
+      // Gone (ENODEV, ESRCH) or too old: what the path names now is read instead.
+      this.held.delete(path);
+    }
+    const fd = openSync(path, 'r');
+    let keep = false;
+    try {
+      const text = this.readAll(fd);
+      keep = this.holdable(path);
+      if (keep) this.held.set(path, { fd, openedAtMs: this.clockMs() });
+      return text;
+    } finally {
+      if (!keep) closeQuietly(fd);
+    }
+  }
+
+  /** Closes every held descriptor. */
+  clear(): void {
+    this.held.clear();
+  }
+
+  private tryRead(fd: number): string | undefined {
+    try {
+      return this.readAll(fd);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The whole file from offset 0: one read, unless the file fills the buffer. */
+  private readAll(fd: number): string {
+    let length = readSync(fd, this.buffer, 0, this.buffer.length, 0);
+    while (length === this.buffer.length) {
+      const larger = Buffer.allocUnsafe(this.buffer.length * 2);
+      this.buffer.copy(larger);
+      this.buffer = larger;
+      length += readSync(fd, this.buffer, length, this.buffer.length - length, length);
+    }
+    return this.buffer.toString('utf8', 0, length);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
