@@ -15,6 +15,7 @@ import type { CgroupLayout } from '../cgroup/layout.js';
 import { systemErrorCode } from '../errors.js';
 import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
+import { ReplacedWholeFiles } from '../shared/replaced-whole-files.js';
 import {
   baselineServes, countersAt, firstBaseline, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
   type CpuCounters, type CpuSample,
@@ -101,6 +102,9 @@ function recordName(key: CounterKey): string {
   return createHash('sha256').update(`${key.cpuDir}\n${key.usageDir}`).digest('hex').slice(0, KEY_HEX_CHARS);
 }
 
+/** Keys whose record path a store remembers. */
+const REMEMBERED_KEYS = 4096;
+
 /**
  * How often one worker persists what it showed. Between writes it keeps the maximum in
  * memory, so its own readers never see a counter go back; what it showed reaches the
@@ -121,6 +125,9 @@ interface ShownInMemory {
 export class CpuCounterStore {
   private readonly dir: string;
   private readonly shownHere = new LruMap<string, ShownInMemory>(SHOWN_IN_MEMORY_RECORDS);
+  private readonly names = new LruMap<string, string>(REMEMBERED_KEYS);
+  private readonly records = new ReplacedWholeFiles(parseRecord);
+  private readonly shownFiles = new ReplacedWholeFiles((text) => text ?? '');
 
   constructor(stateDir: string, private readonly clockMs: () => number = monotonicMs) {
     this.dir = join(stateDir, COUNTERS_DIR);
@@ -131,7 +138,7 @@ export class CpuCounterStore {
    * first time: how long its usage has been accruing (the container's age).
    */
   counters(key: CounterKey, boot: string, sample: CpuSample, ageUs: () => number): CpuCounters {
-    const base = join(this.dir, recordName(key));
+    const base = this.basePath(key);
     const ours = (record: CounterRecord | undefined): record is CounterRecord =>
       record !== undefined && record.boot === boot && record.cpuDir === key.cpuDir && record.usageDir === key.usageDir;
     let fresh: CounterRecord | undefined;
@@ -164,8 +171,19 @@ export class CpuCounterStore {
     this.shownHere.set(base, { at: record.at, growth, writtenAtMs: due ? now : (previous?.writtenAtMs ?? now) });
   }
 
+  /** The path of the key's files without their suffix; the hash is worked out once per key. */
+  private basePath(key: CounterKey): string {
+    const id = `${key.cpuDir}\n${key.usageDir}`;
+    let base = this.names.get(id);
+    if (base === undefined) {
+      base = join(this.dir, recordName(key));
+      this.names.set(id, base);
+    }
+    return base;
+  }
+
   private load(base: string): CounterRecord | undefined {
-    return parseRecord(readQuietly(base + RECORD));
+    return this.records.read(base + RECORD);
   }
 
   /**
@@ -173,7 +191,7 @@ export class CpuCounterStore {
    * this one showed; nothing when the file is of another baseline or garbled.
    */
   private shown(base: string, record: CounterBaseline): CounterGrowth {
-    const [at, user, system, idle] = (readQuietly(base + SHOWN) ?? '').trim().split(' ').map(Number);
+    const [at, user, system, idle] = this.shownFiles.read(base + SHOWN).trim().split(' ').map(Number);
     const valid = at === record.at && isCount(user) && isCount(system) && isCount(idle);
     const persisted = valid ? { user, system, idle } : NO_GROWTH;
     const here = this.shownHere.get(base);
