@@ -2,17 +2,9 @@
 // The domain runs in worker threads that serve in blocking loops, so nothing here
 // may go through the libuv threadpool; a file that does not exist is "absent"
 // (undefined), any other failure is a SOURCE_UNREADABLE catalogue error.
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { CgprocfsError, systemErrorCode } from '../errors.js';
-import { HeldFiles } from './held-files.js';
-
-/**
- * One set per thread (each worker thread loads its own copy of this module). 256
- * descriptors cover the files of a few dozen views read at once; more views than that
- * cost an open per read, as without holding. 2 s bounds the one change a held
- * descriptor does not see (held-files.ts).
- */
-const pseudoFiles = new HeldFiles({ capacity: 256, maxAgeMs: 2000 });
+import { HeldFiles, heldFilesCapacity } from './held-files.js';
 
 // ESRCH: a /proc/<pid> file of a process that exits while we read it.
 const ABSENT_ERRNOS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'ESRCH']);
@@ -30,6 +22,26 @@ function attempt<T>(path: string, read: () => T): T | undefined {
     throw new CgprocfsError('SOURCE_UNREADABLE', `cannot read ${path}`, { cause: error });
   }
 }
+
+/** /proc/self/limits, or undefined where it cannot be read. */
+function ownLimits(): string | undefined {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One set per thread (each worker thread loads its own copy of this module). 1,024
+ * descriptors cover the files of about a hundred views read at once; reads beyond
+ * that cost an open each, as without holding. 2 s bounds the one change a held
+ * descriptor does not see (held-files.ts).
+ */
+const pseudoFiles = new HeldFiles({
+  capacity: heldFilesCapacity(1024, ownLimits()),
+  maxAgeMs: 2000,
+});
 
 /** The file's text, or undefined when it does not exist. */
 export function readOptionalText(path: string): string | undefined {

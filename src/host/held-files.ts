@@ -16,6 +16,7 @@
 // does not notice is a cgroup v1 directory renamed and another made under its old name
 // (cgroup v2 has no rename); `maxAgeMs` bounds how long that can show the renamed one.
 import { closeSync, openSync, readSync, statfsSync } from 'node:fs';
+import { systemErrorCode } from '../errors.js';
 import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
 
@@ -29,6 +30,18 @@ const PSEUDO_FILESYSTEMS: ReadonlySet<number> = new Set([
 
 export function isOnPseudoFilesystem(path: string): boolean {
   return PSEUDO_FILESYSTEMS.has(statfsSync(path).type);
+}
+
+/**
+ * How many descriptors one holder may keep: a sixteenth of the process's soft limit
+ * on open files (several threads hold, and the server needs descriptors of its own),
+ * at most `wanted`. Node raises the soft limit to the hard one at start.
+ */
+export function heldFilesCapacity(wanted: number, limitsText?: string): number {
+  const line = limitsText?.split('\n').find((l) => l.startsWith('Max open files'));
+  const soft = Number(line?.split(/\s+/)[3]);
+  if (!Number.isFinite(soft)) return wanted; // "unlimited", or no limits to read
+  return Math.max(1, Math.min(wanted, Math.floor(soft / 16)));
 }
 
 export interface HeldFilesOptions {
@@ -77,11 +90,11 @@ export class HeldFiles {
       // Gone (ENODEV, ESRCH) or too old: what the path names now is read instead.
       this.held.delete(path);
     }
-    const fd = openSync(path, 'r');
+    const fd = this.open(path);
     let keep = false;
     try {
       const text = this.readAll(fd);
-      keep = this.holdable(path);
+      keep = this.mayHold(path);
       if (keep) this.held.set(path, { fd, openedAtMs: this.clockMs() });
       return text;
     } finally {
@@ -92,6 +105,27 @@ export class HeldFiles {
   /** Closes every held descriptor. */
   clear(): void {
     this.held.clear();
+  }
+
+  /** Opens `path`; out of descriptors, gives back the held ones first, so holding never makes a read fail. */
+  private open(path: string): number {
+    try {
+      return openSync(path, 'r');
+    } catch (error) {
+      const code = systemErrorCode(error);
+      if ((code !== 'EMFILE' && code !== 'ENFILE') || this.held.size === 0) throw error;
+      this.held.clear();
+      return openSync(path, 'r');
+    }
+  }
+
+  /** Whether to keep the descriptor; a path that cannot be asked about (gone meanwhile) is not kept. */
+  private mayHold(path: string): boolean {
+    try {
+      return this.holdable(path);
+    } catch {
+      return false;
+    }
   }
 
   private tryRead(fd: number): string | undefined {

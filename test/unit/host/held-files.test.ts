@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HeldFiles, isOnPseudoFilesystem } from '../../../src/host/held-files.js';
+import { HeldFiles, heldFilesCapacity, isOnPseudoFilesystem } from '../../../src/host/held-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cgprocfs-held-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,6 +39,19 @@ describe('held pseudo-file descriptors', () => {
     expect(files.read(path)).toBe('old\n');
     replace(path, 'new\n');
     expect([files.read(path), files.size]).toEqual(['new\n', 0]);
+  });
+
+  it('serves a read whose path cannot be asked about afterwards, holding nothing', () => {
+    const path = join(dir, 'asked');
+    writeFileSync(path, 'text\n');
+    const files = new HeldFiles({
+      capacity: 4,
+      maxAgeMs: 60_000,
+      holdable: () => {
+        throw Object.assign(new Error('gone meanwhile'), { code: 'ENOENT' });
+      },
+    });
+    expect([files.read(path), files.size]).toEqual(['text\n', 0]);
   });
 
   it('reopens a descriptor older than its maximum age', () => {
@@ -93,5 +106,39 @@ describe('held pseudo-file descriptors', () => {
     expect(() => files.read(join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     expect(() => files.read(dir)).toThrow(expect.objectContaining({ code: 'EISDIR' }));
     expect(files.size).toBe(0);
+  });
+
+  it('gives back its descriptors rather than fail a read when the process runs out', () => {
+    // Test files run one at a time, each in its own process: lowering this process's
+    // soft limit on open files touches no other test.
+    const softLimit = (): string => /Max open files\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? '';
+    const original = softLimit();
+    const margin = 24;
+    const files = new HeldFiles({ capacity: 10_000, maxAgeMs: 60_000 });
+    const names = ['stat', 'status', 'comm', 'statm', 'limits', 'cgroup', 'io', 'sched', 'schedstat', 'cmdline'];
+    const tasks = readdirSync(`/proc/${process.pid}/task`);
+    const paths = tasks.flatMap((tid) => names.map((name) => `/proc/${process.pid}/task/${tid}/${name}`));
+    expect(paths.length).toBeGreaterThan(2 * margin);
+    const lower = spawnSync('prlimit', [`--pid=${process.pid}`, `--nofile=${openFds() + margin}:`]);
+    expect(lower.status).toBe(0);
+    try {
+      const texts = paths.map((path) => files.read(path));
+      expect(texts.every((text) => text.length > 0)).toBe(true);
+      expect(files.size).toBeLessThan(margin);
+    } finally {
+      files.clear();
+      spawnSync('prlimit', [`--pid=${process.pid}`, `--nofile=${original}:`]);
+    }
+    expect(softLimit()).toBe(original);
+  });
+
+  it('takes a sixteenth of the soft open-files limit, at most what it wants', () => {
+    const limits = (soft: string) =>
+      `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                524288               files\n`;
+    expect(heldFilesCapacity(1024, limits('1048576'))).toBe(1024);
+    expect(heldFilesCapacity(1024, limits('1024'))).toBe(64);
+    expect(heldFilesCapacity(1024, limits('8'))).toBe(1);
+    expect(heldFilesCapacity(1024, limits('unlimited'))).toBe(1024);
+    expect(heldFilesCapacity(1024, undefined)).toBe(1024);
   });
 });
