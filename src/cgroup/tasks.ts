@@ -2,7 +2,7 @@
 // the kernel's "running" (R) and "uninterruptible" (D) counts for loadavg and
 // /proc/stat, and the newest pid in a pid namespace for last_pid and `processes`.
 // A cgroup's own task list is not recursive, so the subtree is walked.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { lines, readOptionalText, subdirectoryNames } from '../host/files.js';
 import { normalizeCgroupPath } from './hierarchy.js';
@@ -83,9 +83,19 @@ function parseTids(text: string): number[] {
   return lines(text).map(Number).filter((tid) => Number.isSafeInteger(tid) && tid > 0);
 }
 
+/**
+ * A leaf cgroup, the usual container, is not listed: a directory's link count is 2
+ * plus its subdirectories on cgroupfs (and on the filesystems of fixture trees), and
+ * one stat costs a third of a listing. A filesystem that does not count (btrfs shows
+ * 1) is listed.
+ */
 function subdirectories(dir: string): string[] {
+  if (statSync(dir, { throwIfNoEntry: false })?.nlink === LEAF_DIRECTORY_LINKS) return [];
   return subdirectoryNames(dir).map((name) => join(dir, name));
 }
+
+/** The links of a directory without subdirectories: its entry in the parent, and its own `.`. */
+const LEAF_DIRECTORY_LINKS = 2;
 
 /** A task's pids (outermost namespace first) from a /proc/<tid>/status text; [] without an NSpid line. */
 export function parseTaskNsPids(text: string): number[] {
