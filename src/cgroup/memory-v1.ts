@@ -21,10 +21,10 @@ const V1_TO_V2_STAT: Readonly<Record<string, string>> = {
 /** The hierarchical (`total_*`) keys of a v1 memory.stat under their v2 names. */
 export function v1StatToV2(stat: Readonly<Record<string, number>>): Record<string, number> {
   const translated: Record<string, number> = {};
-  for (const [key, value] of Object.entries(stat)) {
+  for (const key in stat) {
     if (!key.startsWith(HIERARCHICAL_PREFIX)) continue;
     const name = key.slice(HIERARCHICAL_PREFIX.length);
-    translated[V1_TO_V2_STAT[name] ?? name] = value;
+    translated[V1_TO_V2_STAT[name] ?? name] = stat[key]!;
   }
   return translated;
 }

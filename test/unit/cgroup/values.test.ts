@@ -23,7 +23,7 @@ describe('cgroup value parsers', () => {
     expect(stat).toEqual({ file: 100, file_mapped: 7, total_rss: 5, total_rss_huge: 2 });
   });
 
-  it.each([['anon\n'], ['anon 1 2\n'], ['anon x\n']])('rejects the keyed line %j as SOURCE_UNREADABLE', (text) => {
+  it.each([['anon\n'], ['anon 1 2\n'], ['anon x\n'], [' 5\n'], ['anon  5\n']])('rejects the keyed line %j as SOURCE_UNREADABLE', (text) => {
     expect(() => parseKeyedValues(text, 'memory.stat')).toThrow(expect.objectContaining({ code: 'SOURCE_UNREADABLE' }));
   });
 });
