@@ -20,12 +20,14 @@ export class ReplacedWholeFiles<T> {
   }
 
   read(path: string): T {
-    let ino: number;
+    let ino: number | undefined;
     try {
-      ino = statSync(path).ino;
+      // A missing file is usual (nothing shown yet): no exception made for it.
+      ino = statSync(path, { throwIfNoEntry: false })?.ino;
     } catch {
-      return this.parse(undefined);
+      ino = undefined;
     }
+    if (ino === undefined) return this.parse(undefined);
     const known = this.known.get(path);
     if (known?.ino === ino) return known.value;
     let fd: number;
