@@ -12,24 +12,33 @@
 //   reused by another task.
 // A failed read closes the descriptor and opens the path again. Only files on proc,
 // sysfs and cgroupfs are held: a regular file (a test's fixture tree) can be replaced
-// under its name without the old descriptor noticing. The one change a descriptor
-// does not notice is a cgroup v1 directory renamed and another made under its old name
-// (cgroup v2 has no rename); `maxAgeMs` bounds how long that can show the renamed one.
+// under its name without the old descriptor noticing. Nor are cgroup v1's task lists
+// (`tasks`, `cgroup.procs`): the kernel keeps the list it built for a descriptor and
+// serves it again to reads within a second of the last one (cgroup_pidlist_start).
+// The one change a held descriptor does not notice is a cgroup v1 directory renamed
+// and another made under its old name (cgroup v2 has no rename); `maxAgeMs` bounds
+// how long that can show the renamed one.
 import { closeSync, openSync, readSync, statfsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { systemErrorCode } from '../errors.js';
 import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
 
-/** statfs f_type of the filesystems whose files are generated at each read. */
+const CGROUP_V1_MAGIC = 0x27e0eb;
+/** statfs f_type of the filesystems whose files are generated anew at each read. */
 const PSEUDO_FILESYSTEMS: ReadonlySet<number> = new Set([
   0x9fa0, // proc
   0x62656572, // sysfs
-  0x27e0eb, // cgroup (v1)
+  CGROUP_V1_MAGIC,
   0x63677270, // cgroup2
 ]);
+/** cgroup v1 files whose reads through one descriptor may repeat an old list. */
+const V1_TASK_LISTS: ReadonlySet<string> = new Set(['tasks', 'cgroup.procs']);
 
-export function isOnPseudoFilesystem(path: string): boolean {
-  return PSEUDO_FILESYSTEMS.has(statfsSync(path).type);
+/** Whether a read at offset 0 of a descriptor held on `path` gives what a new open would. */
+export function readsAnewThroughDescriptor(path: string): boolean {
+  const type = statfsSync(path).type;
+  return PSEUDO_FILESYSTEMS.has(type) && !(type === CGROUP_V1_MAGIC && V1_TASK_LISTS.has(basename(path)));
 }
 
 /**
@@ -50,7 +59,7 @@ export interface HeldFilesOptions {
   /** A descriptor older than this is reopened before its next read. */
   maxAgeMs: number;
   clockMs?: () => number;
-  /** Whether a path's descriptor may be held (default: on proc, sysfs or cgroupfs). */
+  /** Whether a path's descriptor may be held (default: readsAnewThroughDescriptor). */
   holdable?: (path: string) => boolean;
 }
 
@@ -71,7 +80,7 @@ export class HeldFiles {
   constructor(private readonly options: HeldFilesOptions) {
     this.held = new LruMap(options.capacity, (_path, { fd }) => closeQuietly(fd));
     this.clockMs = options.clockMs ?? monotonicMs;
-    this.holdable = options.holdable ?? isOnPseudoFilesystem;
+    this.holdable = options.holdable ?? readsAnewThroughDescriptor;
   }
 
   /** Descriptors held now. */
@@ -81,6 +90,7 @@ export class HeldFiles {
 
   /** The file's text now. Throws the system error of opening or reading it, as readFileSync does. */
   read(path: string): string {
+    this.closeOneExpired();
     const held = this.held.get(path);
     if (held !== undefined) {
       if (this.clockMs() - held.openedAtMs < this.options.maxAgeMs) {
@@ -105,6 +115,17 @@ export class HeldFiles {
   /** Closes every held descriptor. */
   clear(): void {
     this.held.clear();
+  }
+
+  /**
+   * Closes the least recently read descriptor if it is past its age (it would be
+   * reopened anyway), so descriptors on removed cgroups or ended tasks do not stay
+   * open for as long as nothing pushes them out: one per read keeps up with any rate
+   * at which paths stop being read.
+   */
+  private closeOneExpired(): void {
+    const oldest = this.held.oldest();
+    if (oldest !== undefined && this.clockMs() - oldest[1].openedAtMs >= this.options.maxAgeMs) this.held.delete(oldest[0]);
   }
 
   /** Opens `path`; out of descriptors, gives back the held ones first, so holding never makes a read fail. */
@@ -136,16 +157,24 @@ export class HeldFiles {
     }
   }
 
-  /** The whole file from offset 0: one read, unless the file fills the buffer. */
+  /**
+   * The whole file from offset 0, read until a read returns nothing: a seq_file with
+   * many records (cpuinfo, a task list) returns about a page per read however large
+   * the buffer. A read at the offset where the last one ended continues the same
+   * generation of the file.
+   */
   private readAll(fd: number): string {
-    let length = readSync(fd, this.buffer, 0, this.buffer.length, 0);
-    while (length === this.buffer.length) {
-      const larger = Buffer.allocUnsafe(this.buffer.length * 2);
-      this.buffer.copy(larger);
-      this.buffer = larger;
-      length += readSync(fd, this.buffer, length, this.buffer.length - length, length);
+    let length = 0;
+    for (;;) {
+      if (length === this.buffer.length) {
+        const larger = Buffer.allocUnsafe(this.buffer.length * 2);
+        this.buffer.copy(larger);
+        this.buffer = larger;
+      }
+      const count = readSync(fd, this.buffer, length, this.buffer.length - length, length);
+      if (count === 0) return this.buffer.toString('utf8', 0, length);
+      length += count;
     }
-    return this.buffer.toString('utf8', 0, length);
   }
 }
 

@@ -33,6 +33,12 @@ export class LruMap<K, V> {
     }
   }
 
+  /** The least recently used entry, left where it is. */
+  oldest(): [K, V] | undefined {
+    const first = this.entries.entries().next();
+    return first.done === true ? undefined : first.value;
+  }
+
   /** Evicts every entry. */
   clear(): void {
     for (const key of [...this.entries.keys()]) this.delete(key);

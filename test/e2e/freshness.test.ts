@@ -1,5 +1,6 @@
 // No stale views: a cgroup move shows at the next open, and a rewind after EOF re-renders (top's lseek(0)+read).
 import { afterEach, expect, it } from 'vitest';
+import { subtreeTasks } from '../../src/cgroup/tasks.js';
 import { field, MiB } from './harness/meminfo.js';
 import { describeE2E } from './harness/prerequisites.js';
 import { FileSession } from './harness/session.js';
@@ -42,6 +43,22 @@ describeE2E('views are never stale', () => {
     expect(field(await session.readFile(meminfo), 'MemTotal')).toBe(400 * 1024);
   });
 
+  // Reads go through descriptors held open, but a cgroup v1 task list read twice through
+  // one descriptor can repeat the list of the first read: the census must not use one.
+  it('the task census sees tasks started a moment ago, read after read', async () => {
+    fx.cgroups.make('census');
+    const dir = fx.cgroups.dir('census');
+    const started = (count: number) =>
+      Array.from({ length: count }, () => fx.cgroups.spawn('census', 'sleep', ['60'])).map((child) => child.pid!);
+    const tasks = () => (subtreeTasks(dir, 'tasks') ?? []).sort((a, b) => a - b);
+    const first = started(2);
+    await waitForTasks(tasks, first);
+    const second = [...first, ...started(3)];
+    // The first census of the new tasks may miss one that has not joined yet; within
+    // the freshness bound every one must be there, through whichever descriptor.
+    await waitForTasks(tasks, second);
+  });
+
   // The daemon may reuse a rendering for up to RENDERING_CACHE_MS; the README promises
   // a changed limit shows within 250 ms.
   it('a rewind to offset 0 after reaching EOF shows a limit changed in between, within the documented 250 ms', async () => {
@@ -58,3 +75,13 @@ describeE2E('views are never stale', () => {
     await session.close();
   });
 });
+
+/** Waits up to the freshness bound for the census to list exactly `pids`. */
+async function waitForTasks(tasks: () => number[], pids: number[]): Promise<void> {
+  const expected = [...pids].sort((a, b) => a - b);
+  const deadline = Date.now() + FRESHNESS_BOUND_MS;
+  while (Date.now() < deadline && JSON.stringify(tasks()) !== JSON.stringify(expected)) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(tasks()).toEqual(expected);
+}

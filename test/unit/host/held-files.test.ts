@@ -1,12 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HeldFiles, heldFilesCapacity, isOnPseudoFilesystem } from '../../../src/host/held-files.js';
+import { HeldFiles, heldFilesCapacity, readsAnewThroughDescriptor } from '../../../src/host/held-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cgprocfs-held-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const V1_MEMORY = '/sys/fs/cgroup/memory';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
@@ -17,9 +19,39 @@ function replace(path: string, text: string): void {
 }
 
 describe('held pseudo-file descriptors', () => {
-  it('tells pseudo filesystems from regular ones', () => {
-    expect(['/proc/meminfo', '/sys/devices/system/cpu/online'].map(isOnPseudoFilesystem)).toEqual([true, true]);
-    expect(isOnPseudoFilesystem(dir)).toBe(false);
+  it('holds kernel files that a read at offset 0 generates anew, and no regular file', () => {
+    expect(['/proc/meminfo', '/sys/devices/system/cpu/online'].map(readsAnewThroughDescriptor)).toEqual([true, true]);
+    expect(readsAnewThroughDescriptor(dir)).toBe(false);
+  });
+
+  // cgroup v1 serves a descriptor's old task list again to reads within a second.
+  it.runIf(existsSync(V1_MEMORY))('does not hold the task lists of a cgroup v1 hierarchy', () => {
+    expect(['tasks', 'cgroup.procs', 'memory.stat'].map((name) => readsAnewThroughDescriptor(join(V1_MEMORY, name))))
+      .toEqual([false, false, true]);
+  });
+
+  it('reads a kernel file whose reads return a page at a time, whole', () => {
+    // /proc/crypto is a seq_file of many records: one read returns about 4 KiB of its 11.
+    const files = new HeldFiles({ capacity: 4, maxAgeMs: 60_000 });
+    const whole = readFileSync('/proc/crypto', 'utf8');
+    expect(whole.length).toBeGreaterThan(8192);
+    expect([files.read('/proc/crypto'), files.read('/proc/crypto'), files.size]).toEqual([whole, whole, 1]);
+    files.clear();
+  });
+
+  it('closes a descriptor nobody reads once it is past its age', () => {
+    let now = 0;
+    const files = new HeldFiles({ capacity: 8, maxAgeMs: 2000, clockMs: () => now });
+    files.read('/proc/uptime');
+    now = 1000;
+    files.read('/proc/loadavg');
+    now = 2500; // /proc/uptime is past its age; each read closes at most the oldest
+    files.read('/proc/loadavg');
+    expect(files.size).toBe(1);
+    now = 3000;
+    files.read('/proc/stat');
+    expect(files.size).toBe(1);
+    files.clear();
   });
 
   it('reads a held file anew at every read', () => {
