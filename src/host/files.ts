@@ -3,6 +3,7 @@
 // may go through the libuv threadpool; a file that does not exist is "absent"
 // (undefined), any other failure is a SOURCE_UNREADABLE catalogue error.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { CgprocfsError, systemErrorCode } from '../errors.js';
 import { HeldFiles, heldFilesCapacity } from './held-files.js';
 
@@ -33,13 +34,15 @@ function ownLimits(): string | undefined {
 }
 
 /**
- * One set per thread (each worker thread loads its own copy of this module). 1,024
- * descriptors cover the files of about a hundred views read at once; reads beyond
- * that cost an open each, as without holding. 2 s bounds the one change a held
- * descriptor does not see (held-files.ts).
+ * One set per thread (each worker thread loads its own copy of this module). A serving
+ * thread holds up to 1,024 descriptors, the files of about a hundred views read at
+ * once; reads beyond that cost an open each, as without holding. A main thread reads
+ * for the load sampler, every 5 s, past the age at which a descriptor is reopened
+ * anyway, so it holds few. 2 s bounds the one change a held descriptor does not see
+ * (held-files.ts).
  */
 const pseudoFiles = new HeldFiles({
-  capacity: heldFilesCapacity(1024, ownLimits()),
+  capacity: heldFilesCapacity(isMainThread ? 64 : 1024, ownLimits()),
   maxAgeMs: 2000,
 });
 
