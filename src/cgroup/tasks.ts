@@ -37,7 +37,7 @@ const THREAD_LIST: Readonly<Record<1 | 2, TaskListFile>> = { 1: 'tasks', 2: 'cgr
 const TASK_CONTROLLERS = ['cpu', 'pids', 'cpuacct', 'memory'] as const;
 /**
  * Bounds the work one open of stat or loadavg does for a huge container (one stat
- * read per task, about 10 µs each, and a status read the first time): past this
+ * read per task, about 6 µs each, and a status read the first time): past this
  * many tasks the counts cover the first ones only, so one tenant with tens of
  * thousands of threads cannot tie up the workers that serve everyone else (README,
  * "What the files show").
