@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { useStateDirs } from './context.js';
+import { childModule } from '../../support/child-module.js';
 
 const WRITERS = 6;
 /** flags[0]: writers ready; flags[1]: the round the main thread has started. */
@@ -42,7 +43,7 @@ describe('the CPU counter store under concurrent writers', () => {
   it('keeps one record when writers in several threads start and change the same counters at once', async () => {
     const dir = stateDir();
     const flags = new Int32Array(new SharedArrayBuffer(8));
-    const url = new URL('../../../dist/render/cpu-counters.js', import.meta.url).href;
+    const url = childModule('src/render/cpu-counters.ts');
     const key = { cpuDir: '/sys/fs/cgroup/cpu/a', usageDir: '/sys/fs/cgroup/cpuacct/a' };
     const workers = Array.from({ length: WRITERS }, (_, index) =>
       new Worker(WORKER, { eval: true, workerData: { url, stateDir: dir, flags, index, key } }));

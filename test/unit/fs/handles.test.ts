@@ -12,6 +12,7 @@ import {
   StoreFullError,
   type HandleStoreLimits,
 } from '../../../src/fs/handles.js';
+import { childModule } from '../../support/child-module.js';
 
 const dirs: string[] = [];
 const stores: HandleStore[] = [];
@@ -88,8 +89,8 @@ describe('HandleStore', () => {
     const store = new HandleStore(memory);
     stores.push(store);
     const fh = store.open(MEMINFO, Buffer.from('shared'));
-    // A worker thread cannot load TypeScript: it loads the compiled store (npm test builds first).
-    const url = new URL('../../../dist/fs/handles.js', import.meta.url).href;
+    // A worker thread cannot load TypeScript: it loads the store transpiled for it.
+    const url = childModule('src/fs/handles.ts');
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads');
        import(workerData.url).then(({ HandleStore }) => {

@@ -5,6 +5,7 @@ import { advanceAverages, seededAverages } from '../../../src/load/fixed-point.j
 import { LOAD_FREQ_MS, LoadavgSampler } from '../../../src/load/sampler.js';
 import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
 import { CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
+import { childModule } from '../../support/child-module.js';
 
 const T0 = 1_700_000_000_000;
 const PUBLISHES = 200_000;
@@ -53,7 +54,7 @@ describe('the loadavg table across threads', () => {
     const memory = allocateLoadavgMemory(16);
     const flags = new Int32Array(new SharedArrayBuffer(4));
     const key = { dir: join(CGROUP_V2, 'lxc.payload.b'), file: 'cgroup.threads' } as const;
-    const url = new URL('../../../dist/load/table.js', import.meta.url).href;
+    const url = childModule('src/load/table.ts');
     const worker = new Worker(WORKER, { eval: true, workerData: { url, memory, flags, key, T0, Phase } });
     const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
       worker.once('message', resolve);

@@ -1,9 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { withLock } from '../../../src/shared/mutex.js';
+import { childModule } from '../../support/child-module.js';
 
-// Worker threads load the built module (dist/), as the serving workers do.
-const URL_OF_MUTEX = new URL('../../../dist/shared/mutex.js', import.meta.url).href;
+// Worker threads load the module transpiled for them (no build needed).
+const URL_OF_MUTEX = childModule('src/shared/mutex.ts');
 const THREADS = 3;
 const ROUNDS = 20_000;
 

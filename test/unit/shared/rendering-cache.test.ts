@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { allocateRenderingCache, RenderingCache } from '../../../src/shared/rendering-cache.js';
+import { childModule } from '../../support/child-module.js';
 
 function clock(startMs = 1000): { now: () => number; advance: (ms: number) => void } {
   let at = startMs;
@@ -74,7 +75,7 @@ describe('RenderingCache', () => {
   it('never serves an older rendering than one already served, across worker threads', async () => {
     const memory = allocateRenderingCache(16, 4096);
     const shared = new SharedArrayBuffer(8);
-    const url = new URL('../../../dist/shared/rendering-cache.js', import.meta.url).href;
+    const url = childModule('src/shared/rendering-cache.ts');
     const results = await Promise.all([0, 1].map(() => runWorker({ url, memory, shared })));
     expect(results.map((r) => r.regressions)).toEqual([0, 0]);
     // The entry expires quickly, so both rendered, and both were also served renderings.

@@ -1,0 +1,148 @@
+// The few system calls Node has no API for (setns, unshare, open_tree, move_mount,
+// execve, ioctl, fcntl's FD_CLOEXEC), called through koffi: its npm package carries
+// prebuilt binaries for each platform, so installing cgprocfs needs no compiler.
+// libc is taken from the running process (dlopen(NULL)): glibc or musl, whichever
+// node was linked against. Loaded on first use, so commands that need none of these
+// calls never load the native module.
+
+import koffi, { type LibraryHandle } from 'koffi';
+import { constants } from 'node:os';
+
+/** Kernel constants (linux/mount.h, linux/sched.h, fcntl.h); the same on every architecture. */
+export const Native = {
+  AT_FDCWD: -100,
+  O_CLOEXEC: 0o2000000,
+  CLONE_FS: 0x200,
+  CLONE_NEWNS: 0x20000,
+  OPEN_TREE_CLONE: 1,
+  /** OPEN_TREE_CLOEXEC is O_CLOEXEC. */
+  OPEN_TREE_CLOEXEC: 0o2000000,
+  MOVE_MOUNT_F_EMPTY_PATH: 0x4,
+  /** Linux >= 6.5: mount beneath the top mount at the target instead of on top of it. */
+  MOVE_MOUNT_BENEATH: 0x200,
+  MNT_DETACH: 0x2,
+  F_GETFD: 1,
+  F_SETFD: 2,
+  SIGPIPE: 13,
+  SIGXFSZ: 25,
+} as const;
+
+/**
+ * open_tree and move_mount (Linux 5.2) have the same numbers on every architecture
+ * that uses the generic syscall table, x86_64 included; glibc < 2.36 and musl have no
+ * wrappers for them, so they go through syscall(2).
+ */
+const SYS_OPEN_TREE = 428;
+const SYS_MOVE_MOUNT = 429;
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
+
+/** A failed system call: `code` is the errno name (EINVAL, ...), as in Node's own errors. */
+export class SyscallError extends Error {
+  readonly code: string;
+
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+  ) {
+    const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+    super(`${syscall}: ${code}`);
+    this.name = 'SyscallError';
+    this.code = code;
+  }
+}
+
+type NativeFunction = ReturnType<LibraryHandle['func']>;
+
+interface Bindings {
+  syscall: NativeFunction;
+  setns: NativeFunction;
+  unshare: NativeFunction;
+  umount2: NativeFunction;
+  execve: NativeFunction;
+  fcntl: NativeFunction;
+  ioctl: NativeFunction;
+  signal: NativeFunction;
+}
+
+let bindings: Bindings | undefined;
+
+function libc(): Bindings {
+  if (bindings) return bindings;
+  const lib = koffi.load(null);
+  bindings = {
+    syscall: lib.func('long syscall(long number, ...)'),
+    setns: lib.func('int setns(int fd, int nstype)'),
+    unshare: lib.func('int unshare(int flags)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
+    execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
+    ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+    signal: lib.func('void *signal(int signum, void *handler)'),
+  };
+  return bindings;
+}
+
+/** The result of a call that returns -1 and sets errno on failure. */
+function checked(name: string, result: number | bigint): number {
+  const value = Number(result);
+  if (value === -1) throw new SyscallError(name, koffi.errno());
+  return value;
+}
+
+/**
+ * A detached copy of the mount at `path` (OPEN_TREE_CLONE), as a descriptor: it can be
+ * attached in another mount namespace with moveMount. Close-on-exec.
+ */
+export function openTreeClone(path: string): number {
+  const flags = Native.OPEN_TREE_CLONE | Native.OPEN_TREE_CLOEXEC;
+  return checked('open_tree', libc().syscall(SYS_OPEN_TREE, 'int', Native.AT_FDCWD, 'str', path, 'uint', flags));
+}
+
+/** Attaches the detached tree `treeFd` at `target` in the calling thread's mount namespace. */
+export function moveMount(treeFd: number, target: string, flags = 0): void {
+  const all = Native.MOVE_MOUNT_F_EMPTY_PATH | flags;
+  checked('move_mount', libc().syscall(SYS_MOVE_MOUNT, 'int', treeFd, 'str', '', 'int', Native.AT_FDCWD, 'str', target, 'uint', all));
+}
+
+/** setns(2). A mount namespace needs a thread that does not share its fs_struct: see unshare. */
+export function setns(fd: number, nstype: number): void {
+  checked('setns', libc().setns(fd, nstype));
+}
+
+/**
+ * unshare(2). unshare(CLONE_FS) gives the calling thread a root and working directory of
+ * its own, after which setns(CLONE_NEWNS) works in it although the process has other
+ * threads (the kernel refuses a mount namespace change to a shared fs_struct). That
+ * thread must then end: it no longer sees the host's files.
+ */
+export function unshare(flags: number): void {
+  checked('unshare', libc().unshare(flags));
+}
+
+/** umount2(2) on a path. */
+export function umount2(target: string, flags: number): void {
+  checked('umount2', libc().umount2(target, flags));
+}
+
+/** ioctl(2) with an in/out u32 argument, returned after the call (FUSE_DEV_IOC_CLONE's shape). */
+export function ioctlU32(fd: number, request: number, value: number): number {
+  const arg = new Uint32Array([value]);
+  checked('ioctl', libc().ioctl(fd, request, 'uint32_t *', arg));
+  return arg[0] ?? 0;
+}
+
+/**
+ * Replaces this process with `path` (execve(2)); returns only by throwing. Node opens
+ * fds 0-2 close-on-exec and ignores SIGPIPE and SIGXFSZ, and both would be inherited:
+ * the standard descriptors are made inheritable and those signals given back their
+ * default action first, so the new program starts as if a shell had started it.
+ */
+export function execve(path: string, argv: readonly string[], env: NodeJS.ProcessEnv): never {
+  const c = libc();
+  for (const fd of [0, 1, 2]) c.fcntl(fd, Native.F_SETFD, 'int', 0);
+  for (const signum of [Native.SIGPIPE, Native.SIGXFSZ]) c.signal(signum, null);
+  const envp = Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
+  c.execve(path, [...argv, null], [...envp, null]);
+  throw new SyscallError('execve', koffi.errno());
+}
