@@ -3,7 +3,9 @@
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
 import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
 import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
-import { describeLayout, detectLayout } from '../cgroup/layout.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeLayout, detectLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { uniformPaths } from '../cgroup/membership.js';
 import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
@@ -139,9 +141,13 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
   ]);
 }
 
-function explicitTarget(cgroupPath: string): ViewTarget {
+function explicitTarget(cgroupPath: string, layout: CgroupLayout): ViewTarget {
   const path = normalizeCgroupPath(cgroupPath);
   if (path === undefined) throw new CgprocfsError('USAGE', `cgroup path ${cgroupPath} leaves the hierarchy`);
+  // Checked here, once, so a mistyped id is named as such, not as a missing cgroup file.
+  if (![...layout.controllers.values()].some((hierarchy) => existsSync(join(hierarchy.mount, path)))) {
+    throw new CgprocfsError('NO_SUCH_CGROUP', `no such cgroup ${cgroupPath} (give the full path, e.g. /docker/<64-hex id>)`);
+  }
   return { paths: uniformPaths(path), pid: undefined, containerInit: false, key: `cgroup ${path}` };
 }
 
@@ -177,7 +183,7 @@ export function createViewService(options: ViewOptions): ViewService {
   return {
     files: [...views.keys()],
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
-    renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath)),
+    renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath, layout)),
     describeLayout: () => describeLayout(layout),
     isPerReader,
     visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount),
