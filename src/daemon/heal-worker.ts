@@ -17,6 +17,8 @@ export interface HealJob {
   namespaceInode: number;
   liveMountpoint: string;
   binds: ReadonlyArray<{ target: string; root: string }>;
+  /** Whether to try MOVE_MOUNT_BENEATH first (see HealOptions). */
+  beneath: boolean;
 }
 
 /** How one bind went: re-bound beneath the dead mount, or after detaching it, or not. */
@@ -39,34 +41,42 @@ function assertDead(target: string): void {
   throw new Error('it answers: not a dead mount');
 }
 
+/** True when the kernel put `tree` beneath the dead bind at `target`; false where it refuses (EINVAL). */
+function mountedBeneath(tree: number, target: string): boolean {
+  try {
+    moveMount(tree, target, Native.MOVE_MOUNT_BENEATH);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EINVAL') return false;
+    throw err;
+  }
+}
+
 /**
  * Kernels >= 6.5 mount beneath the dead bind, then detach it: the path never lacks a
  * mount. Older kernels refuse MOVE_MOUNT_BENEATH with EINVAL (so does a mount the
  * kernel will not put anything beneath); then the dead bind is detached first, and for
  * that moment the path shows what lies under it (the container's own /proc file).
  */
-function rebind(tree: number, target: string): 'beneath' | 'replaced' {
-  try {
-    moveMount(tree, target, Native.MOVE_MOUNT_BENEATH);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'EINVAL') throw err;
-    umount2(target, Native.MNT_DETACH);
-    moveMount(tree, target);
-    return 'replaced';
+function rebind(tree: number, target: string, beneath: boolean): 'beneath' | 'replaced' {
+  if (beneath && mountedBeneath(tree, target)) {
+    try {
+      umount2(target, Native.MNT_DETACH);
+    } catch (err) {
+      throw new Error(`mounted the live file beneath it, but the dead mount could not be detached (${errorText(err)})`);
+    }
+    return 'beneath';
   }
-  try {
-    umount2(target, Native.MNT_DETACH);
-  } catch (err) {
-    throw new Error(`mounted the live file beneath it, but the dead mount could not be detached (${errorText(err)})`);
-  }
-  return 'beneath';
+  umount2(target, Native.MNT_DETACH);
+  moveMount(tree, target);
+  return 'replaced';
 }
 
-function healOne(tree: number | Error, target: string): BindOutcome {
+function healOne(tree: number | Error, target: string, beneath: boolean): BindOutcome {
   try {
     if (tree instanceof Error) throw tree;
     assertDead(target);
-    const how = rebind(tree, target);
+    const how = rebind(tree, target, beneath);
     statfsSync(target);
     return { target, outcome: how };
   } catch (err) {
@@ -91,7 +101,7 @@ function run(job: HealJob): BindOutcome[] {
   // The process's own root, which its mountinfo paths are relative to.
   fchdir(root);
   chroot('.');
-  const outcomes = job.binds.map((bind, i) => healOne(trees[i]!, bind.target));
+  const outcomes = job.binds.map((bind, i) => healOne(trees[i]!, bind.target, job.beneath));
   closeSync(namespace);
   closeSync(root);
   for (const tree of trees) if (typeof tree === 'number') closeNative(tree);

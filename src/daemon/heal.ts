@@ -22,6 +22,11 @@ export interface HealOptions {
   legacyDevices?: readonly string[];
   /** Called once per namespace that held dead binds of ours, as soon as it is done. */
   onNamespace?: (outcome: NamespaceOutcome) => void;
+  /**
+   * false: never try MOVE_MOUNT_BENEATH, as on kernels before 6.5 (detach the dead bind,
+   * then mount). By default it is tried, and the older way used where the kernel refuses.
+   */
+  beneath?: boolean;
 }
 
 /** What the heal did in one mount namespace (a container, or one service of a VM-like one). */
@@ -75,7 +80,7 @@ function topMountAt(mounts: readonly MountEntry[], target: string): MountEntry |
   return here.find((m) => !here.some((other) => other.parentId === m.id));
 }
 
-async function healNamespace(ns: MountNamespace, scope: HealScope): Promise<NamespaceOutcome | undefined> {
+async function healNamespace(ns: MountNamespace, scope: HealScope, beneath: boolean): Promise<NamespaceOutcome | undefined> {
   // Read now, not at the start: healing a namespace propagates to its slaves (the
   // services of a VM-like container), which then need nothing more.
   const mounts = readMounts(ns);
@@ -86,7 +91,7 @@ async function healNamespace(ns: MountNamespace, scope: HealScope): Promise<Name
   if (plan.binds.length === 0) return outcome;
   let results: BindOutcome[];
   try {
-    const job: HealJob = { pid: ns.pid, namespaceInode: namespaceInode(ns.id), liveMountpoint: scope.live.mountpoint, binds: plan.binds };
+    const job: HealJob = { pid: ns.pid, namespaceInode: namespaceInode(ns.id), liveMountpoint: scope.live.mountpoint, binds: plan.binds, beneath };
     results = await runWorker(job);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
@@ -117,7 +122,7 @@ export async function healDeadBinds(options: HealOptions): Promise<HealSummary> 
   const namespaces = listMountNamespaces();
   const summary: HealSummary = { mountpoint: options.mountpoint, namespaces: namespaces.length, healedNamespaces: 0, failedNamespaces: 0, healedBinds: 0, failedBinds: 0, ms: 0 };
   for (const ns of namespaces) {
-    const outcome = await healNamespace(ns, scope);
+    const outcome = await healNamespace(ns, scope, options.beneath ?? true);
     if (outcome === undefined) continue;
     summary.healedBinds += outcome.healed.length;
     summary.failedBinds += outcome.failed.length;
