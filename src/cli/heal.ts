@@ -22,17 +22,17 @@ export function formatOutcome(outcome: NamespaceOutcome): string {
       : beneath === 0
         ? 'each after detaching the dead one (the kernel refused MOVE_MOUNT_BENEATH)'
         : `${beneath} beneath the dead ones, ${count - beneath} after detaching them`;
-  const lines = outcome.healed.length > 0 ? [`healed ${where(outcome)}: ${count} files re-bound, ${how}`] : [];
+  const lines = outcome.healed.length > 0 ? [`healed ${where(outcome)}: ${count} file${count === 1 ? "" : "s"} re-bound, ${how}`] : [];
   for (const { target, reason } of outcome.failed) lines.push(`NOT healed ${where(outcome)}: ${target}: ${reason}`);
   return lines.map((line) => `${line}\n`).join('');
 }
 
 export function formatSummary(summary: HealSummary): string {
-  const containers = summary.healedNamespaces + summary.failedNamespaces;
-  if (containers === 0) return `heal: no container holds files of a dead connection of ${summary.mountpoint} (${summary.namespaces} mount namespaces looked at)\n`;
+  const holding = summary.healedNamespaces + summary.failedNamespaces;
+  if (holding === 0) return `heal: no container holds files of a dead connection of ${summary.mountpoint} (${summary.namespaces} mount namespaces looked at)\n`;
   return (
-    `heal: ${summary.healedNamespaces} of ${containers} containers healed (${summary.healedBinds} files re-bound, ` +
-    `${summary.failedBinds} not); ${summary.namespaces} mount namespaces looked at in ${summary.ms} ms\n`
+    `heal: ${summary.healedNamespaces} of ${holding} mount namespaces (containers, and sandboxed services in them) healed ` +
+    `(${summary.healedBinds} files re-bound, ${summary.failedBinds} not); ${summary.namespaces} looked at in ${summary.ms} ms\n`
   );
 }
 
@@ -46,7 +46,7 @@ export function makeHealCommand(stdout: (text: string) => void): CommandModule<o
       assertLiveMount(args.mountpoint);
       const summary = await healDeadBinds({ mountpoint: args.mountpoint, onNamespace: (outcome) => stdout(formatOutcome(outcome)) });
       stdout(formatSummary(summary));
-      if (summary.failedNamespaces > 0) throw new CgprocfsError('MOUNT_FAILED', `${summary.failedNamespaces} containers could not be healed (see above)`);
+      if (summary.failedNamespaces > 0) throw new CgprocfsError('MOUNT_FAILED', `${summary.failedNamespaces} mount namespaces could not be healed (see above)`);
     },
   };
 }

@@ -21,9 +21,9 @@ async function main(): Promise<number> {
     onNamespace: (outcome) => {
       const where = { containerPid: outcome.pid, namespace: outcome.namespace, cgroup: outcome.cgroup };
       if (outcome.failed.length === 0) {
-        log.info({ ...where, binds: outcome.healed.length, how: methods(outcome) }, 'healed a container: its files read from the live mount again');
+        log.info({ ...where, binds: outcome.healed.length, how: methods(outcome) }, 'healed a mount namespace (a container, or a sandboxed service in one): its files read from the live mount again');
       } else {
-        log.warn({ ...where, healed: outcome.healed.map((b) => b.target), failed: outcome.failed }, 'could not heal a container: the files listed still fail until it restarts');
+        log.warn({ ...where, healed: outcome.healed.map((b) => b.target), failed: outcome.failed }, 'could not heal a mount namespace: the files listed still fail until its container restarts');
       }
     },
   });

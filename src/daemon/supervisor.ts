@@ -183,12 +183,12 @@ export class Supervisor {
     if (holders.length === 0) {
       this.log.info({ signal }, 'stopping');
     } else if (this.connection.storedWithSystemd) {
-      this.log.info({ signal, containers: holders.length }, 'stopping; systemd keeps the connection: reads of containers holding files of the mount wait until cgprocfs starts again');
+      this.log.info({ signal, mountNamespaces: holders.length }, 'stopping; systemd keeps the connection: reads of containers holding files of the mount wait until cgprocfs starts again');
     } else {
       const named = holders.slice(0, HOLDERS_LOGGED).map(({ pid, cgroup }) => ({ containerPid: pid, cgroup }));
       this.log.warn(
-        { signal, containers: holders.length, holders: named },
-        'stopping: containers hold files of the mount; their reads fail (Transport endpoint is not connected) until cgprocfs starts again, which heals them',
+        { signal, mountNamespaces: holders.length, holders: named },
+        'stopping: containers hold files of the mount (mountNamespaces counts them, and sandboxed services in them); their reads fail (Transport endpoint is not connected) until cgprocfs starts again, which heals them',
       );
     }
   }

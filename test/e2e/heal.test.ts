@@ -111,7 +111,7 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     const daemon = await start();
     const summary = await healLine(daemon);
     expect(JSON.parse(summary)).toMatchObject({ component: 'heal', healedNamespaces: 2, failedNamespaces: 0, healedBinds: 2 * (BINDS.length + 1) });
-    const lines = daemon.logs().split('\n').filter((l) => l.includes('"msg":"healed a container'));
+    const lines = daemon.logs().split('\n').filter((l) => l.includes('"msg":"healed a mount namespace'));
     expect(lines.map((l) => (JSON.parse(l) as { containerPid: number }).containerPid).sort()).toEqual(containers.map((c) => c.pid).sort());
     // Kernel 6.18: the live file goes beneath the dead one, so the path never lacks a mount.
     expect(lines.every((l) => l.includes('mounted beneath the dead bind'))).toBe(true);
@@ -126,7 +126,7 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
     const stopMs = Date.now() - stopping;
     const said = daemon.logs().split('\n').find((l) => l.includes('"msg":"stopping'));
-    expect(JSON.parse(said ?? '{}')).toMatchObject({ level: 40, containers: 2, msg: expect.stringMatching(/fail .*until cgprocfs starts again, which heals them/) });
+    expect(JSON.parse(said ?? '{}')).toMatchObject({ level: 40, mountNamespaces: 2, msg: expect.stringMatching(/fail .*until cgprocfs starts again, which heals them/) });
     // Before issue 16 the supervisor waited 5 s here for servers that had no reason to stop.
     expect(stopMs).toBeLessThan(3_000);
     await expectBroken();
@@ -143,7 +143,7 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     expect(daemon.logs()).not.toContain('"component":"heal"');
     const out = await runOk(process.execPath, [DAEMON_BIN, 'heal', '--mountpoint', mountpoint], { timeoutMs: 30_000 });
     for (const c of containers) expect(out).toMatch(new RegExp(`^healed pid ${c.pid} \\(cgroup .*\\): ${BINDS.length + 1} files re-bound, each mounted beneath`, 'm'));
-    expect(out).toMatch(/^heal: 2 of 2 containers healed \(10 files re-bound, 0 not\)/m);
+    expect(out).toMatch(/^heal: 2 of 2 mount namespaces \(containers, and sandboxed services in them\) healed \(10 files re-bound, 0 not\)/m);
     await expectReadingRight();
     expectHealedSince(before);
     const again = await runOk(process.execPath, [DAEMON_BIN, 'heal', '--mountpoint', mountpoint], { timeoutMs: 30_000 });
@@ -199,7 +199,7 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     const summary = JSON.parse(await healLine(daemon)) as Record<string, number>;
     // c1, c2, and c3 (its copy of the host's mount of ours, made when it started); not c4.
     expect(summary).toMatchObject({ healedNamespaces: 3, failedNamespaces: 1 });
-    const refused = daemon.logs().split('\n').find((l) => l.includes('"msg":"could not heal a container'));
+    const refused = daemon.logs().split('\n').find((l) => l.includes('"msg":"could not heal a mount namespace'));
     expect(JSON.parse(refused ?? '{}')).toMatchObject({ containerPid: holding.pid, failed: [{ target: '/sys/devices/system/cpu', reason: 'other mounts lie below it (/sys/devices/system/cpu/cpu0)' }] });
     expect(daemon.running).toBe(true);
     // The other mountpoint's dead binds are untouched (healDifferences compares everything but ours).
