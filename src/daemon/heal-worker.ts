@@ -67,8 +67,16 @@ function rebind(tree: number, target: string, beneath: boolean): 'beneath' | 're
     }
     return 'beneath';
   }
-  umount2(target, Native.MNT_DETACH);
-  moveMount(tree, target);
+  try {
+    umount2(target, Native.MNT_DETACH);
+  } catch (err) {
+    throw new Error(`the kernel would not detach the dead mount (${errorText(err)})`);
+  }
+  try {
+    moveMount(tree, target);
+  } catch (err) {
+    throw new Error(`detached the dead mount, but could not mount the live file (${errorText(err)}): the path shows what lay under it`);
+  }
   return 'replaced';
 }
 
