@@ -23,6 +23,14 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/**
+ * Held until this process exits: a second daemon on this state directory is refused.
+ * Taken once the mountpoint is known to be usable, so a bad one touches no state.
+ */
+function lockState(config: ServeConfig): void {
+  lockStateDir(config.stateDir, { pid: process.pid, mountpoint: config.mountpoint, systemdUnit: systemdUnit() });
+}
+
 /** The connection systemd kept for us, if it still backs our mount. */
 function inheritedConnection(config: ServeConfig, log: Logger): Connection | undefined {
   const fd = takeListenedFd();
@@ -33,6 +41,7 @@ function inheritedConnection(config: ServeConfig, log: Logger): Connection | und
     closeDevice(fd);
     return undefined;
   }
+  lockState(config);
   log.info({ mountpoint: config.mountpoint, fd }, 'took the connection back from systemd: the mount and every bind of it stay as they are');
   return { fd, device: mount.device, mountedAtSec: Math.floor(Date.now() / 1000), storedWithSystemd: true };
 }
@@ -45,6 +54,7 @@ function newConnection(config: ServeConfig, log: Logger, cleared: string[]): Con
   cleared.push(...prepareMountpoint(config.mountpoint));
   if (cleared.length > 0) log.warn({ mountpoint: config.mountpoint, cleared: cleared.length }, 'detached a stale mount left by a dead instance');
   lockMountpoint(config.mountpoint);
+  lockState(config);
   // Arenas of earlier mounts hold handles of connections that no longer exist.
   collectIdleArenas(arenaDirOf(config), new Set(), true);
   const fd = openFuseDevice();
@@ -76,8 +86,6 @@ export async function serve(config: ServeConfig): Promise<number> {
   }
   // Build the views first: a bad --cgroup-root fails before anything is mounted.
   const layout = createViewService(config).describeLayout();
-  // Held until this process exits; a second daemon on this state directory is refused.
-  lockStateDir(config.stateDir, { pid: process.pid, mountpoint: config.mountpoint, systemdUnit: systemdUnit() });
   const cleared: string[] = [];
   const connection = inheritedConnection(config, log) ?? newConnection(config, log, cleared);
   const supervisor = new Supervisor(config, connection, log);

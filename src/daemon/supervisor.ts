@@ -237,7 +237,7 @@ export class Supervisor {
   /** Loud: readers of the mount wait for as long as no server starts. */
   private reportStartupLoop(fields: Record<string, unknown>, { startupFailures, delayMs }: RestartDecision): void {
     this.failingAtStartup = true;
-    this.log.error({ ...fields, startupFailures }, 'the server keeps dying at start-up: readers of the mount wait until one starts (its own error is logged above)');
+    this.log.error({ ...fields, startupFailures }, 'the server keeps dying at start-up: readers of the mount wait until one starts (the cause: err, or the server\'s own lines above)');
     notify(`STATUS=server dies at start-up (${startupFailures} times in a row); next try in ${Math.round(delayMs / 1000)} s`);
   }
 
