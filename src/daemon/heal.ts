@@ -81,8 +81,8 @@ function topMountAt(mounts: readonly MountEntry[], target: string): MountEntry |
 }
 
 async function healNamespace(ns: MountNamespace, scope: HealScope, beneath: boolean): Promise<NamespaceOutcome | undefined> {
-  // Read now, not at the start: healing a namespace propagates to its slaves (the
-  // services of a VM-like container), which then need nothing more.
+  // Read now, not at the start: what a heal mounts and detaches in one namespace
+  // propagates to namespaces that receive its mount events (shared or slave mounts).
   const mounts = readMounts(ns);
   if (mounts === undefined) return undefined;
   const plan = planHeal(mounts, scope);
@@ -94,6 +94,8 @@ async function healNamespace(ns: MountNamespace, scope: HealScope, beneath: bool
     const job: HealJob = { pid: ns.pid, namespaceInode: namespaceInode(ns.id), liveMountpoint: scope.live.mountpoint, binds: plan.binds, beneath };
     results = await runWorker(job);
   } catch (err) {
+    // A namespace whose last process exited meanwhile needs no heal.
+    if (readMounts(ns) === undefined) return undefined;
     const reason = err instanceof Error ? err.message : String(err);
     outcome.failed.push(...plan.binds.map(({ target }) => ({ target, reason })));
     return outcome;
