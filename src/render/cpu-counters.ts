@@ -1,7 +1,8 @@
 // The counter state store: one small record per (cpu cgroup, accounting cgroup) in a
 // state directory (tmpfs, /run/cgprocfs/cpu: gone at reboot, like the counters), so
 // every worker thread, and the next daemon after a restart, continues the same
-// counters. Records are created with link(2) (the first writer wins, readers never see
+// counters. A record belongs to one life of those cgroups (their directories' inodes):
+// a container restarted under the same cgroup path starts its counters anew (issue 21). Records are created with link(2) (the first writer wins, readers never see
 // a partial file) and replaced by rename(2) under an O_EXCL lock; a record that
 // cannot be read or written is recomputed, never fatal.
 import { createHash } from 'node:crypto';
@@ -30,6 +31,8 @@ export interface CounterKey {
 interface CounterRecord extends CounterBaseline, CounterKey {
   /** /proc/sys/kernel/random/boot_id: a record of another boot is void. */
   readonly boot: string;
+  /** The directories' identity (cgroupLife): a record of a removed and remade cgroup is void. */
+  readonly life: string;
 }
 
 /** The subdirectory of the state directory these records live in. */
@@ -65,7 +68,8 @@ function parseRecord(text: string | undefined): CounterRecord | undefined {
   }
   const { cpus, perCpu } = value;
   const wellFormed =
-    typeof value.boot === 'string' && typeof value.cpuDir === 'string' && typeof value.usageDir === 'string' &&
+    typeof value.boot === 'string' && typeof value.life === 'string' &&
+    typeof value.cpuDir === 'string' && typeof value.usageDir === 'string' &&
     isCount(value.at) && isCount(value.usageUser) && isCount(value.usageSystem) && isTimes(value.aggregate) &&
     Array.isArray(cpus) && cpus.length > 0 && cpus.every((id) => Number.isSafeInteger(id) && id >= 0) &&
     Array.isArray(perCpu) && perCpu.length === cpus.length && perCpu.every(isTimes);
@@ -95,6 +99,17 @@ function ageMs(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Which life of the key's cgroup directories this is: their inode numbers. A cgroup
+ * removed and made again under the same path (`docker restart`: runc removes the
+ * container's cgroups and makes them anew) gets new ones (kernfs allocates them
+ * cyclically); '-' stands for a directory that is gone.
+ */
+export function cgroupLife(key: CounterKey): string {
+  const inode = (dir: string): string => statSync(dir, { bigint: true, throwIfNoEntry: false })?.ino.toString() ?? '-';
+  return `${inode(key.cpuDir)} ${inode(key.usageDir)}`;
 }
 
 /** The records' common file name stem: a hash of the cgroup directories. */
@@ -139,10 +154,12 @@ export class CpuCounterStore {
    */
   counters(key: CounterKey, boot: string, sample: CpuSample, ageUs: () => number): CpuCounters {
     const base = this.basePath(key);
+    const life = cgroupLife(key);
     const ours = (record: CounterRecord | undefined): record is CounterRecord =>
-      record !== undefined && record.boot === boot && record.cpuDir === key.cpuDir && record.usageDir === key.usageDir;
+      record !== undefined && record.boot === boot && record.life === life &&
+      record.cpuDir === key.cpuDir && record.usageDir === key.usageDir;
     let fresh: CounterRecord | undefined;
-    const first = (): CounterRecord => (fresh ??= { ...key, boot, ...firstBaseline(sample, ageUs()) });
+    const first = (): CounterRecord => (fresh ??= { ...key, boot, life, ...firstBaseline(sample, ageUs()) });
 
     let record = this.load(base);
     if (!ours(record)) record = this.create(base, first());
@@ -151,7 +168,7 @@ export class CpuCounterStore {
       // Losing the race for the lock: count from the record as it was, this time.
       record = this.replace(base, (current) => {
         if (ours(current) && baselineServes(current, sample)) return current;
-        return ours(current) ? { ...key, boot, ...rebaseline(current, sample, this.shown(base, current)) } : first();
+        return ours(current) ? { ...key, boot, life, ...rebaseline(current, sample, this.shown(base, current)) } : first();
       }) ?? stale ?? first();
     }
     const shown = this.shown(base, record);
@@ -267,12 +284,15 @@ export class CpuCounterStore {
   }
 }
 
-/** True for a record to delete: unreadable, or of a cgroup below `root` that is gone. */
+/**
+ * True for a record to delete: unreadable, or of a cgroup below `root` that is gone or
+ * was made again since (a restarted container: its new life has a record of its own).
+ */
 function isDeadRecord(text: string | undefined, root: string): boolean {
   const record = parseRecord(text);
   if (record === undefined) return true;
   const dirs = [record.cpuDir, record.usageDir];
-  return dirs.every((dir) => dir === root || dir.startsWith(`${root}/`)) && !dirs.every((dir) => existsSync(dir));
+  return dirs.every((dir) => dir === root || dir.startsWith(`${root}/`)) && cgroupLife(record) !== record.life;
 }
 
 /**

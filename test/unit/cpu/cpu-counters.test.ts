@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
@@ -85,6 +85,43 @@ describe('the CPU counter store', () => {
     const after = cpuLines(restarted.render('proc/stat', context)).get('cpu');
     expect(sum(after, BUSY) - sum(before, BUSY)).toBe(TICKS_PER_SECOND);
     expect(sum(after, ALL) - sum(before, ALL)).toBe(2 * 10 * TICKS_PER_SECOND);
+  });
+
+  it('starts anew for a cgroup removed and made again under the same path (docker restart), and prunes the old life', () => {
+    const tree = dockerA(copy);
+    const dir = stateDir();
+    const views = cpuViews(dir);
+    // An init 1000 s old (fixture pid 2100) and 15 s of CPU time: the first life.
+    const context = contextFor(tree.root, { path: DOCKER_A, pid: 2100, containerInit: true });
+    views.clock.advance(600 * SECOND_US);
+    tree.use(500 * SECOND_US, 100 * SECOND_US);
+    const before = cpuLines(views.render('proc/stat', context)).get('cpu');
+    expect(sum(before, BUSY)).toBe(61_500);
+    // The restart: the old directory goes (renamed away first, so the new one cannot
+    // reuse its inode number on the test's filesystem) and a new one is made, usage 0.
+    const cgroup = join(tree.root, DOCKER_A);
+    renameSync(cgroup, `${cgroup}.old`);
+    cpSync(`${cgroup}.old`, cgroup, { recursive: true });
+    rmSync(`${cgroup}.old`, { recursive: true });
+    writeFileSync(join(cgroup, 'cpu.stat'), 'usage_usec 2000000\nuser_usec 1500000\nsystem_usec 500000\nnice_usec 0\n');
+    const after = cpuLines(views.render('proc/stat', context)).get('cpu');
+    // The new life's 2 s of CPU over the init's age, not the old life's counters continued.
+    expect(sum(after, BUSY)).toBe(200);
+    expect(sum(after, ALL)).toBe(2 * 1000 * TICKS_PER_SECOND);
+    expect(records(dir)).toHaveLength(1);
+    expect(pruneCpuCounters(dir, detectLayout(tree.root))).toBe(0);
+  });
+
+  it('prunes the record of a cgroup made again since, which no reader of its new life has read yet', () => {
+    const tree = dockerA(copy);
+    const dir = stateDir();
+    cpuViews(dir).render('proc/stat', contextFor(tree.root, { path: DOCKER_A }));
+    const cgroup = join(tree.root, DOCKER_A);
+    renameSync(cgroup, `${cgroup}.old`);
+    cpSync(`${cgroup}.old`, cgroup, { recursive: true });
+    rmSync(`${cgroup}.old`, { recursive: true });
+    expect(pruneCpuCounters(dir, detectLayout(tree.root))).toBe(1);
+    expect(records(dir)).toHaveLength(0);
   });
 
   it('lets the first writer\'s record stand: a second store reads it rather than starting its own', () => {
