@@ -63,10 +63,15 @@ function hostLines(host: HostStat, cpus: readonly number[]): CpuTimesView {
   return { aggregate, lines };
 }
 
-/** The view's age in ticks: its container init's, else the host's uptime. */
+/** The process whose start is the view's boot: its container's init, else `datedBy`; undefined: the host's boot. */
+export function datingPid(target: ViewTarget): number | undefined {
+  return target.containerInit ? target.pid : target.datedBy;
+}
+
+/** The view's age in ticks: its dating process's (see datingPid), else the host's uptime. */
 export function viewAge(procRoot: string, target: ViewTarget, host: HostUptime): number {
-  if (!target.containerInit || target.pid === undefined) return host.uptime;
-  const start = readStartTime(procRoot, target.pid);
+  const pid = datingPid(target);
+  const start = pid === undefined ? undefined : readStartTime(procRoot, pid);
   return start === undefined ? host.uptime : Math.max(0, host.uptime - start);
 }
 

@@ -4,7 +4,7 @@
 import { taskCensus } from '../cgroup/tasks.js';
 import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime } from '../host/uptime.js';
-import { collectCpuTimes, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
+import { collectCpuTimes, datingPid, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
 import { cpuViewOf } from './cpu-view.js';
 import { pidLevel } from './pid-level.js';
 import type { ViewContext } from './sources.js';
@@ -53,9 +53,10 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
  * sum is truncated once, as the kernel truncates its own.
  */
 function containerBtime({ sources, target }: ViewContext, host: HostStat): number | undefined {
-  if (!target.containerInit || target.pid === undefined) return undefined;
+  const pid = datingPid(target);
+  if (pid === undefined) return undefined;
   const hostBtime = Number(host.others.find((line) => line.key === 'btime')?.text.split(' ')[1]);
-  const start = readStartTime(sources.procRoot, target.pid);
+  const start = readStartTime(sources.procRoot, pid);
   if (!Number.isFinite(hostBtime) || start === undefined) return undefined;
   const boot = Date.now() / MS_PER_SECOND - readHostUptime(sources.procRoot).uptime / TICKS_PER_SECOND;
   const fraction = Math.min(Math.max(boot - hostBtime, 0), MAX_FRACTION);

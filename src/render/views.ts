@@ -1,10 +1,9 @@
 // The only entry point of the domain for the fs layer and the CLI: which virtual
 // files exist, and their bytes for a reader (chosen by the resolve policy from the
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
+import { cgroupTarget, describeDating } from '../caller/cgroup-target.js';
 import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
-import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
 import { describeLayout, detectLayout } from '../cgroup/layout.js';
-import { uniformPaths } from '../cgroup/membership.js';
 import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
@@ -73,8 +72,10 @@ export interface ViewService {
   readonly files: readonly string[];
   /** The view chosen by the policy from the reader's thread id. */
   renderForReader(file: string, tid: number): Buffer;
-  /** One cgroup path for every controller (`cgprocfs render --cgroup`). */
+  /** One cgroup path for every controller (`cgprocfs render --cgroup`), dated as cgroup-target.ts says. */
   renderForCgroup(file: string, cgroupPath: string): Buffer;
+  /** Which process dates the view of a cgroup path (uptime, stat), in one line; undefined for files no age enters. */
+  datingOfCgroup(file: string, cgroupPath: string): string | undefined;
   /** For the startup log: layout kind v1|v2|hybrid, controller -> version. */
   describeLayout(): Record<string, unknown>;
   /** True for paths whose presence depends on the reader (CPU directories). */
@@ -91,6 +92,8 @@ const STEADY = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(onli
  * reader saw never goes back. (The CPU tree's files are read from the host at every open.)
  */
 const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|pressure\/[a-z]+)$/;
+/** Files whose figures count from the view's boot: its container init's start, or an explicit cgroup's dating. */
+const DATED = /^proc\/(stat|uptime)$/;
 /** Files that show pids at the reader's pid namespace level, which a non-init target's key does not hold. */
 const SHOWS_PIDS = /^proc\/(stat|loadavg)$/;
 
@@ -139,12 +142,6 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
   ]);
 }
 
-function explicitTarget(cgroupPath: string): ViewTarget {
-  const path = normalizeCgroupPath(cgroupPath);
-  if (path === undefined) throw new CgprocfsError('USAGE', `cgroup path ${cgroupPath} leaves the hierarchy`);
-  return { paths: uniformPaths(path), pid: undefined, containerInit: false, key: `cgroup ${path}` };
-}
-
 export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
   const sources: ViewSources = {
@@ -177,7 +174,11 @@ export function createViewService(options: ViewOptions): ViewService {
   return {
     files: [...views.keys()],
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
-    renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath)),
+    renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
+    datingOfCgroup(file, cgroupPath) {
+      if (!DATED.test(file)) return undefined;
+      return describeDating(cgroupPath, cgroupTarget(sources.procRoot, layout, cgroupPath).dating);
+    },
     describeLayout: () => describeLayout(layout),
     isPerReader,
     visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount),
