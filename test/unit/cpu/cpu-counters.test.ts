@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { pruneCpuCounters } from '../../../src/render/cpu-files.js';
-import { CGROUP_V1, CGROUP_V2, useFixtureCopies } from '../helpers/fixtures.js';
+import { CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 import {
   contextFor, cpuLines, cpuViews, DOCKER_A, SECOND_US, TestClock, useStateDirs,
 } from './context.js';
@@ -122,6 +122,39 @@ describe('the CPU counter store', () => {
     rmSync(`${cgroup}.old`, { recursive: true });
     expect(pruneCpuCounters(dir, detectLayout(tree.root))).toBe(1);
     expect(records(dir)).toHaveLength(0);
+  });
+
+  it('counts ctxt from the container\'s tasks and intr as its share of the host\'s, never going back when a task exits', () => {
+    const tree = dockerA(copy);
+    const proc = copy(PROC_ROOT);
+    const views = cpuViews(stateDir());
+    const context = contextFor(tree.root, { path: DOCKER_A }, proc);
+    const switches = (tid: number, count: number) => writeFileSync(join(proc, String(tid), 'schedstat'), `1000 2000 ${count}\n`);
+    let hostInterrupts = 1984532;
+    const interrupt = (count: number) => {
+      hostInterrupts += count;
+      const stat = readFileSync(join(proc, 'stat'), 'utf8').replace(/^intr \d+/m, `intr ${hostInterrupts}`);
+      writeFileSync(join(proc, 'stat'), stat);
+    };
+    const read = (advance = true) => {
+      if (advance) views.clock.advance(SECOND_US);
+      const text = views.render('proc/stat', context);
+      return [Number(/^ctxt (\d+)$/m.exec(text)?.[1]), Number(/^intr (\d+) /m.exec(text)?.[1])];
+    };
+    // Tasks 2100, 2101, 2150, 2300 have switched 40 + 25 + 7 + 3 times; 2 of the host's 4
+    // CPUs, as old as the host (no container init), at the host's uptime.
+    expect(read(false)).toEqual([75, 992266]);
+    switches(2300, 13);
+    interrupt(1000);
+    expect(read()).toEqual([85, 992766]);
+    // 2150 exits (its 7 go along) while 2100 switches twice: the count holds...
+    rmSync(join(proc, '2150'), { recursive: true });
+    switches(2100, 42);
+    expect(read()).toEqual([85, 992766]);
+    // ...and goes on from there with the others' next switches.
+    switches(2101, 30);
+    interrupt(10);
+    expect(read()).toEqual([90, 992771]);
   });
 
   it('lets the first writer\'s record stand: a second store reads it rather than starting its own', () => {
