@@ -19,6 +19,7 @@ import { pidLevel } from './pid-level.js';
 import { pressureViews } from './pressure.js';
 import type { FileView, RenderOptions, ViewSources } from './sources.js';
 import * as swaps from './swaps.js';
+import * as vmstat from './vmstat.js';
 
 export type { ResolvePolicy };
 
@@ -91,7 +92,7 @@ const STEADY = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(onli
  * The shared cache makes one view's renderings one after another, so a counter a
  * reader saw never goes back. (The CPU tree's files are read from the host at every open.)
  */
-const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|pressure\/[a-z]+)$/;
+const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|vmstat|pressure\/[a-z]+)$/;
 /** Files whose figures count from the view's boot: its container init's start, or an explicit cgroup's dating. */
 const DATED = /^proc\/(stat|uptime)$/;
 /** Files that show pids at the reader's pid namespace level, which a non-init target's key does not hold. */
@@ -138,6 +139,7 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
     ...Object.entries(createCpuTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
     ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
     ['proc/diskstats', diskstatsView],
+    ['proc/vmstat', vmstat.view],
     ...Object.entries(pressureViews),
   ]);
 }
