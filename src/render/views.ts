@@ -12,6 +12,7 @@ import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
 import { createCpuTreeViews } from './cpu-tree.js';
+import { createNodeTreeViews } from './node-tree.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
@@ -87,6 +88,7 @@ export interface ViewService {
 
 /** Files without counters: a rendering serves readers of the same view for `cacheMs`. */
 const STEADY = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
+// (The node directory's files, like the CPU tree's, are read from the host at every open.)
 /**
  * Files with counters or momentary figures: a rendering serves for `counterCacheMs`.
  * The shared cache makes one view's renderings one after another, so a counter a
@@ -137,6 +139,7 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
     ['proc/swaps', swaps.view],
     ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
     ...Object.entries(createCpuTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
+    ...Object.entries(createNodeTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
     ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
     ['proc/diskstats', diskstatsView],
     ['proc/vmstat', vmstat.view],
@@ -183,6 +186,6 @@ export function createViewService(options: ViewOptions): ViewService {
     },
     describeLayout: () => describeLayout(layout),
     isPerReader,
-    visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount),
+    visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount, options.sysRoot),
   };
 }
