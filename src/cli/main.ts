@@ -123,7 +123,14 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           sysRoot: args['sys-root'],
         });
         const file = resolveFile(views.files, args.file);
-        io.stdout(args.pid !== undefined ? views.renderForReader(file, args.pid) : views.renderForCgroup(file, args.cgroup!));
+        if (args.pid !== undefined) {
+          io.stdout(views.renderForReader(file, args.pid));
+          return;
+        }
+        io.stdout(views.renderForCgroup(file, args.cgroup!));
+        // What a container's uptime counts from, the mount knows from its reader; here, say it (issue 21).
+        const dating = views.datingOfCgroup(file, args.cgroup!);
+        if (dating !== undefined) io.stderr(`cgprocfs: ${dating}\n`);
       },
     )
     .command(
