@@ -27,6 +27,8 @@ export const DOCKER_TARGETS: readonly string[] = [
   // The whole CPU directory (cpuN entries of the visible CPUs, online, possible...):
   // tools count CPUs from its entries as well as from its lists (issue 9).
   'sys/devices/system/cpu',
+  // The NUMA nodes of the visible CPUs, their CPU lists cut (lscpu, libnuma: issue 21).
+  'sys/devices/system/node',
 ];
 
 /** Where the preload library is installed with the daemon, and where a container gets it. */

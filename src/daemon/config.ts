@@ -35,7 +35,7 @@ export const DEFAULT_WORKERS = 2;
 export const MAX_WORKERS = 64;
 
 /** Directories later views fill; present now so bind-mount recipes stay stable. */
-export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system/cpu'];
+export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system/cpu', 'sys/devices/system/node'];
 
 /**
  * Where a server keeps its handle arenas: one directory per mountpoint, so daemons

@@ -1,6 +1,6 @@
-// The host's /sys/devices/system/cpu under an injectable sys root: which of its files
-// the mount passes through (walked once, when the view service is built) and their text,
-// read again at every open. Symlinks are left out (the fs has no READLINK), and so are
+// The host's /sys/devices/system/cpu and /sys/devices/system/node under an injectable sys
+// root: which of their files the mount passes through (walked once, when the view service
+// is built) and their text, read again at every open. Symlinks are left out (the fs has no READLINK), and so are
 // files not readable by everyone: the mount shows every file as mode 0444.
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ import { readText } from './files.js';
 
 /** The CPU directory inside a sys root. */
 export const CPU_SYSFS_DIR = 'devices/system/cpu';
+/** The NUMA node directory inside a sys root. */
+export const NODE_SYSFS_DIR = 'devices/system/node';
 
 export interface SysfsWalkLimits {
   /** Directory levels below the CPU directory (`cpu0/cpuidle/state0/s2idle/usage` is 5). */
@@ -61,7 +63,12 @@ function isWorldReadable(path: string): boolean {
  * Nothing is logged when a limit cuts the walk: what fits is served.
  */
 export function listCpuSysfsFiles(sysRoot: string, limits: SysfsWalkLimits = DEFAULT_WALK_LIMITS): string[] {
-  const top = join(sysRoot, CPU_SYSFS_DIR);
+  return listSysfsFiles(sysRoot, CPU_SYSFS_DIR, limits);
+}
+
+/** The same walk under another directory of the sys root (`dir` relative to it). */
+export function listSysfsFiles(sysRoot: string, under: string, limits: SysfsWalkLimits = DEFAULT_WALK_LIMITS): string[] {
+  const top = join(sysRoot, under);
   const files: string[] = [];
   let level = [''];
   for (let depth = 1; depth <= limits.maxDepth && level.length > 0; depth++) {
@@ -83,4 +90,9 @@ export function listCpuSysfsFiles(sysRoot: string, limits: SysfsWalkLimits = DEF
 /** A file of the CPU directory (`rel` as listed); one that vanished is a SOURCE_UNREADABLE error. */
 export function readCpuSysfsFile(sysRoot: string, rel: string): string {
   return readText(join(sysRoot, CPU_SYSFS_DIR, rel));
+}
+
+/** A file of another directory of the sys root; one that vanished is a SOURCE_UNREADABLE error. */
+export function readSysfsFile(sysRoot: string, dir: string, rel: string): string {
+  return readText(join(sysRoot, dir, rel));
 }

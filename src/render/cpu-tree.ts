@@ -15,8 +15,11 @@ import type { FileView, ViewContext } from './sources.js';
 const MOUNT_DIR = 'sys/devices/system/cpu';
 const DEFAULT_SYS_ROOT = '/sys';
 
-/** How a file names CPUs: `%*pbl` (`0-1,3`) or `%*pb` (hex, a comma every 32 bits). */
-export type CpuSetFormat = 'list' | 'mask';
+/**
+ * How a file names CPUs: `%*pbl` (`0-1,3`), `%*pb` (hex, a comma every 32 bits), or
+ * cpufreq's ids one space apart (drivers/cpufreq/cpufreq.c show_cpus: `0 1`).
+ */
+export type CpuSetFormat = 'list' | 'mask' | 'spaced';
 
 /**
  * The files that name CPUs, relative to the CPU directory. `kernel_max` is not one: it is
@@ -30,6 +33,7 @@ const CPU_SETS: ReadonlyArray<readonly [RegExp, CpuSetFormat]> = [
   [/^cpu\d+\/cache\/index\d+\/shared_cpu_list$/, 'list'],
   [/^cpu\d+\/cache\/index\d+\/shared_cpu_map$/, 'mask'],
   [/^(?:enabled|isolated|nohz_full)$/, 'list'],
+  [/^cpufreq\/policy\d+\/(?:affected|related)_cpus$/, 'spaced'],
 ];
 
 /** online, possible, present, offline: rendered by cpu-sysfs.ts, not passed through. */
@@ -65,7 +69,14 @@ export function collect(context: ViewContext, file: CpuTreeFile): CpuTreeSnapsho
 export function render(snapshot: CpuTreeSnapshot): string {
   const { host, source, cut } = snapshot;
   if (cut === undefined) return host;
+  if (cut.format === 'spaced') return cutSpacedCpus(host, cut.cpus);
   return cut.format === 'list' ? cutCpuList(host, cut.cpus, source) : cutCpuMask(host, cut.cpus, source);
+}
+
+/** A cpufreq policy's CPU ids with only `cpus` left, in its layout (one space apart, then a newline). */
+export function cutSpacedCpus(text: string, cpus: readonly number[]): string {
+  const keep = new Set(cpus);
+  return `${text.trim().split(/\s+/).filter((id) => id !== '' && keep.has(Number(id))).join(' ')}\n`;
 }
 
 /** A CPU list file with only `cpus` left, in the kernel's form (`0-1,3`, or an empty line). */

@@ -1,12 +1,9 @@
 // The only entry point of the domain for the fs layer and the CLI: which virtual
 // files exist, and their bytes for a reader (chosen by the resolve policy from the
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
+import { cgroupTarget, describeDating } from '../caller/cgroup-target.js';
 import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
-import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { describeLayout, detectLayout, type CgroupLayout } from '../cgroup/layout.js';
-import { uniformPaths } from '../cgroup/membership.js';
+import { describeLayout, detectLayout } from '../cgroup/layout.js';
 import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
@@ -15,6 +12,7 @@ import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
 import { createCpuTreeViews } from './cpu-tree.js';
+import { createNodeTreeViews } from './node-tree.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
@@ -22,6 +20,7 @@ import { pidLevel } from './pid-level.js';
 import { pressureViews } from './pressure.js';
 import type { FileView, RenderOptions, ViewSources } from './sources.js';
 import * as swaps from './swaps.js';
+import * as vmstat from './vmstat.js';
 
 export type { ResolvePolicy };
 
@@ -75,8 +74,10 @@ export interface ViewService {
   readonly files: readonly string[];
   /** The view chosen by the policy from the reader's thread id. */
   renderForReader(file: string, tid: number): Buffer;
-  /** One cgroup path for every controller (`cgprocfs render --cgroup`). */
+  /** One cgroup path for every controller (`cgprocfs render --cgroup`), dated as cgroup-target.ts says. */
   renderForCgroup(file: string, cgroupPath: string): Buffer;
+  /** Which process dates the view of a cgroup path (uptime, stat), in one line; undefined for files no age enters. */
+  datingOfCgroup(file: string, cgroupPath: string): string | undefined;
   /** For the startup log: layout kind v1|v2|hybrid, controller -> version. */
   describeLayout(): Record<string, unknown>;
   /** True for paths whose presence depends on the reader (CPU directories). */
@@ -87,12 +88,15 @@ export interface ViewService {
 
 /** Files without counters: a rendering serves readers of the same view for `cacheMs`. */
 const STEADY = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
+// (The node directory's files, like the CPU tree's, are read from the host at every open.)
 /**
  * Files with counters or momentary figures: a rendering serves for `counterCacheMs`.
  * The shared cache makes one view's renderings one after another, so a counter a
  * reader saw never goes back. (The CPU tree's files are read from the host at every open.)
  */
-const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|pressure\/[a-z]+)$/;
+const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|vmstat|pressure\/[a-z]+)$/;
+/** Files whose figures count from the view's boot: its container init's start, or an explicit cgroup's dating. */
+const DATED = /^proc\/(stat|uptime)$/;
 /** Files that show pids at the reader's pid namespace level, which a non-init target's key does not hold. */
 const SHOWS_PIDS = /^proc\/(stat|loadavg)$/;
 
@@ -135,20 +139,12 @@ function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
     ['proc/swaps', swaps.view],
     ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
     ...Object.entries(createCpuTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
+    ...Object.entries(createNodeTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
     ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
     ['proc/diskstats', diskstatsView],
+    ['proc/vmstat', vmstat.view],
     ...Object.entries(pressureViews),
   ]);
-}
-
-function explicitTarget(cgroupPath: string, layout: CgroupLayout): ViewTarget {
-  const path = normalizeCgroupPath(cgroupPath);
-  if (path === undefined) throw new CgprocfsError('USAGE', `cgroup path ${cgroupPath} leaves the hierarchy`);
-  // Checked here, once, so a mistyped id is named as such, not as a missing cgroup file.
-  if (![...layout.controllers.values()].some((hierarchy) => existsSync(join(hierarchy.mount, path)))) {
-    throw new CgprocfsError('NO_SUCH_CGROUP', `no such cgroup ${cgroupPath} (give the full path, e.g. /docker/<64-hex id>)`);
-  }
-  return { paths: uniformPaths(path), pid: undefined, containerInit: false, key: `cgroup ${path}` };
 }
 
 export function createViewService(options: ViewOptions): ViewService {
@@ -183,9 +179,13 @@ export function createViewService(options: ViewOptions): ViewService {
   return {
     files: [...views.keys()],
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
-    renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath, layout)),
+    renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
+    datingOfCgroup(file, cgroupPath) {
+      if (!DATED.test(file)) return undefined;
+      return describeDating(cgroupPath, cgroupTarget(sources.procRoot, layout, cgroupPath).dating);
+    },
     describeLayout: () => describeLayout(layout),
     isPerReader,
-    visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount),
+    visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount, options.sysRoot),
   };
 }

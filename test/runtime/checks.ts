@@ -77,18 +77,21 @@ export function lastTopCpuLine(topOutput: string): CpuShares {
   return { us: field('us'), sy: field('sy'), id: field('id') };
 }
 
-const CPU_DIRECTORY = '/sys/devices/system/cpu';
-const CPU_LISTS = ['online', 'possible', 'present', 'offline'] as const;
+/** The bound directories, and the files of each a container reads: the CPU lists, the node lists (issue 21). */
+const DIRECTORY_FILES: Readonly<Record<string, readonly string[]>> = {
+  '/sys/devices/system/cpu': ['online', 'possible', 'present', 'offline'],
+  '/sys/devices/system/node': ['online', 'possible', 'has_cpu'],
+};
 
 /**
  * The files a container reads through the `docker-flags` binds: each bound file, and
- * for the bound CPU directory its CPU lists.
+ * for a bound directory its lists.
  */
 export function boundTargets(flags: readonly string[]): string[] {
   return flags.flatMap((word) => {
     const dst = /(?:^|,)dst=([^,]+)/.exec(word)?.[1];
     if (dst === undefined) return [];
-    return dst === CPU_DIRECTORY ? CPU_LISTS.map((list) => `${dst}/${list}`) : [dst];
+    return DIRECTORY_FILES[dst]?.map((file) => `${dst}/${file}`) ?? [dst];
   });
 }
 

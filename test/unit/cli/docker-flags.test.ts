@@ -22,10 +22,10 @@ function errorOf(fn: () => unknown): CgprocfsError {
 }
 
 describe('docker-flags targets', () => {
-  it('offers only the /proc files runc accepts as bind targets, plus the sysfs CPU directory', () => {
+  it('offers only the /proc files runc accepts as bind targets, plus the sysfs CPU and NUMA node directories', () => {
     expect(DOCKER_TARGETS).toEqual([
       'proc/cpuinfo', 'proc/diskstats', 'proc/meminfo', 'proc/stat', 'proc/swaps', 'proc/uptime', 'proc/loadavg',
-      'sys/devices/system/cpu',
+      'sys/devices/system/cpu', 'sys/devices/system/node',
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('docker-flags formats', () => {
     expect(text.split('\n')).toEqual([expect.any(String), '']);
     expect(text.trim().split(' ')).toHaveLength(2 * DOCKER_TARGETS.length);
     expect(text).toMatch(/^--mount type=bind,src=\/run\/cg\/proc\/cpuinfo,dst=\/proc\/cpuinfo,readonly --mount /);
-    expect(text).toMatch(/ --mount type=bind,src=\/run\/cg\/sys\/devices\/system\/cpu,dst=\/sys\/devices\/system\/cpu,readonly\n$/);
+    expect(text).toMatch(/ --mount type=bind,src=\/run\/cg\/sys\/devices\/system\/node,dst=\/sys\/devices\/system\/node,readonly\n$/);
   });
 
   it('never uses -v, which would create a missing source as a directory on the host', () => {

@@ -1,12 +1,17 @@
 // `cgprocfs render` in plain words (issue 16): a missing process or cgroup is named as
 // such, an unknown file name points at --list, and --list prints the names.
 import { describe, expect, it } from 'vitest';
-import { renderCommand } from '../../../src/cli/render.js';
+import { runRender } from '../../../src/cli/render.js';
 import { createViewService } from '../../../src/render/views.js';
 import { CGROUP_V2, PROC_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
 const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT });
-const render = (args: Partial<Parameters<typeof renderCommand>[1]>) => () => renderCommand(views, { list: false, procRoot: PROC_ROOT, ...args });
+/** What the command prints on stdout. */
+const render = (args: Partial<Parameters<typeof runRender>[1]>) => () => {
+  let out = '';
+  runRender(views, { list: false, procRoot: PROC_ROOT, ...args }, { stdout: (text) => (out += String(text)), stderr: () => undefined });
+  return out;
+};
 
 describe('cgprocfs render', () => {
   it('--list prints every file name, one per line, and nothing else', () => {
@@ -24,12 +29,12 @@ describe('cgprocfs render', () => {
   });
 
   it('answers an unknown file name in one short line that points at --list, not with every name', () => {
-    expect(render({ file: 'vmstat', cgroup: '/' })).toThrow(
-      expect.objectContaining({ code: 'NO_SUCH_FILE', message: 'no file vmstat (cgprocfs render --list shows the names)' }),
+    expect(render({ file: 'interrupts', cgroup: '/' })).toThrow(
+      expect.objectContaining({ code: 'NO_SUCH_FILE', message: 'no file interrupts (cgprocfs render --list shows the names)' }),
     );
   });
 
   it('renders a known file for an existing cgroup, by its short name', () => {
-    expect(String(render({ file: 'meminfo', cgroup: '/' })())).toMatch(/^MemTotal:/);
+    expect(render({ file: 'meminfo', cgroup: '/' })()).toMatch(/^MemTotal:/);
   });
 });
