@@ -14,9 +14,17 @@ const sorted = (lines: string[]) => [...lines].sort();
 
 /**
  * What differs from a heal that replaced exactly the binds of `mountpoint` by binds of
- * the connection `liveDevice`; empty when that is all that happened.
+ * the connection `liveDevice`; empty when that is all that happened. `compared` limits
+ * both tables to the mounts a test can vouch for (see underPaths).
  */
-export function healDifferences(before: readonly MountEntry[], after: readonly MountEntry[], mountpoint: string, liveDevice: string): string[] {
+export function healDifferences(
+  before: readonly MountEntry[],
+  after: readonly MountEntry[],
+  mountpoint: string,
+  liveDevice: string,
+  compared: (m: MountEntry) => boolean = () => true,
+): string[] {
+  [before, after] = [before.filter(compared), after.filter(compared)];
   const ours = bindOf(mountpoint);
   const problems: string[] = [];
   const others = (table: readonly MountEntry[]) => sorted(table.filter((m) => !ours(m)).map((m) => JSON.stringify(m)));
@@ -29,4 +37,14 @@ export function healDifferences(before: readonly MountEntry[], after: readonly M
   }
   for (const m of after.filter(ours)) if (m.device !== liveDevice) problems.push(`not live: ${m.mountpoint} (${m.device}, live ${liveDevice})`);
   return problems;
+}
+
+/**
+ * Mounts at or below `paths`. An `unshare` container holds a copy of the host's whole
+ * table, and the kernel detaches a copy whose mountpoint the host removes (rmdir of
+ * another test's mountpoint, a Docker container's overlay): on a shared machine only the
+ * part a test owns stays put.
+ */
+export function underPaths(...paths: string[]): (m: MountEntry) => boolean {
+  return (m) => paths.some((path) => m.mountpoint === path || m.mountpoint.startsWith(`${path}/`));
 }
