@@ -2,6 +2,8 @@
 // the container in it: from the init of a pid namespace among its tasks (the outermost,
 // if it holds nested ones), else from its oldest task; with no task, from the host's
 // boot. Which one was used is part of the answer, so the CLI can say it (issue 21).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { uniformPaths } from '../cgroup/membership.js';
@@ -57,6 +59,10 @@ function datingOf(procRoot: string, layout: CgroupLayout, path: string): CgroupD
 export function cgroupTarget(procRoot: string, layout: CgroupLayout, cgroupPath: string): CgroupTarget {
   const path = normalizeCgroupPath(cgroupPath);
   if (path === undefined) throw new CgprocfsError('USAGE', `cgroup path ${cgroupPath} leaves the hierarchy`);
+  // Checked here, once, so a mistyped id is named as such, not as a missing cgroup file.
+  if (![...layout.controllers.values()].some((hierarchy) => existsSync(join(hierarchy.mount, path)))) {
+    throw new CgprocfsError('NO_SUCH_CGROUP', `no such cgroup ${cgroupPath} (give the full path, e.g. /docker/<64-hex id>)`);
+  }
   const dating = datingOf(procRoot, layout, path);
   const base = { paths: uniformPaths(path), key: `cgroup ${path}` };
   if (dating.kind === 'init') return { target: { ...base, pid: dating.pid, containerInit: true }, dating };

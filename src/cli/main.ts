@@ -5,12 +5,15 @@
 
 import yargs, { type Argv } from 'yargs';
 import { CgprocfsError, isCgprocfsError } from '../errors.js';
-import { DEFAULT_MOUNTPOINT, DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_WORKERS } from '../daemon/config.js';
+import { DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_WORKERS } from '../daemon/config.js';
 import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
-import { canonicalMountpoint, mountState, unmount } from '../fuse/mount.js';
 import { formatVerdicts, runChecks } from './check.js';
 import { makeDockerFlagsCommand } from './docker-flags.js';
+import { makeHealCommand } from './heal.js';
+import { mountpointOption } from './options.js';
+import { renderCommand } from './render.js';
+import { makeUnmountCommand } from './unmount.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
@@ -48,16 +51,6 @@ function viewOptions<T>(y: Argv<T>) {
     .option('state-dir', { type: 'string', default: DEFAULT_STATE_DIR, describe: 'runtime state that outlives a server restart' });
 }
 
-function mountpointOption<T>(y: Argv<T>) {
-  // mountinfo names mounts by absolute, resolved paths: /x/ or a relative path must match.
-  return y.option('mountpoint', {
-    type: 'string',
-    default: DEFAULT_MOUNTPOINT,
-    describe: 'where the tree is mounted',
-    coerce: (path: string) => canonicalMountpoint(path),
-  });
-}
-
 function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv {
   return yargs(argv)
     .scriptName('cgprocfs')
@@ -73,6 +66,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
             default: DEFAULT_WORKERS,
             describe: `threads serving the mount (1-${MAX_WORKERS})`,
           })
+          .option('heal', { type: 'boolean', default: true, describe: 're-bind the files of containers a stopped daemon left broken (--no-heal: leave them; cgprocfs heal does it later)' })
           .check((a) => {
             if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > MAX_WORKERS) throw new Error(`--workers must be an integer from 1 to ${MAX_WORKERS}`);
             return true;
@@ -92,25 +86,30 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           cpuCount: args['cpu-count'],
           btime: args.btime,
           sysRoot: args['sys-root'],
+          heal: args.heal,
         });
       },
     )
     .command(
-      'render <file>',
+      'render [file]',
       'print a file as the mount renders it for a pid or a cgroup, without FUSE',
       (y) =>
         viewOptions(y)
-          .positional('file', { type: 'string', demandOption: true, describe: 'proc/meminfo, or just meminfo' })
+          .positional('file', { type: 'string', describe: 'proc/meminfo, or just meminfo' })
+          .option('list', { type: 'boolean', default: false, describe: 'print the names of the files, one per line' })
           .option('pid', { type: 'number', describe: 'render for this process (host pid)' })
           .option('cgroup', { type: 'string', describe: 'render for this cgroup path, e.g. /docker/<id>' })
           .conflicts('pid', 'cgroup')
           .check((a) => {
+            if (a.list) return true;
+            if (a.file === undefined) throw new Error('give a file name (cgprocfs render --list shows them)');
             if (a.pid === undefined && a.cgroup === undefined) throw new Error('give --pid or --cgroup');
             if (a.pid !== undefined && (!Number.isInteger(a.pid) || a.pid <= 0)) throw new Error('--pid must be a positive integer');
             return true;
           })
           .example('$0 render meminfo --pid 4242', 'what process 4242 (or its container) sees')
-          .example('$0 render proc/swaps --cgroup /docker/abc', 'what that cgroup sees'),
+          .example('$0 render proc/swaps --cgroup /docker/abc', 'what that cgroup sees')
+          .example('$0 render --list', 'the names of the files'),
       (args) => {
         const views = createViewService({
           cgroupRoot: args['cgroup-root'],
@@ -122,37 +121,13 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           btime: args.btime,
           sysRoot: args['sys-root'],
         });
-        const file = resolveFile(views.files, args.file);
-        if (args.pid !== undefined) {
-          io.stdout(views.renderForReader(file, args.pid));
-          return;
-        }
-        io.stdout(views.renderForCgroup(file, args.cgroup!));
-        // What a container's uptime counts from, the mount knows from its reader; here, say it (issue 21).
-        const dating = views.datingOfCgroup(file, args.cgroup!);
-        if (dating !== undefined) io.stderr(`cgprocfs: ${dating}\n`);
+        const { output, note } = renderCommand(views, { ...args, procRoot: args['proc-root'] });
+        io.stdout(output);
+        if (note !== undefined) io.stderr(`cgprocfs: ${note}\n`);
       },
     )
-    .command(
-      'unmount',
-      'unmount the tree (also clears a stale mount a dead instance left)',
-      (y) =>
-        mountpointOption(y)
-          .option('stale-only', { type: 'boolean', default: false, describe: 'only a dead mount (ENOTCONN); for ExecStopPost' })
-          .example('$0 unmount', 'unmount /var/lib/cgprocfs')
-          .example('$0 unmount --stale-only', 'clear a dead mount, leave a live one (systemd may hold it)'),
-      (args) => {
-        if (args['stale-only']) {
-          const state = mountState(args.mountpoint);
-          if (state !== 'stale') {
-            io.stdout(`${args.mountpoint}: ${state}, left alone\n`);
-            return;
-          }
-        }
-        const how = unmount(args.mountpoint);
-        io.stdout(how === 'not-mounted' ? `${args.mountpoint} is not mounted\n` : `${args.mountpoint} ${how}\n`);
-      },
-    )
+    .command(makeUnmountCommand(io.stdout))
+    .command(makeHealCommand(io.stdout))
     .command(makeDockerFlagsCommand(io.stdout))
     .command(
       'check',
@@ -179,14 +154,6 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
       if (isCgprocfsError(err) || !msg) throw err;
       throw new CgprocfsError('USAGE', msg.replace(/\s*\n\s*/g, ' '));
     });
-}
-
-/** 'meminfo' or 'proc/meminfo' -> the tree path. */
-export function resolveFile(files: readonly string[], name: string): string {
-  const wanted = name.replace(/^\/+/, '');
-  const match = files.find((f) => f === wanted) ?? files.find((f) => f.endsWith(`/${wanted}`));
-  if (!match) throw new CgprocfsError('NO_SUCH_FILE', `no file ${name}; files: ${files.join(', ')}`);
-  return match;
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {

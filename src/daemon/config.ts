@@ -24,6 +24,8 @@ export interface ServeConfig {
   btime: BtimePolicy;
   /** Where sysfs is mounted ('/sys'); the CPU directory is read from it. */
   sysRoot: string;
+  /** Re-bind the live mount's files over dead binds in containers once serving (issue 16). */
+  heal: boolean;
 }
 
 export const DEFAULT_MOUNTPOINT = '/var/lib/cgprocfs';

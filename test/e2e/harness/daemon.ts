@@ -102,6 +102,11 @@ export class Daemon {
     }
   }
 
+  /** The state directory made for this daemon (undefined when the test gave its own). */
+  get stateDir(): string | undefined {
+    return this.ownStateDir;
+  }
+
   /** An absolute path inside the mount. */
   path(rel = ''): string {
     return join(this.mountpoint, rel);

@@ -1,0 +1,32 @@
+// A container's mount table before and after a heal (issue 16): the binds of the
+// healed mountpoint must all be live afterwards, at the same paths with the same tree
+// paths, and nothing else in the table may have changed (ids, devices, options).
+import { readFileSync } from 'node:fs';
+import { FSTYPE, mountSource, parseMountinfo, type MountEntry } from '../../../src/fuse/mount.js';
+
+/** The mounts of the namespace `pid` is in, as it sees them. */
+export function mountTableOf(pid: number): MountEntry[] {
+  return parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+}
+
+const bindOf = (mountpoint: string) => (m: MountEntry) => m.fstype === FSTYPE && m.source === mountSource(mountpoint);
+const sorted = (lines: string[]) => [...lines].sort();
+
+/**
+ * What differs from a heal that replaced exactly the binds of `mountpoint` by binds of
+ * the connection `liveDevice`; empty when that is all that happened.
+ */
+export function healDifferences(before: readonly MountEntry[], after: readonly MountEntry[], mountpoint: string, liveDevice: string): string[] {
+  const ours = bindOf(mountpoint);
+  const problems: string[] = [];
+  const others = (table: readonly MountEntry[]) => sorted(table.filter((m) => !ours(m)).map((m) => JSON.stringify(m)));
+  const [othersBefore, othersAfter] = [others(before), others(after)];
+  for (const line of othersBefore.filter((l) => !othersAfter.includes(l))) problems.push(`gone or changed: ${line}`);
+  for (const line of othersAfter.filter((l) => !othersBefore.includes(l))) problems.push(`new: ${line}`);
+  const places = (table: readonly MountEntry[]) => sorted(table.filter(ours).map((m) => `${m.mountpoint} <- ${m.root}`));
+  if (JSON.stringify(places(before)) !== JSON.stringify(places(after))) {
+    problems.push(`binds moved: before ${JSON.stringify(places(before))}, after ${JSON.stringify(places(after))}`);
+  }
+  for (const m of after.filter(ours)) if (m.device !== liveDevice) problems.push(`not live: ${m.mountpoint} (${m.device}, live ${liveDevice})`);
+  return problems;
+}
