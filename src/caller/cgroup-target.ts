@@ -59,7 +59,7 @@ function datingOf(procRoot: string, layout: CgroupLayout, path: string): CgroupD
 export function cgroupTarget(procRoot: string, layout: CgroupLayout, cgroupPath: string): CgroupTarget {
   const path = normalizeCgroupPath(cgroupPath);
   if (path === undefined) throw new CgprocfsError('USAGE', `cgroup path ${cgroupPath} leaves the hierarchy`);
-  // Checked here, once, so a mistyped id is named as such, not as a missing cgroup file.
+  // Checked here, once, so a mistyped id is named as such, not as a missing cgroup file (issue 16).
   if (![...layout.controllers.values()].some((hierarchy) => existsSync(join(hierarchy.mount, path)))) {
     throw new CgprocfsError('NO_SUCH_CGROUP', `no such cgroup ${cgroupPath} (give the full path, e.g. /docker/<64-hex id>)`);
   }

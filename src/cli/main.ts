@@ -12,7 +12,7 @@ import { formatVerdicts, runChecks } from './check.js';
 import { makeDockerFlagsCommand } from './docker-flags.js';
 import { makeHealCommand } from './heal.js';
 import { mountpointOption } from './options.js';
-import { renderCommand } from './render.js';
+import { runRender } from './render.js';
 import { makeUnmountCommand } from './unmount.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
@@ -121,9 +121,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           btime: args.btime,
           sysRoot: args['sys-root'],
         });
-        const { output, note } = renderCommand(views, { ...args, procRoot: args['proc-root'] });
-        io.stdout(output);
-        if (note !== undefined) io.stderr(`cgprocfs: ${note}\n`);
+        runRender(views, { ...args, procRoot: args['proc-root'] }, io);
       },
     )
     .command(makeUnmountCommand(io.stdout))

@@ -1,6 +1,7 @@
 // `cgprocfs render`: a file as the mount renders it for a pid or a cgroup, without
 // FUSE, or with --list the names of the files. Errors name what is wrong in the
-// user's terms (a process, a cgroup, a file name), not the kernel file that was missing.
+// user's terms (a process, a cgroup, a file name), not the kernel file that was missing
+// (issue 16); for a cgroup, stderr says what its uptime counts from (issue 21).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,15 +36,25 @@ function renderForPid(views: ViewService, file: string, pid: number, procRoot: s
   }
 }
 
-/**
- * What the command prints, and for `--cgroup` a note for stderr: which process the
- * view's uptime counts from, which the mount knows from its reader (issue 21).
- */
-export function renderCommand(views: ViewService, args: RenderArgs): { output: string | Buffer; note?: string } {
-  if (args.list) return { output: views.files.map((file) => `${file}\n`).join('') };
+export interface RenderIo {
+  stdout: (text: string | Buffer) => void;
+  stderr: (text: string) => void;
+}
+
+/** Prints what the command prints. */
+export function runRender(views: ViewService, args: RenderArgs, io: RenderIo): void {
+  if (args.list) {
+    io.stdout(views.files.map((file) => `${file}\n`).join(''));
+    return;
+  }
   const file = resolveFile(views.files, args.file ?? '');
-  if (args.pid !== undefined) return { output: renderForPid(views, file, args.pid, args.procRoot) };
+  if (args.pid !== undefined) {
+    io.stdout(renderForPid(views, file, args.pid, args.procRoot));
+    return;
+  }
   const cgroup = args.cgroup ?? '/';
-  const output = views.renderForCgroup(file, cgroup);
-  return { output, note: views.datingOfCgroup(file, cgroup) };
+  io.stdout(views.renderForCgroup(file, cgroup));
+  // What a container's uptime counts from, the mount knows from its reader; here, say it (issue 21).
+  const dating = views.datingOfCgroup(file, cgroup);
+  if (dating !== undefined) io.stderr(`cgprocfs: ${dating}\n`);
 }

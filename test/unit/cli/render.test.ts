@@ -1,16 +1,21 @@
 // `cgprocfs render` in plain words (issue 16): a missing process or cgroup is named as
 // such, an unknown file name points at --list, and --list prints the names.
 import { describe, expect, it } from 'vitest';
-import { renderCommand } from '../../../src/cli/render.js';
+import { runRender } from '../../../src/cli/render.js';
 import { createViewService } from '../../../src/render/views.js';
 import { CGROUP_V2, PROC_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
 const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT });
-const render = (args: Partial<Parameters<typeof renderCommand>[1]>) => () => renderCommand(views, { list: false, procRoot: PROC_ROOT, ...args });
+/** What the command prints on stdout. */
+const render = (args: Partial<Parameters<typeof runRender>[1]>) => () => {
+  let out = '';
+  runRender(views, { list: false, procRoot: PROC_ROOT, ...args }, { stdout: (text) => (out += String(text)), stderr: () => undefined });
+  return out;
+};
 
 describe('cgprocfs render', () => {
   it('--list prints every file name, one per line, and nothing else', () => {
-    expect(render({ list: true })().output).toBe(views.files.map((f) => `${f}\n`).join(''));
+    expect(render({ list: true })()).toBe(views.files.map((f) => `${f}\n`).join(''));
   });
 
   it('names a process that does not exist: "no such process"', () => {
@@ -30,6 +35,6 @@ describe('cgprocfs render', () => {
   });
 
   it('renders a known file for an existing cgroup, by its short name', () => {
-    expect(String(render({ file: 'meminfo', cgroup: '/' })().output)).toMatch(/^MemTotal:/);
+    expect(render({ file: 'meminfo', cgroup: '/' })()).toMatch(/^MemTotal:/);
   });
 });
