@@ -18,7 +18,7 @@ import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
 import { pidLevel } from './pid-level.js';
 import { pressureViews } from './pressure.js';
-import type { FileView, RenderOptions, ViewSources } from './sources.js';
+import type { FileView, RenderOptions, ViewContext, ViewSources } from './sources.js';
 import * as swaps from './swaps.js';
 import * as vmstat from './vmstat.js';
 
@@ -170,11 +170,11 @@ export function createViewService(options: ViewOptions): ViewService {
   const views = viewFiles(options, cpuTree);
   const reuseMs = new Map([...views.keys()].map((file) => [file, reuseFor(file)]));
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
-  const renderWith = (file: string, target: () => ViewTarget): Buffer => {
+  const renderWith = (file: string, target: () => ViewTarget, readerTid?: number): Buffer => {
     const view = views.get(file);
     if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
     const viewTarget = target();
-    const context = { sources, target: viewTarget, options: renderOptions };
+    const context: ViewContext = { sources, target: viewTarget, options: renderOptions, ...(readerTid === undefined ? {} : { readerTid }) };
     const render = (): Buffer => Buffer.from(view(context), 'utf8');
     const maxAgeMs = reuseMs.get(file) ?? 0;
     if (maxAgeMs <= 0) return render();
@@ -185,7 +185,7 @@ export function createViewService(options: ViewOptions): ViewService {
     files: [...views.keys()],
     dirs: cpuTree.dirs,
     links: cpuTree.links,
-    renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
+    renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid), tid),
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
     datingOfCgroup(file, cgroupPath) {
       if (!DATED.test(file)) return undefined;
