@@ -91,7 +91,7 @@ export type Request =
   | Kinds<'getxattr', { size: number; name: string }>
   | Kinds<'listxattr', { size: number }>
   | Kinds<'interrupt', { target: bigint }>
-  | Kinds<'statfs' | 'destroy' | 'other'>;
+  | Kinds<'readlink' | 'statfs' | 'destroy' | 'other'>;
 
 /** Decodes the 40-byte header (enough to answer even a request whose body is bad). */
 export function decodeHeader(buf: Buffer): RequestHeader {
@@ -178,6 +178,7 @@ const bodyDecoders = new Map<number, BodyDecoder>([
   }],
   [Opcode.LISTXATTR, (header, r) => ({ kind: 'listxattr', header, size: r.u32() })],
   [Opcode.INTERRUPT, (header, r) => ({ kind: 'interrupt', header, target: r.u64() })],
+  [Opcode.READLINK, (header) => ({ kind: 'readlink', header })],
   [Opcode.STATFS, (header) => ({ kind: 'statfs', header })],
   [Opcode.DESTROY, (header) => ({ kind: 'destroy', header })],
 ]);
@@ -327,6 +328,11 @@ export function encodeStatfsOut(statfs: StatfsReply): Buffer {
   out.writeUInt32LE(statfs.nameMax, 44);
   out.writeUInt32LE(statfs.blockSize, 48);
   return out;
+}
+
+/** READLINK's reply is the target's bytes alone, without a NUL (fs/fuse/dir.c fuse_readlink_folio). */
+export function encodeReadlinkOut(target: string): Buffer {
+  return Buffer.from(target, 'utf8');
 }
 
 export function encodeGetxattrOut(size: number): Buffer {

@@ -1,5 +1,5 @@
 // sys/devices/system/cpu beyond its four CPU lists (cpu-sysfs.ts): the host's readable
-// files, read at every open. Files that name CPUs (topology and cache-sharing lists and
+// files, read at every open, its directories (empty ones too) and its symlinks. Files that name CPUs (topology and cache-sharing lists and
 // masks, `isolated`, ...) are cut to the view's CPUs, so lscpu and friends agree with
 // cpuinfo; everything else, and every file of a host-wide view, is the host's unchanged.
 // Which `cpuN` directories a reader sees at all is cpu-dirs.ts's rule, applied by the fs.
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
 import { CgprocfsError } from '../errors.js';
 import { onlineCpus, readHostStat } from '../host/stat.js';
-import { CPU_SYSFS_DIR, listCpuSysfsFiles, readCpuSysfsFile, type SysfsWalkLimits } from '../host/sysfs.js';
+import { CPU_SYSFS_DIR, readCpuSysfsFile, walkSysfs, type SysfsWalkLimits } from '../host/sysfs.js';
 import { CPU_LIST_FILES } from './cpu-sysfs.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
 import type { FileView, ViewContext } from './sources.js';
@@ -113,18 +113,39 @@ export interface CpuTreeOptions {
   readonly limits?: SysfsWalkLimits;
 }
 
+/** The CPU directory as the host has it, paths inside the mount. */
+export interface CpuTree {
+  /** One view per host file. */
+  readonly views: Record<string, FileView>;
+  /** Every host directory, so an empty one (`cpufreq/` without a driver) is there too. */
+  readonly dirs: readonly string[];
+  /**
+   * The host's symlinks with the host's targets, unchanged: sysfs targets are relative
+   * (`cpu0/node0` -> `../../node/node0`), so inside a container whose /sys/devices/system/cpu
+   * and /node are ours they name our files. A target leaving the served tree (`cpu0/subsystem`
+   * -> `../../../../bus/cpu`) resolves in the container's own /sys, and dangles on the mount.
+   * Those under `cpuN/` are shown only to readers of cpuN (cpu-dirs.ts), as its files.
+   */
+  readonly links: ReadonlyMap<string, string>;
+}
+
 /**
- * One view per host file, listed once here (when the view service is built). CPU hotplug
+ * The host's CPU directory, listed once here (when the view service is built). CPU hotplug
  * after that is not seen until the server restarts: a CPU added later has no directory,
  * and the files of one removed answer EIO (SOURCE_UNREADABLE), as any vanished host file.
  */
-export function createCpuTreeViews(options: CpuTreeOptions): Record<string, FileView> {
+export function createCpuTree(options: CpuTreeOptions): CpuTree {
   const sysRoot = options.sysRoot ?? DEFAULT_SYS_ROOT;
+  const walk = walkSysfs(sysRoot, CPU_SYSFS_DIR, options.limits);
   const views: Record<string, FileView> = {};
-  for (const rel of listCpuSysfsFiles(sysRoot, options.limits)) {
+  for (const rel of walk.files) {
     if (OWN_FILES.has(rel)) continue;
     const file: CpuTreeFile = { sysRoot, rel, format: cpuSetFormatOf(rel), cpuCount: options.cpuCount };
     views[`${MOUNT_DIR}/${rel}`] = (context) => render(collect(context, file));
   }
-  return views;
+  return {
+    views,
+    dirs: walk.dirs.map((rel) => `${MOUNT_DIR}/${rel}`),
+    links: new Map([...walk.links].map(([rel, target]) => [`${MOUNT_DIR}/${rel}`, target])),
+  };
 }

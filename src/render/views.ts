@@ -11,14 +11,14 @@ import { allocateRenderingCache, cacheKey, RenderingCache, type CacheKey, type R
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
-import { createCpuTreeViews } from './cpu-tree.js';
+import { createCpuTree, type CpuTree } from './cpu-tree.js';
 import { createNodeTreeViews } from './node-tree.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
 import { pidLevel } from './pid-level.js';
 import { pressureViews } from './pressure.js';
-import type { FileView, RenderOptions, ViewSources } from './sources.js';
+import type { FileView, RenderOptions, ViewContext, ViewSources } from './sources.js';
 import * as swaps from './swaps.js';
 import * as vmstat from './vmstat.js';
 
@@ -72,6 +72,10 @@ export interface ViewOptions {
 export interface ViewService {
   /** Paths inside the mount. */
   readonly files: readonly string[];
+  /** Directories beyond those of `files` (the host's empty ones in the CPU tree). */
+  readonly dirs: readonly string[];
+  /** Symlinks inside the mount and their targets (the CPU tree's, as the host has them). */
+  readonly links: ReadonlyMap<string, string>;
   /** The view chosen by the policy from the reader's thread id. */
   renderForReader(file: string, tid: number): Buffer;
   /** One cgroup path for every controller (`cgprocfs render --cgroup`), dated as cgroup-target.ts says. */
@@ -133,12 +137,12 @@ function encodedRenderingKey(file: string, target: ViewTarget, procRoot: string)
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
 /** Every virtual file and its view, in tree order. */
-function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
+function viewFiles(options: ViewOptions, cpuTree: CpuTree): ReadonlyMap<string, FileView> {
   return new Map<string, FileView>([
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
     ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
-    ...Object.entries(createCpuTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
+    ...Object.entries(cpuTree.views),
     ...Object.entries(createNodeTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
     ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
     ['proc/diskstats', diskstatsView],
@@ -162,14 +166,15 @@ export function createViewService(options: ViewOptions): ViewService {
   };
   let cache: RenderingCache | undefined;
   const renderOptions: RenderOptions = { swap: options.swap };
-  const views = viewFiles(options);
+  const cpuTree = createCpuTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
+  const views = viewFiles(options, cpuTree);
   const reuseMs = new Map([...views.keys()].map((file) => [file, reuseFor(file)]));
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
-  const renderWith = (file: string, target: () => ViewTarget): Buffer => {
+  const renderWith = (file: string, target: () => ViewTarget, readerTid?: number): Buffer => {
     const view = views.get(file);
     if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
     const viewTarget = target();
-    const context = { sources, target: viewTarget, options: renderOptions };
+    const context: ViewContext = { sources, target: viewTarget, options: renderOptions, ...(readerTid === undefined ? {} : { readerTid }) };
     const render = (): Buffer => Buffer.from(view(context), 'utf8');
     const maxAgeMs = reuseMs.get(file) ?? 0;
     if (maxAgeMs <= 0) return render();
@@ -178,7 +183,9 @@ export function createViewService(options: ViewOptions): ViewService {
   };
   return {
     files: [...views.keys()],
-    renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
+    dirs: cpuTree.dirs,
+    links: cpuTree.links,
+    renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid), tid),
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
     datingOfCgroup(file, cgroupPath) {
       if (!DATED.test(file)) return undefined;

@@ -1,7 +1,7 @@
 // A container (unshare, in a real cgroup) that binds our sys/devices/system/cpu over its own sees
 // the cpuN directories of its cpuset alone, topology naming only its CPUs, and the host's other
 // files unchanged; the host sees every CPU (issue 9, scope item 2).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { runInContainer } from './harness/container.js';
@@ -26,9 +26,9 @@ describeE2E('a container binding our sys CPU directory sees its own CPUs', () =>
     fx.cgroups.setCpus(CPU1, '1');
   });
 
-  const inContainer = async (rel: string, commands: readonly string[]): Promise<string[]> => {
+  const inContainer = async (rel: string, commands: readonly string[], binds = CPU_TREE_BINDS): Promise<string[]> => {
     const argv = ['sh', '-c', commands.join('; echo @@; ')];
-    const r = await runInContainer(fx.cgroups, rel, fx.daemon.mountpoint, argv, { timeoutMs: 30_000, env: TOOL_ENV }, CPU_TREE_BINDS);
+    const r = await runInContainer(fx.cgroups, rel, fx.daemon.mountpoint, argv, { timeoutMs: 30_000, env: TOOL_ENV }, binds);
     if (r.code !== 0) throw new Error(describeRun(argv, r));
     return r.stdout.split(SECTION);
   };
@@ -59,6 +59,25 @@ describeE2E('a container binding our sys CPU directory sees its own CPUs', () =>
     const files = ['kernel_max', 'modalias', 'vulnerabilities/meltdown', 'smt/active', 'cpuidle/current_driver', 'cpu1/topology/core_id'];
     const out = await inContainer(CPU1, files.map((rel) => `cat /${SYS_CPU}/${rel}`));
     expect(out).toEqual(files.map(host));
+  });
+
+  it('carries the host\'s symlinks (readlink, ls -l) and empty directories; cpu1/node0 leads into our node tree (issue 21)', async () => {
+    const out = await inContainer(CPU1, [
+      `readlink /${SYS_CPU}/cpu1/node0 /${SYS_CPU}/cpu1/subsystem`,
+      `ls -l /${SYS_CPU}/cpu1 | grep '^l' | sed 's/.* \\([^ ]* -> [^ ]*\\)$/\\1/'`,
+      `cat /${SYS_CPU}/cpu1/node0/cpulist`,
+      `test -d /${SYS_CPU}/cpufreq && ls -A /${SYS_CPU}/cpufreq | wc -l`,
+      `ls /${SYS_CPU}/cpufreq/ | tr '\\n' ' '; echo`,
+    ], [SYS_CPU, 'sys/devices/system/node']);
+    const hostLinks = ['node0', 'subsystem'].map((name) => `${name} -> ${readlinkSync(join('/', SYS_CPU, 'cpu1', name))}`);
+    expect(out).toEqual([
+      '../../node/node0\n../../../../bus/cpu\n',
+      `${hostLinks.join('\n')}\n`,
+      // The link resolves in the container's /sys: our node directory, cut to CPU 1.
+      '1\n',
+      `${readdirSync(join('/', SYS_CPU, 'cpufreq')).length}\n`,
+      `${readdirSync(join('/', SYS_CPU, 'cpufreq')).map((name) => `${name} `).join('')}\n`,
+    ]);
   });
 
   it('the host sees every CPU directory and its own topology', async () => {

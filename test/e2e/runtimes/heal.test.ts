@@ -171,13 +171,18 @@ describeRuntime('the heal in Docker, a VM-like systemd container and Podman', pr
   }
 
   it('(a) SIGTERM of the supervisor: the stop counts the containers\' mount namespaces; they fail until a new serve, which heals all of them', async () => {
-    const holding = [...snapshot().values()].filter(({ table }) => table.some((m) => m.source === `cgprocfs:${mountpoint}`)).length;
+    // The VM-like container's systemd makes and ends service namespaces on its own, so the
+    // stop's count is judged between what the tables held just before and just after it.
+    const holding = () => [...snapshot().values()].filter(({ table }) => table.some((m) => m.source === `cgprocfs:${mountpoint}`)).length;
     await endThenServe('SIGTERM', async () => {
       const stopped = current();
+      const before = holding();
       expect(await stopped.stop()).toEqual({ code: 0, signal: null });
+      const after = holding();
       const said = JSON.parse(stopped.logs().split('\n').find((l) => l.includes('"msg":"stopping')) ?? '{}') as { mountNamespaces?: number };
-      figure('heal: mount namespaces the stop said hold files of the mount', said.mountNamespaces);
-      expect(said.mountNamespaces).toBe(holding);
+      figure('heal: mount namespaces the stop said hold files of the mount (tables before, after)', [said.mountNamespaces, before, after]);
+      expect(said.mountNamespaces).toBeGreaterThanOrEqual(Math.min(before, after));
+      expect(said.mountNamespaces).toBeLessThanOrEqual(Math.max(before, after));
     });
   });
 

@@ -2,14 +2,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CPU_SYSFS_DIR } from '../../../src/host/sysfs.js';
-import { createCpuTreeViews, cpuSetFormatOf, cutCpuList, cutCpuMask, cutSpacedCpus } from '../../../src/render/cpu-tree.js';
+import { createCpuTree, cpuSetFormatOf, cutCpuList, cutCpuMask, cutSpacedCpus } from '../../../src/render/cpu-tree.js';
 import { createViewService } from '../../../src/render/views.js';
 import { contextFor, DOCKER_A, LAYOUTS, NESTED } from '../cpu/context.js';
 import { CGROUP_V2, PROC_ROOT, SYS_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
 const MOUNT_DIR = 'sys/devices/system/cpu';
 const HOST = (rel: string, sysRoot = SYS_ROOT): string => readFileSync(join(sysRoot, CPU_SYSFS_DIR, rel), 'utf8');
-const views = createCpuTreeViews({ sysRoot: SYS_ROOT, cpuCount: 'quota' });
+const views = createCpuTree({ sysRoot: SYS_ROOT, cpuCount: 'quota' }).views;
 const relOf = (file: string): string => file.slice(MOUNT_DIR.length + 1);
 
 function render(rel: string, cgroupRoot: string, path: string): string {
