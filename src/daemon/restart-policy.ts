@@ -11,10 +11,13 @@ export const START_UP_LOOP = 3;
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 
+/** Start-up failures in a row retried at once: a burst of kills around a start stalls no one. */
+const IMMEDIATE_RETRIES = 2;
+
 /** The wait before the next start after `startupFailures` start-up failures in a row. */
 export function restartDelay(startupFailures: number): number {
-  if (startupFailures <= 1) return 0;
-  return Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (startupFailures - 2));
+  if (startupFailures <= IMMEDIATE_RETRIES) return 0;
+  return Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (startupFailures - IMMEDIATE_RETRIES - 1));
 }
 
 export interface ServerLife {

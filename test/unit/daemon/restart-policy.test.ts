@@ -10,17 +10,18 @@ describe('RestartPolicy', () => {
     expect(delays).toEqual(new Array(20).fill(0));
   });
 
-  it('backs off 0, 0.5, 1, 2 s ... up to 30 s while servers die before they are ready, and says it is a loop from the third', () => {
+  it('retries twice at once, then backs off 0.5, 1, 2 s ... up to 30 s while servers die before they are ready, and says it is a loop from the third', () => {
     const policy = new RestartPolicy();
-    const decisions = Array.from({ length: 9 }, () => policy.afterDeath({ readyAt: undefined, diedAt: 1_000 }));
-    expect(decisions.map((d) => d.delayMs)).toEqual([0, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
-    expect(decisions.map((d) => d.loop)).toEqual([false, false, true, true, true, true, true, true, true]);
+    const decisions = Array.from({ length: 10 }, () => policy.afterDeath({ readyAt: undefined, diedAt: 1_000 }));
+    expect(decisions.map((d) => d.delayMs)).toEqual([0, 0, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect(decisions.map((d) => d.loop)).toEqual([false, false, true, true, true, true, true, true, true, true]);
     expect(decisions[START_UP_LOOP - 1]?.startupFailures).toBe(START_UP_LOOP);
   });
 
   it('counts a server that dies right after it was ready (a request that kills every server) as failing at start-up', () => {
     const policy = new RestartPolicy();
     policy.afterDeath({ readyAt: 0, diedAt: SERVED_WELL_MS - 1 });
+    policy.afterDeath({ readyAt: 0, diedAt: 10 });
     expect(policy.afterDeath({ readyAt: 0, diedAt: 10 }).delayMs).toBe(500);
   });
 
@@ -33,6 +34,7 @@ describe('RestartPolicy', () => {
   it('treats a server that could not be spawned as a start-up failure', () => {
     const policy = new RestartPolicy();
     policy.afterSpawnFailure();
-    expect(policy.afterSpawnFailure().delayMs).toBe(restartDelay(2));
+    policy.afterSpawnFailure();
+    expect(policy.afterSpawnFailure()).toEqual({ delayMs: restartDelay(3), startupFailures: 3, loop: true });
   });
 });
