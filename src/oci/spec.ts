@@ -5,7 +5,7 @@
 
 import { posix } from 'node:path';
 import type { BindMount } from '../files/binds.js';
-import { emptyObject, isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { emptyObject, isJsonObject, type JsonObject, type JsonValue } from '../shared/lossless-json.js';
 
 /** Docker 20.10 has no --annotation: the environment variables are the way there. */
 export const ENABLE_ANNOTATION = 'io.cgprocfs.enable';

@@ -13,7 +13,7 @@ import { DEFAULT_MOUNTPOINT } from '../daemon/config.js';
 import { bindsFrom, PRELOAD_LIBRARY, PRELOAD_TARGET, RUNC_TARGETS, type BindMount } from '../files/binds.js';
 import { assertLiveMount, canonicalMountpoint } from '../fuse/mount.js';
 import { createsContainer, parseRuncCall, splitWrapperArgs, type RuncCall, type WrapperArgs } from './args.js';
-import { parseJson, stringifyJson } from './json.js';
+import { parseJson, stringifyJson } from '../shared/lossless-json.js';
 import { resolveRunc } from './runc-path.js';
 import { addBinds, readChoice } from './spec.js';
 

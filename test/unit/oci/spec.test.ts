@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bindsFrom, RUNC_TARGETS } from '../../../src/files/binds.js';
-import { isJsonObject, parseJson, stringifyJson, type JsonObject, type JsonValue } from '../../../src/oci/json.js';
+import { isJsonObject, parseJson, stringifyJson, type JsonObject, type JsonValue } from '../../../src/shared/lossless-json.js';
 import { addBinds, readChoice, SpecShapeError } from '../../../src/oci/spec.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'oci');

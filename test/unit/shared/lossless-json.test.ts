@@ -1,8 +1,8 @@
-// The config.json codec: every value read is written back as it was, numbers by their text
+// The lossless JSON codec (an OCI config.json, a daemon.json): every value read is written back as it was, numbers by their text
 // (a JSON.parse round trip turns RLIM_INFINITY into a number runc refuses), and anything
 // that is not one JSON document is refused.
 import { describe, expect, it } from 'vitest';
-import { isJsonObject, JsonNumber, JsonSyntaxError, parseJson, stringifyJson } from '../../../src/oci/json.js';
+import { isJsonObject, JsonNumber, JsonSyntaxError, parseJson, stringifyJson } from '../../../src/shared/lossless-json.js';
 
 describe('config.json codec', () => {
   it('keeps 2^64-1 (docker run --ulimit core=-1) exactly, where JSON.parse would round it', () => {
@@ -36,6 +36,11 @@ describe('config.json codec', () => {
 
   it('keeps the last value of a repeated key, as runc (Go) does', () => {
     expect(stringifyJson(parseJson('{"a":1,"a":2}'))).toBe('{"a":2}');
+  });
+
+  it('indents as JSON.stringify does, numbers still as written', () => {
+    const text = '{"runtimes":{"cgprocfs":{"path":"/x","runtimeArgs":["--a","b"]}},"n":1.50,"e":{},"l":[]}';
+    expect(stringifyJson(parseJson(text), 2)).toBe(JSON.stringify(JSON.parse(text), null, 2).replace('1.5', '1.50'));
   });
 
   it('returns numbers as JsonNumber holding their text', () => {

@@ -1,7 +1,8 @@
-// A bundle's config.json read and written back without changing a value. Runtimes put
-// integers up to 2^64-1 there (`docker run --ulimit core=-1` writes an rlimit of
-// 18446744073709551615), which JSON.parse rounds to a number runc then refuses, so a
-// number keeps its source text here. Objects have no prototype: a "__proto__" key is data.
+// JSON read and written back without changing a value: an OCI bundle's config.json, a
+// daemon.json. Runtimes put integers up to 2^64-1 in config.json (`docker run --ulimit
+// core=-1` writes an rlimit of 18446744073709551615), which JSON.parse rounds to a number
+// runc then refuses, so a number keeps its source text here. Objects have no prototype:
+// a "__proto__" key is data.
 
 export class JsonNumber {
   constructor(readonly text: string) {}
@@ -123,10 +124,23 @@ export function parseJson(text: string): JsonValue {
   return new Parser(text).document();
 }
 
-/** Compact JSON; a JsonNumber is written as the text it was read from. */
-export function stringifyJson(value: JsonValue): string {
+/** Compact JSON, or indented by `indent` spaces; a JsonNumber is written as the text it was read from. */
+export function stringifyJson(value: JsonValue, indent = 0): string {
+  return write(value, indent, '');
+}
+
+function write(value: JsonValue, indent: number, outer: string): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
   if (value instanceof JsonNumber) return value.text;
-  if (Array.isArray(value)) return `[${value.map(stringifyJson).join(',')}]`;
-  return `{${Object.keys(value).map((key) => `${JSON.stringify(key)}:${stringifyJson(value[key]!)}`).join(',')}}`;
+  const inner = indent > 0 ? `${outer}${' '.repeat(indent)}` : '';
+  const open = indent > 0 ? `\n${inner}` : '';
+  const close = indent > 0 ? `\n${outer}` : '';
+  const separator = indent > 0 ? `,\n${inner}` : ',';
+  if (Array.isArray(value)) {
+    return value.length === 0 ? '[]' : `[${open}${value.map((item) => write(item, indent, inner)).join(separator)}${close}]`;
+  }
+  const keys = Object.keys(value);
+  const colon = indent > 0 ? ': ' : ':';
+  const members = keys.map((key) => `${JSON.stringify(key)}${colon}${write(value[key]!, indent, inner)}`);
+  return keys.length === 0 ? '{}' : `{${open}${members.join(separator)}${close}}`;
 }
