@@ -24,6 +24,8 @@ export const ErrorCodes = {
   CGROUP_LAYOUT: { exit: 1, errno: 'EIO' },
   /** The requested virtual file does not exist. */
   NO_SUCH_FILE: { exit: 2, errno: 'ENOENT' },
+  /** A container runtime's configuration file cannot be read, understood or safely changed (cgprocfs setup). */
+  RUNTIME_CONFIG: { exit: 1, errno: 'EINVAL' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -16,7 +16,7 @@ export type FlagFormat = (typeof FLAG_FORMATS)[number];
 
 // Docker splits --mount on commas and unquoted `$(...)` output on whitespace and globs it:
 // a path with any other character could not be passed through both intact.
-const SAFE_PATH = /^\/[A-Za-z0-9._/@%+:=~-]*$/;
+export const SAFE_PATH = /^\/[A-Za-z0-9._/@%+:=~-]*$/;
 
 /** The binds of the targets runc accepts (files/binds.ts) that `exists` accepts, in their order. */
 export function dockerBinds(mountpoint: string, exists: (treePath: string) => boolean): BindMount[] {

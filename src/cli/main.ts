@@ -11,6 +11,7 @@ import { serve } from '../daemon/serve.js';
 import { canonicalMountpoint, mountState, unmount } from '../fuse/mount.js';
 import { formatVerdicts, runChecks } from './check.js';
 import { makeDockerFlagsCommand } from './docker-flags.js';
+import { makeSetupCommand } from './setup/command.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
@@ -147,6 +148,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
       },
     )
     .command(makeDockerFlagsCommand(io.stdout))
+    .command(makeSetupCommand(io.stdout))
     .command(
       'check',
       'diagnose this host: FUSE, root, cgroups, swap accounting, the mount, the systemd fd store',
