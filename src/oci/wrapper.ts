@@ -66,8 +66,7 @@ function writeReplacing(file: string, text: string): void {
 }
 
 function errorText(err: unknown): string {
-  if (err instanceof Error) return 'code' in err && typeof err.code === 'string' && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message;
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** One line to stderr (the runtime's log, or the container's stderr) and to runc's --log. */
