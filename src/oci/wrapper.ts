@@ -86,8 +86,10 @@ function report(call: RuncCall, message: string): void {
 
 const ON = /^(1|true|yes|on)$/i;
 
+/** How the line names the container: an engine's 64-hex id as `docker ps` shows it. */
 function container(call: RuncCall): string {
-  return call.id ? `container ${call.id.slice(0, 12)}` : 'container';
+  if (!call.id) return 'container';
+  return `container ${/^[0-9a-f]{64}$/.test(call.id) ? call.id.slice(0, 12) : call.id}`;
 }
 
 /** create/run: the bundle edited, or left as it was with a line saying why (or refused). */

@@ -100,7 +100,9 @@ describeRuntime('the LXC mount hook of cgprocfs setup lxc', prepared, (fx) => {
         for (const name of names) await run('lxc-stop', ['-P', join(dir, 'lxc'), '-n', name, '--kill'], { timeoutMs: 30_000 });
       },
       async () => {
+        // LXC's own cgroups, and lxc.pivot, which it makes for its monitors and leaves behind.
         for (const name of names) for (const top of [`lxc.payload.${name}`, `lxc.monitor.${name}`]) removeEmptyCgroupTrees(top);
+        removeEmptyCgroupTrees('lxc.pivot');
       },
       async () => emptyMountpoint && removeMountpoint(emptyMountpoint),
       async () => dir && rmSync(dir, { recursive: true, force: true }),
