@@ -9,7 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Daemon, makeMountpoint, removeMountpoint } from '../harness/daemon.js';
-import { runOk } from '../harness/exec.js';
+import { run, runOk } from '../harness/exec.js';
+import { DAEMON_BIN } from '../harness/prerequisites.js';
 import { teardown } from '../harness/suite.js';
 import { cpuinfoIds, figure, freeTotalMiB, statCpuIds } from '../../runtime/checks.js';
 import type { Containers } from '../../runtime/containers.js';
@@ -129,6 +130,22 @@ describeRuntime('cgprocfs-runc as Docker\'s runtime', prepared, (fx) => {
     figure('docker --runtime cgprocfs -e CGPROCFS_PRELOAD=1', out.trim().replace(/\n/g, '; '));
     expect(out).toContain('preload=/usr/lib/cgprocfs/libcgprocfs-preload.so\n');
     expect(Number(/^bytes=(\d+)$/m.exec(out)?.[1])).toBe(256 * 1024 * 1024);
+  });
+
+  // The README's form for one container: `flags=$(cgprocfs docker-flags --format args) && docker run ... $flags ...`.
+  it.each([
+    ['live', () => fx.daemon.mountpoint, 0, 256],
+    ['dead (its daemon killed)', () => killed!.mountpoint, 1, undefined],
+  ])('flags=$(docker-flags) && docker run $flags, with the mount %s: the container runs with the flags, or not at all', async (_, mountpoint, code, free) => {
+    const name = containers().claimName();
+    const script = 'flags=$("$1" "$2" docker-flags --mountpoint "$3" --format args) && docker -H "$4" run --name "$5" --network none --pull never -m 256m $flags "$6" free -m';
+    const r = await run('sh', ['-c', script, 'sh', process.execPath, DAEMON_BIN, mountpoint(), `unix://${engine!.socket}`, name, image()], { timeoutMs: 60_000 });
+    const created = (await engine!.docker(['inspect', name])).code === 0;
+    await containers().remove(name);
+    figure(`flags=$(docker-flags) && docker run, mount ${_}: exit / container created / free`, `${r.code} / ${created} / ${free === undefined ? '-' : freeTotalMiB(r.stdout)}`);
+    expect(r.code).toBe(code);
+    expect(created).toBe(code === 0);
+    if (free !== undefined) expect(freeTotalMiB(r.stdout)).toBe(free);
   });
 
   describe('when cgprocfs is not serving', () => {
