@@ -14,6 +14,7 @@ import { makeHealCommand } from './heal.js';
 import { mountpointOption } from './options.js';
 import { runRender } from './render.js';
 import { makeUnmountCommand } from './unmount.js';
+import { makeSetupCommand } from './setup/command.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
@@ -127,6 +128,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
     .command(makeUnmountCommand(io.stdout))
     .command(makeHealCommand(io.stdout))
     .command(makeDockerFlagsCommand(io.stdout))
+    .command(makeSetupCommand(io.stdout))
     .command(
       'check',
       'diagnose this host: FUSE, root, cgroups, swap accounting, the mount, the systemd fd store',

@@ -4,17 +4,12 @@
 // the container's limits and age (the default --resolve init: every process of a pid
 // namespace sees its init's cgroup).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { run, waitFor } from '../harness/exec.js';
 import { figure, statCpuIds, uptimeSeconds } from '../../runtime/checks.js';
 import { describeRuntime, prepareRuntime } from '../../runtime/runtime.js';
+import { shutDown, SYSTEMD_OPTIONS, waitForBoot } from '../../runtime/systemd-container.js';
 
 const prepared = await prepareRuntime({ images: ['systemd'] });
 
-// On this cgroup v1 host systemd needs the host's name=systemd hierarchy writable and
-// tmpfs /run (reference: container-runtimes.md, "systemd as PID 1").
-const SYSTEMD_OPTIONS = [
-  '-t', '--cgroupns', 'host', '-v', '/sys/fs/cgroup/systemd:/sys/fs/cgroup/systemd', '--tmpfs', '/run', '--tmpfs', '/run/lock',
-];
 const REPORT = 'cat /proc/self/cgroup; echo "free=$(free -m | awk \'/^Mem:/ {print $2}\')"; echo "uptime=$(cut -d" " -f1 /proc/uptime)"; ' +
   'uptime; grep "^cpu[0-9]" /proc/stat';
 
@@ -45,24 +40,11 @@ describeRuntime('a VM-like container: systemd as PID 1 in Docker', prepared, (fx
     const options = [...SYSTEMD_OPTIONS, '-m', '256m', '--cpus', '0.5', ...(await fx.flags())];
     name = await fx.docker.start(options, [fx.image('systemd')], ['/sbin/init']);
     startedMs = Date.parse(await fx.docker.inspect(name, '{{.State.StartedAt}}'));
-    // Until systemd answers on its bus, systemctl prints nothing; then "starting", then the verdict.
-    const state = await waitFor('systemd in the container to finish booting', async () => {
-      const r = await fx.docker.exec(name, ['systemctl', 'is-system-running'], { timeoutMs: 10_000 });
-      const said = r.stdout.trim();
-      return ['running', 'degraded', 'maintenance', 'stopping'].includes(said) ? said : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
-    figure('vm-like: systemctl is-system-running, seconds after start', `${state}, ${ageS().toFixed(1)}`);
-    if (state !== 'running') {
-      const failed = await fx.docker.exec(name, ['systemctl', '--failed', '--no-pager']);
-      throw new Error(`systemd in the container is "${state}":\n${failed.stdout}`);
-    }
+    await waitForBoot(fx.docker, name, 'vm-like', startedMs);
   }, 90_000);
 
-  // systemd's own shutdown removes the cgroups it made; the registry's rm -f follows anyway.
   afterAll(async () => {
-    if (!name) return;
-    await run('docker', ['kill', '-s', 'SIGRTMIN+3', name], { timeoutMs: 15_000 });
-    await run('timeout', ['20', 'docker', 'wait', name], { timeoutMs: 30_000 });
+    if (name) await shutDown([], name);
   });
 
   const fromExec = async () => parseReport(await fx.docker.execOk(name, ['sh', '-c', REPORT]));
