@@ -11,8 +11,8 @@ import { allocateRenderingCache, cacheKey, RenderingCache, type CacheKey, type R
 import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
-import { createCpuTree, type CpuTree } from './cpu-tree.js';
-import { createNodeTreeViews } from './node-tree.js';
+import { createCpuTree, type SysfsTree } from './cpu-tree.js';
+import { createNodeTree } from './node-tree.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
@@ -72,9 +72,9 @@ export interface ViewOptions {
 export interface ViewService {
   /** Paths inside the mount. */
   readonly files: readonly string[];
-  /** Directories beyond those of `files` (the host's empty ones in the CPU tree). */
+  /** Directories beyond those of `files` (the host's empty ones in the CPU and node trees). */
   readonly dirs: readonly string[];
-  /** Symlinks inside the mount and their targets (the CPU tree's, as the host has them). */
+  /** Symlinks inside the mount and their targets (the CPU and node trees', as the host has them). */
   readonly links: ReadonlyMap<string, string>;
   /** The view chosen by the policy from the reader's thread id. */
   renderForReader(file: string, tid: number): Buffer;
@@ -137,13 +137,13 @@ function encodedRenderingKey(file: string, target: ViewTarget, procRoot: string)
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
 /** Every virtual file and its view, in tree order. */
-function viewFiles(options: ViewOptions, cpuTree: CpuTree): ReadonlyMap<string, FileView> {
+function viewFiles(options: ViewOptions, cpuTree: SysfsTree, nodeTree: SysfsTree): ReadonlyMap<string, FileView> {
   return new Map<string, FileView>([
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
     ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
     ...Object.entries(cpuTree.views),
-    ...Object.entries(createNodeTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
+    ...Object.entries(nodeTree.views),
     ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
     ['proc/diskstats', diskstatsView],
     ['proc/vmstat', vmstat.view],
@@ -167,7 +167,8 @@ export function createViewService(options: ViewOptions): ViewService {
   let cache: RenderingCache | undefined;
   const renderOptions: RenderOptions = { swap: options.swap };
   const cpuTree = createCpuTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
-  const views = viewFiles(options, cpuTree);
+  const nodeTree = createNodeTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
+  const views = viewFiles(options, cpuTree, nodeTree);
   const reuseMs = new Map([...views.keys()].map((file) => [file, reuseFor(file)]));
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
   const renderWith = (file: string, target: () => ViewTarget, readerTid?: number): Buffer => {
@@ -183,8 +184,8 @@ export function createViewService(options: ViewOptions): ViewService {
   };
   return {
     files: [...views.keys()],
-    dirs: cpuTree.dirs,
-    links: cpuTree.links,
+    dirs: [...cpuTree.dirs, ...nodeTree.dirs],
+    links: new Map([...cpuTree.links, ...nodeTree.links]),
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid), tid),
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
     datingOfCgroup(file, cgroupPath) {
