@@ -30,6 +30,8 @@ export const BIND_TARGETS: readonly BindTarget[] = [
   { path: 'proc/pressure/cpu', runcAccepts: false },
   { path: 'proc/pressure/memory', runcAccepts: false },
   { path: 'proc/pressure/io', runcAccepts: false },
+  // The container's paging and fault counters (issue 21); runc refuses it like pressure/*.
+  { path: 'proc/vmstat', runcAccepts: false },
   // The whole CPU directory (cpuN entries of the visible CPUs, online, possible...):
   // tools count CPUs from its entries as well as from its lists (issue 9).
   { path: 'sys/devices/system/cpu', runcAccepts: true },

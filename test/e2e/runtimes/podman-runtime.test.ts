@@ -12,6 +12,7 @@ import { figure, freeTotalMiB } from '../../runtime/checks.js';
 import { STATE_DIR } from '../../runtime/engine.js';
 import { describeRuntime, prepareRuntime } from '../../runtime/runtime.js';
 import { launcher, setupOk } from '../../runtime/wrapper.js';
+import { RUNC_TARGETS } from '../../../src/files/binds.js';
 
 const prepared = await prepareRuntime({ images: ['procps'], podman: true });
 const REPORT = 'free -m; grep -c ^processor /proc/cpuinfo; echo "binds=$(grep -c " - fuse.cgprocfs " /proc/self/mountinfo)"';
@@ -41,7 +42,7 @@ describeRuntime('cgprocfs-runc under Podman', prepared, (fx) => {
   it('podman run --runtime <wrapper> -m 256m --cpus 0.5: free 256, 1 processor, every file bound', async () => {
     const seen = parse(await fx.podman.runOk(['--runtime', wrapper, '-m', '256m', '--cpus', '0.5'], rootfs, ['sh', '-c', REPORT]));
     figure('podman --runtime cgprocfs-runc -m 256m --cpus 0.5', seen);
-    expect(seen).toEqual({ free: 256, processors: 1, binds: 8 });
+    expect(seen).toEqual({ free: 256, processors: 1, binds: RUNC_TARGETS.length });
   });
 
   it('with setup podman --default\'s drop-in, a plain podman run -m 256m sees 256 MiB', async () => {
@@ -51,7 +52,7 @@ describeRuntime('cgprocfs-runc under Podman', prepared, (fx) => {
     expect(info).toBe(`cgprocfs ${wrapper}`);
     const seen = parse(await fx.podman.runOk(['-m', '256m', '--cpus', '0.5'], rootfs, ['sh', '-c', REPORT], { env }));
     figure('podman run -m 256m (default runtime cgprocfs)', seen);
-    expect(seen).toEqual({ free: 256, processors: 1, binds: 8 });
+    expect(seen).toEqual({ free: 256, processors: 1, binds: RUNC_TARGETS.length });
   });
 
   it('leaves a container with --annotation io.cgprocfs.enable=false as plain runc would', async () => {

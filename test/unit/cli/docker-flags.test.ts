@@ -40,8 +40,8 @@ describe('docker-flags targets', () => {
     expect(inProc.filter((path) => !RUNC_PROC_ALLOWED.includes(path))).toEqual([]);
   });
 
-  it('keeps pressure/* for runtimes that mount /proc themselves (LXC)', () => {
-    expect(ALL_TARGETS.filter((path) => !RUNC_TARGETS.includes(path))).toEqual(['proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io']);
+  it('keeps pressure/* and vmstat for runtimes that mount /proc themselves (LXC)', () => {
+    expect(ALL_TARGETS.filter((path) => !RUNC_TARGETS.includes(path))).toEqual(['proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io', 'proc/vmstat']);
   });
 
   it('binds each existing file to the same path under / (vmstat and pressure/* never: runc refuses them)', () => {
