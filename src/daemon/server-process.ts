@@ -24,18 +24,27 @@ import { startWorkers } from './workers.js';
 const SERVER_OOM_SCORE_ADJ = '500';
 const COUNTER_PRUNE_INTERVAL_MS = 5 * 60 * 1000;
 
+/**
+ * How often cgroups registered but never counted are looked for: a large container's
+ * first reader leaves its count to the sampler, and its figures show once counted.
+ */
+const NEW_CGROUPS_MS = 500;
+
 /** The kernel's 5 s load sampling tick, for the cgroups readers asked about lately. */
-function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    try {
-      const result = sampler.tick();
-      if (result.failed > 0) log.debug(result, 'loadavg: some cgroups could not be sampled');
-    } catch (err) {
-      log.error({ err }, 'loadavg sampling failed');
-    }
-  }, LOAD_FREQ_MS);
-  timer.unref();
-  return timer;
+function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout[] {
+  const every = (ms: number, newOnly: boolean): NodeJS.Timeout => {
+    const timer = setInterval(() => {
+      try {
+        const result = sampler.tick({ newOnly });
+        if (result.failed > 0) log.debug(result, 'loadavg: some cgroups could not be sampled');
+      } catch (err) {
+        log.error({ err }, 'loadavg sampling failed');
+      }
+    }, ms);
+    timer.unref();
+    return timer;
+  };
+  return [every(LOAD_FREQ_MS, false), every(NEW_CGROUPS_MS, true)];
 }
 
 /** CPU counter records of cgroups that are gone, every few minutes. */
@@ -96,7 +105,7 @@ async function main(): Promise<number> {
   log.debug({ workers: config.workers }, 'server ready');
 
   const ends = await pool.done;
-  clearInterval(sampling);
+  sampling.forEach(clearInterval);
   clearInterval(pruning);
   log.debug({ ends }, 'server stopped');
   process.removeAllListeners('disconnect');

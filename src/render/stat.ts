@@ -1,7 +1,7 @@
 // /proc/stat for one view: the aggregate line and one cpuN line per visible CPU from
 // the view's CPU times (cpu-times.ts), processes/procs_running/procs_blocked from
 // the view's tasks, and intr, ctxt, btime and softirq as the host's kernel wrote them.
-import { taskCensus } from '../cgroup/tasks.js';
+import { taskCensus } from './task-census.js';
 import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime } from '../host/uptime.js';
 import { collectCpuTimes, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
@@ -34,7 +34,7 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host), sources.cpuLimits);
   if (view.hostWide) return { host, view: undefined };
   const level = pidLevel(sources.procRoot, target);
-  const census = taskCensus(sources.procRoot, sources.layout, target.paths, typeof level === 'number' ? level : undefined);
+  const census = taskCensus(sources, target.paths, typeof level === 'number' ? level : undefined);
   const tasks = {
     // The pid namespace's newest pid counts its forks without showing a host pid.
     processes: typeof level === 'number' ? census.newestNsPid : level === 'gone' ? 0 : undefined,

@@ -9,7 +9,8 @@ import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
 import { allocateRenderingCache, cacheKey, RenderingCache, type CacheKey, type RenderingCacheMemory } from '../shared/rendering-cache.js';
-import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
+import { ContainerTasks } from '../load/container-tasks.js';
+import { allocateLoadavgMemory, LoadavgTable, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
 import { createCpuTreeViews } from './cpu-tree.js';
@@ -127,13 +128,13 @@ function encodedRenderingKey(file: string, target: ViewTarget, procRoot: string)
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
 /** Every virtual file and its view, in tree order. */
-function viewFiles(options: ViewOptions): ReadonlyMap<string, FileView> {
+function viewFiles(options: ViewOptions, loadavg: LoadavgTable): ReadonlyMap<string, FileView> {
   return new Map<string, FileView>([
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
     ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
     ...Object.entries(createCpuTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
-    ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
+    ['proc/loadavg', createLoadavgView(loadavg)],
     ['proc/diskstats', diskstatsView],
     ...Object.entries(pressureViews),
   ]);
@@ -147,11 +148,14 @@ function explicitTarget(cgroupPath: string): ViewTarget {
 
 export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
+  const loadavg = new LoadavgTable(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS));
   const sources: ViewSources = {
     procRoot: options.procRoot,
     layout,
     cgroups: createCgroupReader(layout),
     cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
+    // Without the daemon's sampler (the render command) every task is counted.
+    tasks: new ContainerTasks(layout, options.procRoot, { table: options.loadavg === undefined ? undefined : loadavg }),
   };
   const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
   const reuseFor = (file: string): number => {
@@ -160,7 +164,7 @@ export function createViewService(options: ViewOptions): ViewService {
   };
   let cache: RenderingCache | undefined;
   const renderOptions: RenderOptions = { swap: options.swap };
-  const views = viewFiles(options);
+  const views = viewFiles(options, loadavg);
   const reuseMs = new Map([...views.keys()].map((file) => [file, reuseFor(file)]));
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
   const renderWith = (file: string, target: () => ViewTarget): Buffer => {
