@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { detectLayout } from '../cgroup/layout.js';
-import { createHandleStore } from '../fs/handles.js';
+import { createHandleStore, DEFAULT_HANDLE_LIMITS, DEFAULT_OWNER_HANDLES, HandleStore, type HandleStoreMemory } from '../fs/handles.js';
+import * as libc from '../native/libc.js';
 import { pruneCpuCounters } from '../render/cpu-files.js';
 import { LOAD_FREQ_MS, LoadavgSampler } from '../load/sampler.js';
 import { allocateLoadavgMemory } from '../load/table.js';
@@ -29,37 +30,48 @@ const COUNTER_PRUNE_INTERVAL_MS = 5 * 60 * 1000;
  * first reader leaves its count to the sampler, and its figures show once counted.
  */
 const NEW_CGROUPS_MS = 500;
+/** How often pages freed by a flood of opens are given back (memory and arena space). */
+const TRIM_INTERVAL_MS = 1000;
 
-/** The kernel's 5 s load sampling tick, for the cgroups readers asked about lately. */
+/** Runs `work` every `ms` on the main thread (not keeping the process alive); a failure is logged and the next run goes on. */
+function every(ms: number, work: () => void, onError: (err: unknown) => void): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    try {
+      work();
+    } catch (err) {
+      onError(err);
+    }
+  }, ms);
+  timer.unref();
+  return timer;
+}
+
+/** The kernel's 5 s load sampling tick, for the cgroups readers asked about lately; new ones sooner. */
 function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout[] {
-  const every = (ms: number, newOnly: boolean): NodeJS.Timeout => {
-    const timer = setInterval(() => {
-      try {
-        const result = sampler.tick({ newOnly });
-        if (result.failed > 0) log.debug(result, 'loadavg: some cgroups could not be sampled');
-      } catch (err) {
-        log.error({ err }, 'loadavg sampling failed');
-      }
-    }, ms);
-    timer.unref();
-    return timer;
+  const tick = (newOnly: boolean) => () => {
+    const result = sampler.tick({ newOnly });
+    if (result.failed > 0) log.debug(result, 'loadavg: some cgroups could not be sampled');
   };
-  return [every(LOAD_FREQ_MS, false), every(NEW_CGROUPS_MS, true)];
+  const failed = (err: unknown) => log.error({ err }, 'loadavg sampling failed');
+  return [every(LOAD_FREQ_MS, tick(false), failed), every(NEW_CGROUPS_MS, tick(true), failed)];
+}
+
+/** Gives back, every second, the pages of renderings whose files were closed (a flood of opens that ended). */
+function trimHandles(memory: HandleStoreMemory, log: Logger): NodeJS.Timeout {
+  const store = new HandleStore(memory);
+  return every(TRIM_INTERVAL_MS, () => {
+    const pages = store.trim(libc);
+    if (pages > 0) log.debug({ pages }, 'gave back the pages of closed files');
+  }, (err) => log.warn({ err }, 'could not give back the pages of closed files'));
 }
 
 /** CPU counter records of cgroups that are gone, every few minutes. */
 function pruneCounters(config: ServeConfig, log: Logger): NodeJS.Timeout {
   const layout = detectLayout(config.cgroupRoot);
-  const timer = setInterval(() => {
-    try {
-      const removed = pruneCpuCounters(config.stateDir, layout);
-      if (removed > 0) log.debug({ removed }, 'pruned CPU counters of removed cgroups');
-    } catch (err) {
-      log.warn({ err }, 'could not prune CPU counters');
-    }
-  }, COUNTER_PRUNE_INTERVAL_MS);
-  timer.unref();
-  return timer;
+  return every(COUNTER_PRUNE_INTERVAL_MS, () => {
+    const removed = pruneCpuCounters(config.stateDir, layout);
+    if (removed > 0) log.debug({ removed }, 'pruned CPU counters of removed cgroups');
+  }, (err) => log.warn({ err }, 'could not prune CPU counters'));
 }
 
 function send(message: ServerMessage): void {
@@ -77,7 +89,9 @@ async function main(): Promise<number> {
     log.debug({ err }, 'could not raise oom_score_adj');
   }
 
-  const memory = createHandleStore(arenaDirOf(config), epoch);
+  // An older supervisor's config has no share: the default then.
+  const ownerHandles = config.maxOpenPerContainer ?? DEFAULT_OWNER_HANDLES;
+  const memory = createHandleStore(arenaDirOf(config), epoch, { ...DEFAULT_HANDLE_LIMITS, ownerHandles }, libc);
   const loadavg = allocateLoadavgMemory();
   const renderingCache = allocateRenderingCache();
   const drain = new Int32Array(new SharedArrayBuffer(4));
@@ -88,6 +102,7 @@ async function main(): Promise<number> {
   });
   const sampling = sampleLoad(new LoadavgSampler(loadavg, config.procRoot), log);
   const pruning = pruneCounters(config, log);
+  const trimming = trimHandles(memory, log);
   const resend = requestResend(SERVER_FUSE_FD);
   if (resend === 'unsupported') log.warn({}, 'kernel cannot re-send requests (FUSE < 7.40): readers a dead server left waiting stay blocked');
   process.on('message', (message: SupervisorMessage) => {
@@ -107,6 +122,7 @@ async function main(): Promise<number> {
   const ends = await pool.done;
   sampling.forEach(clearInterval);
   clearInterval(pruning);
+  clearInterval(trimming);
   log.debug({ ends }, 'server stopped');
   process.removeAllListeners('disconnect');
   process.disconnect?.();

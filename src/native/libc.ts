@@ -1,5 +1,5 @@
 // The few system calls Node has no API for (setns, unshare, open_tree, move_mount,
-// execve, ioctl, fcntl's FD_CLOEXEC), called through koffi: its npm package carries
+// execve, ioctl, fcntl's FD_CLOEXEC, madvise, fallocate), called through koffi: its npm package carries
 // prebuilt binaries for each platform, so installing cgprocfs needs no compiler.
 // libc is taken from the running process (dlopen(NULL)): glibc or musl, whichever
 // node was linked against. Loaded on first use, so commands that need none of these
@@ -25,6 +25,9 @@ export const Native = {
   F_SETFD: 2,
   SIGPIPE: 13,
   SIGXFSZ: 25,
+  MADV_DONTNEED: 4,
+  FALLOC_FL_KEEP_SIZE: 0x1,
+  FALLOC_FL_PUNCH_HOLE: 0x2,
 } as const;
 
 /**
@@ -63,6 +66,8 @@ interface Bindings {
   fcntl: NativeFunction;
   ioctl: NativeFunction;
   signal: NativeFunction;
+  madvise: NativeFunction;
+  fallocate: NativeFunction;
 }
 
 let bindings: Bindings | undefined;
@@ -79,6 +84,8 @@ function libc(): Bindings {
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     signal: lib.func('void *signal(int signum, void *handler)'),
+    madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
+    fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
   };
   return bindings;
 }
@@ -145,4 +152,24 @@ export function execve(path: string, argv: readonly string[], env: NodeJS.Proces
   const envp = Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
   c.execve(path, [...argv, null], [...envp, null]);
   throw new SyscallError('execve', koffi.errno());
+}
+
+/** Where a buffer's bytes are in this process's memory (the same in every thread: a SharedArrayBuffer's too). */
+export function addressOf(buffer: Uint8Array): bigint {
+  libc();
+  return koffi.address(buffer);
+}
+
+/**
+ * Gives the pages of `buffer` back to the kernel (madvise MADV_DONTNEED): they read as
+ * zeros afterwards and take no memory until written again. `buffer` must start and end
+ * on page boundaries.
+ */
+export function discardPages(buffer: Uint8Array): void {
+  checked('madvise', libc().madvise(buffer, buffer.byteLength, Native.MADV_DONTNEED));
+}
+
+/** Frees the blocks of `fd` in [offset, offset+length) (a hole reads as zeros); the size stays. */
+export function punchHole(fd: number, offset: number, length: number): void {
+  checked('fallocate', libc().fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length));
 }

@@ -1,9 +1,10 @@
 // The only entry point of the domain for the fs layer and the CLI: which virtual
 // files exist, and their bytes for a reader (chosen by the resolve policy from the
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
-import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
+import { createHash } from 'node:crypto';
+import { containerKeyOf, createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
 import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
-import { describeLayout, detectLayout } from '../cgroup/layout.js';
+import { describeLayout, detectLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { uniformPaths } from '../cgroup/membership.js';
 import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
@@ -69,11 +70,27 @@ export interface ViewOptions {
   loadavg?: LoadavgMemory;
 }
 
+/** The container a view belongs to, for its share of what the daemon holds. */
+export interface Container {
+  /** 128 bits of a SHA-256 of its cgroup membership: equal for every reader of one container. */
+  readonly id: readonly [number, number, number, number];
+  /** Its cgroup path, for log lines. */
+  readonly name: string;
+}
+
+/** One reader's view, resolved once: whose it is, and its renderings. */
+export interface ReaderView {
+  readonly container: Container;
+  render(file: string): Buffer;
+}
+
 export interface ViewService {
   /** Paths inside the mount. */
   readonly files: readonly string[];
   /** The view chosen by the policy from the reader's thread id. */
   renderForReader(file: string, tid: number): Buffer;
+  /** The view chosen by the policy from the reader's thread id, resolved once for several uses. */
+  readerView(tid: number): ReaderView;
   /** One cgroup path for every controller (`cgprocfs render --cgroup`). */
   renderForCgroup(file: string, cgroupPath: string): Buffer;
   /** For the startup log: layout kind v1|v2|hybrid, controller -> version. */
@@ -122,6 +139,21 @@ function encodedRenderingKey(file: string, target: ViewTarget, procRoot: string)
   let key = keys.get(file);
   if (key === undefined) keys.set(file, (key = cacheKey(renderingKey(file, target, procRoot))));
   return key;
+}
+
+/** Containers already worked out, per target (the caller cache keeps a target while its membership stays). */
+const containers = new WeakMap<ViewTarget, Container>();
+
+function containerOf(target: ViewTarget, layout: CgroupLayout): Container {
+  let container = containers.get(target);
+  if (container === undefined) {
+    const digest = createHash('sha256').update(containerKeyOf(target)).digest();
+    const named = layout.controllers.get('memory') ?? [...layout.controllers.values()][0];
+    const name = (named === undefined ? undefined : target.paths('memory', named.version)) ?? target.key.split('\n')[0] ?? '?';
+    container = { id: [digest.readInt32LE(0), digest.readInt32LE(4), digest.readInt32LE(8), digest.readInt32LE(12)], name };
+    containers.set(target, container);
+  }
+  return container;
 }
 
 /** A table this small is enough for the one cgroup a render command shows. */
@@ -181,6 +213,10 @@ export function createViewService(options: ViewOptions): ViewService {
   return {
     files: [...views.keys()],
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
+    readerView(tid) {
+      const target = resolver.targetFor(tid);
+      return { container: containerOf(target, layout), render: (file) => renderWith(file, () => target) };
+    },
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath)),
     describeLayout: () => describeLayout(layout),
     isPerReader,

@@ -17,8 +17,9 @@ function setup(cgroupRoot: string, procRoot = PROC_ROOT) {
   const memory = allocateLoadavgMemory(16);
   const table = new LoadavgTable(memory);
   const layout = detectLayout(cgroupRoot);
-  const tasks = new ContainerTasks(layout, procRoot, { table, now: () => T0 });
-  const sampler = new LoadavgSampler(memory, procRoot, () => T0 + 100);
+  // A work clock that stands still: the fixture files' cost never cuts a census short.
+  const tasks = new ContainerTasks(layout, procRoot, { table, now: () => T0, workClock: () => 0 });
+  const sampler = new LoadavgSampler(memory, procRoot, () => T0 + 100, undefined, () => 0);
   const census = (path: string, nsLevel?: number) => tasks.census(taskListOf(layout, uniformPaths(path))!, uniformPaths(path), nsLevel);
   return { table, sampler, census, layout };
 }

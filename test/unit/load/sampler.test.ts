@@ -13,7 +13,8 @@ const TREES = [
   ['v2', CGROUP_V2, 'cgroup.threads'],
 ] as const;
 
-function setup(procRoot = PROC_ROOT, budget?: SamplerBudget, capacity = 64, workClock?: () => number) {
+/** By default a work clock that stands still: the fixture files' cost never cuts a sample short. */
+function setup(procRoot = PROC_ROOT, budget?: SamplerBudget, capacity = 64, workClock: () => number = () => 0) {
   const clock = { now: T0 };
   const memory = allocateLoadavgMemory(capacity);
   const sampler = new LoadavgSampler(memory, procRoot, () => clock.now, budget, workClock);
