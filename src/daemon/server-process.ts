@@ -12,6 +12,7 @@ import { pruneCpuCounters } from '../render/cpu-files.js';
 import { LOAD_FREQ_MS, LoadavgSampler } from '../load/sampler.js';
 import { allocateLoadavgMemory } from '../load/table.js';
 import { allocateRenderingCache } from '../shared/rendering-cache.js';
+import { allocateRequestQueue } from '../fuse/request-queue.js';
 import { requestResend } from '../fuse/session.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -95,7 +96,8 @@ async function main(): Promise<number> {
   const loadavg = allocateLoadavgMemory();
   const renderingCache = allocateRenderingCache();
   const drain = new Int32Array(new SharedArrayBuffer(4));
-  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
+  const requests = allocateRequestQueue();
+  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, requests, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
     log.error({}, 'a worker failed; stopping this server so a new one takes over');
     // Other workers block in read() and cannot be joined: end the process outright.
     process.kill(process.pid, 'SIGKILL');

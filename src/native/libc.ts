@@ -1,5 +1,5 @@
 // The few system calls Node has no API for (setns, unshare, open_tree, move_mount,
-// execve, ioctl, fcntl's FD_CLOEXEC, madvise, fallocate), called through koffi: its npm package carries
+// execve, ioctl, fcntl's FD_CLOEXEC, madvise, fallocate, poll), called through koffi: its npm package carries
 // prebuilt binaries for each platform, so installing cgprocfs needs no compiler.
 // libc is taken from the running process (dlopen(NULL)): glibc or musl, whichever
 // node was linked against. Loaded on first use, so commands that need none of these
@@ -28,6 +28,7 @@ export const Native = {
   MADV_DONTNEED: 4,
   FALLOC_FL_KEEP_SIZE: 0x1,
   FALLOC_FL_PUNCH_HOLE: 0x2,
+  POLLIN: 0x1,
 } as const;
 
 /**
@@ -68,6 +69,7 @@ interface Bindings {
   signal: NativeFunction;
   madvise: NativeFunction;
   fallocate: NativeFunction;
+  poll: NativeFunction;
 }
 
 let bindings: Bindings | undefined;
@@ -86,6 +88,7 @@ function libc(): Bindings {
     signal: lib.func('void *signal(int signum, void *handler)'),
     madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
     fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
+    poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   };
   return bindings;
 }
@@ -173,3 +176,18 @@ export function discardPages(buffer: Uint8Array): void {
 export function punchHole(fd: number, offset: number, length: number): void {
   checked('fallocate', libc().fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length));
 }
+
+/** One struct pollfd (int fd, short events, short revents), reused: a thread polls one descriptor at a time. */
+const pollFd = Buffer.alloc(8);
+
+/** Whether `fd` can be read without blocking, waiting at most `timeoutMs` (0: just look); EINTR counts as no. */
+export function readable(fd: number, timeoutMs = 0): boolean {
+  pollFd.writeInt32LE(fd, 0);
+  pollFd.writeInt16LE(Native.POLLIN, 4);
+  pollFd.writeInt16LE(0, 6);
+  const ready = libc().poll(pollFd, 1, timeoutMs) as number;
+  if (ready < 0 && koffi.errno() !== EINTR) throw new SyscallError('poll', koffi.errno());
+  return ready > 0 && (pollFd.readInt16LE(6) & Native.POLLIN) !== 0;
+}
+
+const EINTR = constants.errno.EINTR;

@@ -2,13 +2,9 @@
 // (issue 17): its own stat and loadavg answer at once, with approximate task counts
 // from the sampler, and a quiet container reads meminfo throughout while four readers
 // in the thread-heavy one read stat and loadavg as fast as they can.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { waitFor, waitForLine } from './harness/exec.js';
-import { buildProgram, containerInit, figures, load, readsInContainer, readsInNamespaceOf } from './harness/floods.js';
+import { containerInit, figures, load, readsInContainer, readsInNamespaceOf, usePrograms } from './harness/floods.js';
 import { MiB } from './harness/meminfo.js';
 import { describeE2E } from './harness/prerequisites.js';
 import { useFixture } from './harness/suite.js';
@@ -22,22 +18,13 @@ const QUIET_READS_AT_LEAST = 100;
 
 describeE2E(`a container with ${THREADS} threads beside a quiet one`, () => {
   const fx = useFixture();
-  let dir: string;
-  let threads: ChildProcess | undefined;
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'cgprocfs-e2e-threads-'));
-  });
-  afterAll(() => {
-    threads?.stdin?.end();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const programs = usePrograms();
 
   it('answers the thread-heavy container at once with its task count, and the quiet container reads throughout', async () => {
-    const bin = await buildProgram('threads', dir);
+    const bin = await programs.build('threads');
     fx.cgroups.make('heavy');
     fx.cgroups.make('quiet', { memoryLimit: 300 * MiB });
-    threads = fx.cgroups.spawn('heavy', 'unshare', ['--pid', '--fork', '--kill-child', bin, String(THREADS)]);
+    const threads = programs.started(fx.cgroups.spawn('heavy', 'unshare', ['--pid', '--fork', '--kill-child', bin, String(THREADS)]));
     await waitForLine(threads, /^ready/, 30_000);
     const init = await waitFor('the thread-heavy container\'s init', () => containerInit(fx.cgroups, 'heavy'));
     const [stat, loadavg, meminfo] = ['proc/stat', 'proc/loadavg', 'proc/meminfo'].map((file) => fx.daemon.path(file)) as [string, string, string];

@@ -1,8 +1,11 @@
 // Noisy and quiet "containers" for the isolation tests (issue 17): readers that time
 // every read (scripts/timed-reads.mjs), each pid 1 of its own pid namespace in a test
 // cgroup, or joined to another container's pid namespace; test programs built with cc.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { TestCgroups } from './cgroups.js';
 import { describeRun, runOk } from './exec.js';
 import { REPO_ROOT, SCRIPTS } from './prerequisites.js';
@@ -39,11 +42,32 @@ export async function readsInNamespaceOf(cgroups: TestCgroups, rel: string, nsOf
   return parsed(['nsenter', ...argv], await cgroups.run(rel, 'nsenter', argv, { timeoutMs: ms + 60_000 }));
 }
 
-/** Compiles test/e2e/programs/<name>.c into `dir`; the path of the program. */
-export async function buildProgram(name: string, dir: string): Promise<string> {
-  const bin = join(dir, name);
-  await runOk('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', bin, join(PROGRAMS, `${name}.c`)]);
-  return bin;
+/**
+ * Test programs for one suite: `build` compiles test/e2e/programs/<name>.c into a
+ * scratch directory, and `started` programs get their stdin closed (they exit) and the
+ * directory is removed after the suite (their cgroups' cleanup kills what is left).
+ */
+export function usePrograms(): { build(name: string): Promise<string>; started(child: ChildProcess): ChildProcess } {
+  let dir: string | undefined;
+  const children: ChildProcess[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cgprocfs-e2e-programs-'));
+  });
+  afterAll(() => {
+    for (const child of children.splice(0)) child.stdin?.end();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    async build(name) {
+      const bin = join(dir!, name);
+      await runOk('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', bin, join(PROGRAMS, `${name}.c`)]);
+      return bin;
+    },
+    started(child) {
+      children.push(child);
+      return child;
+    },
+  };
 }
 
 /** The process of cgroup `rel` that is pid 1 of a pid namespace below ours (a container's init), by host pid. */
