@@ -4,21 +4,24 @@
 // the container's limits and age (the default --resolve init: every process of a pid
 // namespace sees its init's cgroup).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { run, waitFor } from '../harness/exec.js';
+import { hostLayout } from '../harness/cgroups.js';
+import { run, scaled, waitFor } from '../harness/exec.js';
 import { figure, statCpuIds, uptimeSeconds } from '../../runtime/checks.js';
 import { describeRuntime, prepareRuntime } from '../../runtime/runtime.js';
 
 const prepared = await prepareRuntime({ images: ['systemd'] });
 
-// On this cgroup v1 host systemd needs the host's name=systemd hierarchy writable and
-// tmpfs /run (reference: container-runtimes.md, "systemd as PID 1").
-const SYSTEMD_OPTIONS = [
-  '-t', '--cgroupns', 'host', '-v', '/sys/fs/cgroup/systemd:/sys/fs/cgroup/systemd', '--tmpfs', '/run', '--tmpfs', '/run/lock',
-];
+// systemd needs tmpfs /run and a cgroup tree it may write (reference: container-runtimes.md,
+// "systemd as PID 1"): on a v1 or hybrid host the host's name=systemd hierarchy; on cgroup v2, where
+// Docker 20.10 mounts a container's cgroup2 read-only, the host's tree in the host's cgroup namespace,
+// so systemd makes init.scope and system.slice/ below /docker/<id> (measured in the v2 guest, test/v2).
+const CGROUP_TREE = hostLayout() === 'v2' ? '/sys/fs/cgroup' : '/sys/fs/cgroup/systemd';
+const SYSTEMD_OPTIONS = ['-t', '--cgroupns', 'host', '-v', `${CGROUP_TREE}:${CGROUP_TREE}`, '--tmpfs', '/run', '--tmpfs', '/run/lock'];
 const REPORT = 'cat /proc/self/cgroup; echo "free=$(free -m | awk \'/^Mem:/ {print $2}\')"; echo "uptime=$(cut -d" " -f1 /proc/uptime)"; ' +
   'uptime; grep "^cpu[0-9]" /proc/stat';
 
 interface Report {
+  /** The cgroup of systemd's hierarchy. */
   systemdCgroup: string;
   freeTotal: number;
   uptime: number;
@@ -28,7 +31,8 @@ interface Report {
 
 function parseReport(out: string): Report {
   return {
-    systemdCgroup: /^\d+:name=systemd:(.*)$/m.exec(out)?.[1] ?? '',
+    // systemd's own hierarchy: name=systemd on v1 and hybrid hosts, the one cgroup2 tree on v2.
+    systemdCgroup: (/^\d+:name=systemd:(.*)$/m.exec(out) ?? /^0::(.*)$/m.exec(out))?.[1] ?? '',
     freeTotal: Number(/^free=(\d+)$/m.exec(out)?.[1]),
     uptime: uptimeSeconds(`${/^uptime=(\S+)$/m.exec(out)?.[1]} 0.00`),
     uptimeCmd: / up .*$/m.exec(out)?.[0] ?? '',
@@ -47,16 +51,16 @@ describeRuntime('a VM-like container: systemd as PID 1 in Docker', prepared, (fx
     startedMs = Date.parse(await fx.docker.inspect(name, '{{.State.StartedAt}}'));
     // Until systemd answers on its bus, systemctl prints nothing; then "starting", then the verdict.
     const state = await waitFor('systemd in the container to finish booting', async () => {
-      const r = await fx.docker.exec(name, ['systemctl', 'is-system-running'], { timeoutMs: 10_000 });
+      const r = await fx.docker.exec(name, ['systemctl', 'is-system-running'], { timeoutMs: scaled(10_000) });
       const said = r.stdout.trim();
       return ['running', 'degraded', 'maintenance', 'stopping'].includes(said) ? said : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    }, { timeoutMs: scaled(60_000), intervalMs: 250 });
     figure('vm-like: systemctl is-system-running, seconds after start', `${state}, ${ageS().toFixed(1)}`);
     if (state !== 'running') {
       const failed = await fx.docker.exec(name, ['systemctl', '--failed', '--no-pager']);
       throw new Error(`systemd in the container is "${state}":\n${failed.stdout}`);
     }
-  }, 90_000);
+  }, scaled(90_000));
 
   // systemd's own shutdown removes the cgroups it made; the registry's rm -f follows anyway.
   afterAll(async () => {
@@ -72,7 +76,7 @@ describeRuntime('a VM-like container: systemd as PID 1 in Docker', prepared, (fx
   it('a transient service runs in a sub-cgroup of its own, below the container\'s', async () => {
     const service = await fromService();
     const exec = await fromExec();
-    figure('vm-like: name=systemd cgroup of docker exec / of systemd-run', `${exec.systemdCgroup} / ${service.systemdCgroup}`);
+    figure('vm-like: systemd\'s cgroup of docker exec / of systemd-run', `${exec.systemdCgroup} / ${service.systemdCgroup}`);
     expect(service.systemdCgroup).toMatch(/\/system\.slice\/run-[^/]+\.service$/);
     expect(service.systemdCgroup).not.toBe(exec.systemdCgroup);
   });
