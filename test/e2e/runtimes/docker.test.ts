@@ -1,6 +1,6 @@
 // Real Docker containers started with the project's own `cgprocfs docker-flags` output
 // (issue 7 §3): memory, CPUs, uptime and load as a container sees them through free,
-// getconf, uptime, top and Node; a non-root user; a pinned cpuset; the CLI's refusals.
+// getconf, lscpu, uptime, top and Node; a non-root user; a pinned cpuset; the CLI's refusals.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Daemon, makeMountpoint, removeMountpoint } from '../harness/daemon.js';
@@ -84,6 +84,14 @@ describeRuntime('Docker containers started with cgprocfs docker-flags', prepared
       expect(load.lastPid).toBeLessThan(100);
     });
 
+    it('lscpu counts 1 CPU, on-line list 0', async () => {
+      const out = await sh('LC_ALL=C lscpu');
+      const line = (name: string) => out.split('\n').find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1).trim();
+      const seen = { cpus: line('CPU(s)'), online: line('On-line CPU(s) list') };
+      figure('docker --cpus 0.5: lscpu CPU(s) / On-line CPU(s) list', seen);
+      expect(seen).toEqual({ cpus: '1', online: '0' });
+    });
+
     it('Node inside (the host\'s binary bound in) reports os.totalmem() of 256 MiB', async () => {
       const total = Number(await fx.docker.execOk(name, [NODE_IN_CONTAINER, '-p', 'require("os").totalmem()']));
       figure('docker: node os.totalmem() (MiB)', total / MiB);
@@ -130,9 +138,10 @@ describeRuntime('Docker containers started with cgprocfs docker-flags', prepared
   });
 
   it('top -bn2 -d1 with a busy loop in a 1-CPU container shows at least 85% us+sy on its second frame', { retry: 2 }, async () => {
-    // The container's real CPU use over top's run, from its own cpuacct (cgroup v1), tells
-    // a wrong figure from a loop that did not get a whole CPU on a busy host.
-    const usage = 'echo "usage=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null) $(date +%s%N)"';
+    // The container's real CPU use over top's run, in ns, from its own cgroup (v1 cpuacct.usage,
+    // v2 cpu.stat's usage_usec), tells a wrong figure from a loop that did not get a whole CPU on a busy host.
+    const ns = 'cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null || sed -n "s/^usage_usec \\(.*\\)/\\1000/p" /sys/fs/cgroup/cpu.stat';
+    const usage = `echo "usage=$(${ns}) $(date +%s%N)"`;
     const script = `while :; do :; done & sleep 1; ${usage}; top -bn2 -d1; ${usage}; kill $!`;
     const out = await fx.docker.runOk(['--cpus', '1', ...(await fx.flags())], [image()], ['sh', '-c', script]);
     const cpu = lastTopCpuLine(out);
