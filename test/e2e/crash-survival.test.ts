@@ -61,7 +61,7 @@ describeE2E('crash survival and reload', () => {
     const load = startLoad(fx);
     let server = await theServer(fx.daemon.pid);
     for (let kill = 0; kill < 5; kill++) {
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await new Promise((resolve) => setTimeout(resolve, scaled(700)));
       process.kill(server, 'SIGKILL');
       server = await theServer(fx.daemon.pid, server);
     }
@@ -73,10 +73,10 @@ describeE2E('crash survival and reload', () => {
   it('SIGHUP under load: zero failed reads, a new server takes over and the old one is gone', async () => {
     const load = startLoad(fx);
     const old = await theServer(fx.daemon.pid);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, scaled(1_000)));
     process.kill(fx.daemon.pid, 'SIGHUP');
     const next = await theServer(fx.daemon.pid, old);
-    await waitFor('the old server to exit', () => !isAlive(old), { timeoutMs: 10_000 });
+    await waitFor('the old server to exit', () => !isAlive(old), { timeoutMs: scaled(10_000) });
     expectFlawless(await load);
     expect(next).not.toBe(old);
     expect(fx.daemon.logs()).toMatch(/"msg":"reloaded"/);
@@ -84,13 +84,13 @@ describeE2E('crash survival and reload', () => {
 
   it('a container reading its /proc keeps seeing its own values across a server kill and a reload', async () => {
     fx.cgroups.make('c', { memoryLimit: 256 * MiB });
-    const loop = `n=0; end=$(( $(date +%s) + 7 )); while [ $(date +%s) -lt $end ]; do
+    const loop = `n=0; end=$(( $(date +%s) + ${scaled(7_000) / 1000} )); while [ $(date +%s) -lt $end ]; do
       free -m | awk '/^Mem:/ { if ($2 != 256) { print "wrong total " $2; exit 1 } }' || exit 1
       n=$((n+1)); done; echo "reads=$n"`;
-    const container = runInContainer(fx.cgroups, 'c', fx.daemon.mountpoint, ['sh', '-c', loop], { timeoutMs: 60_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const container = runInContainer(fx.cgroups, 'c', fx.daemon.mountpoint, ['sh', '-c', loop], { timeoutMs: scaled(60_000) });
+    await new Promise((resolve) => setTimeout(resolve, scaled(1_500)));
     process.kill(await theServer(fx.daemon.pid), 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await new Promise((resolve) => setTimeout(resolve, scaled(1_500)));
     process.kill(fx.daemon.pid, 'SIGHUP');
     const r = await container;
     expect(r.code, describeRun(['container loop'], r)).toBe(0);
