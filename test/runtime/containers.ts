@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, run, type RunOptions, type RunResult } from '../e2e/harness/exec.js';
-import { CGROUP_ROOT } from '../e2e/harness/prerequisites.js';
+import { hierarchyRoots } from '../e2e/harness/cgroups.js';
 
 export type Cli = 'docker' | 'podman';
 
@@ -108,8 +108,8 @@ export class Containers {
  */
 function removeLeftCgroups(id: string): void {
   if (!/^[0-9a-f]{64}$/.test(id)) return;
-  for (const hierarchy of readdirSync(CGROUP_ROOT)) {
-    const top = join(CGROUP_ROOT, hierarchy, 'docker', id);
+  for (const root of hierarchyRoots()) {
+    const top = join(root, 'docker', id);
     if (existsSync(top)) removeCgroupTree(top);
   }
 }
@@ -119,8 +119,8 @@ function removeLeftCgroups(id: string): void {
  * `libpod_parent`) in every hierarchy; one that still holds a container stays.
  */
 export function removeEmptyCgroupTrees(name: string): void {
-  for (const hierarchy of readdirSync(CGROUP_ROOT)) {
-    const top = join(CGROUP_ROOT, hierarchy, name);
+  for (const root of hierarchyRoots()) {
+    const top = join(root, name);
     if (existsSync(join(top, 'cgroup.procs'))) removeCgroupTree(top);
   }
 }
