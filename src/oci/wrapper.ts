@@ -7,7 +7,7 @@
 // Imports stay few (no yargs, no pino): a runtime waits for this process at every call.
 
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MOUNTPOINT } from '../daemon/config.js';
 import { bindsFrom, PRELOAD_LIBRARY, PRELOAD_TARGET, RUNC_TARGETS, type BindMount } from '../files/binds.js';
@@ -72,7 +72,12 @@ function errorText(err: unknown): string {
 /** One line to stderr (the runtime's log, or the container's stderr) and to runc's --log. */
 function report(call: RuncCall, message: string): void {
   const line = `cgprocfs-runc: ${message}`;
-  process.stderr.write(`${line}\n`);
+  try {
+    // Written at once, not through process.stderr, whose errors (a closed pipe) arrive later and would end the process before runc runs.
+    writeSync(2, `${line}\n`);
+  } catch {
+    // Nobody reads our stderr: the runc log below, if any, still gets the line.
+  }
   if (!call.log) return;
   try {
     const entry = call.logFormat === 'json'

@@ -4,7 +4,7 @@
 // keeping a backup, and saying what to do next (reload the engine).
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_MOUNTPOINT } from '../../daemon/config.js';
 import { CgprocfsError } from '../../errors.js';
 import { canonicalMountpoint, mountState } from '../../fuse/mount.js';
+import { resolveRunc, RuncNotFoundError } from '../../oci/runc-path.js';
 import { DEFAULT_CONTAINERD_CONFIG, dumpProblems, editContainerdConfig, HANDLER } from './containerd.js';
 import { DEFAULT_DAEMON_JSON, editDaemonJson, RUNTIME_NAME } from './docker.js';
 import { applyChange, assertOwned, describeChange, readIfExists, type FileChange } from './file-change.js';
@@ -36,6 +37,19 @@ function assertExecutable(path: string, what: string): void {
     accessSync(path, constants.X_OK);
   } catch {
     throw new CgprocfsError('USAGE', `${what} ${path} is not an executable file (run npm run build, or give --runtime-path)`);
+  }
+}
+
+/**
+ * The wrapper execs the real runc: registering it on a host where it would find none
+ * would stop every container of the engine from starting, so setup refuses instead.
+ */
+function assertRuncFound(runtimePath: string, runc: string | undefined): void {
+  try {
+    resolveRunc({ requested: runc ?? process.env.CGPROCFS_RUNC, path: process.env.PATH, self: realpathSync(runtimePath) });
+  } catch (err) {
+    if (!(err instanceof RuncNotFoundError)) throw err;
+    throw new CgprocfsError('RUNTIME_CONFIG', `the wrapper would find no runc to run (${err.message}); install runc first`);
   }
 }
 
@@ -86,6 +100,7 @@ function docker(print: Print): CommandModule<object, Common & { 'config-file': s
         .example('$0 setup docker --write --default', 'every new container gets its own /proc views'),
     handler: (args) => {
       assertExecutable(args['runtime-path'], 'the runtime wrapper');
+      assertRuncFound(args['runtime-path'], args.runc);
       const path = args['config-file'];
       const mountpoint = canonicalMountpoint(args.mountpoint);
       const before = readIfExists(path);
@@ -138,6 +153,7 @@ function containerd(print: Print): CommandModule<object, Common & { 'config-file
         .example('$0 setup containerd --write', 'then: kubectl apply -f deploy/kubernetes/cgprocfs-runtimeclass.yaml'),
     handler: (args) => {
       assertExecutable(args['runtime-path'], 'the runtime wrapper');
+      assertRuncFound(args['runtime-path'], undefined);
       const path = args['config-file'];
       const before = readIfExists(path);
       const edit = editContainerdConfig(path, before, args['runtime-path']);
@@ -164,6 +180,7 @@ function podman(print: Print): CommandModule<object, Common & { 'config-file': s
         .example('$0 setup podman --write --default', 'every new container gets its own /proc views'),
     handler: (args) => {
       assertExecutable(args['runtime-path'], 'the runtime wrapper');
+      assertRuncFound(args['runtime-path'], undefined);
       const path = args['config-file'];
       const before = readIfExists(path);
       assertOwned(path, before, PODMAN_MARKER);

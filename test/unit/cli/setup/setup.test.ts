@@ -25,11 +25,27 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The CLI with a stand-in runc (CGPROCFS_RUNC; null: none): the machine running unit tests may have no runc. */
+async function cli(args: string[], runc: string | null = standInRunc()): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t.toString()), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
+  const saved = process.env.CGPROCFS_RUNC;
+  if (runc === null) delete process.env.CGPROCFS_RUNC;
+  else process.env.CGPROCFS_RUNC = runc;
+  try {
+    const code = await main(args, { stdout: (t) => (stdout += t.toString()), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  } finally {
+    if (saved === undefined) delete process.env.CGPROCFS_RUNC;
+    else process.env.CGPROCFS_RUNC = saved;
+  }
+}
+
+function standInRunc(): string {
+  const path = join(dir, 'runc');
+  writeFileSync(path, '#!/bin/sh\n');
+  chmodSync(path, 0o755);
+  return path;
 }
 
 function executable(): string {
@@ -198,6 +214,19 @@ describe('cgprocfs setup on the command line', () => {
     const r = await cli(['setup', 'podman', '--config-file', join(dir, 'x.conf'), '--runtime-path', join(dir, 'missing')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/is not an executable file/);
+  });
+
+  it('refuses to register the wrapper where it would find no runc, which would stop every container', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = join(dir, 'empty');
+    try {
+      const r = await cli(['setup', 'podman', '--config-file', join(dir, 'x.conf'), '--runtime-path', executable(), '--write'], null);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/the wrapper would find no runc to run .*; install runc first/);
+      expect(existsSync(join(dir, 'x.conf'))).toBe(false);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('never replaces a drop-in it did not write', async () => {
