@@ -10,16 +10,14 @@ import { TestCgroups } from './harness/cgroups.js';
 import { cgprocfsMountsAt, Daemon, makeMountpoint, makeStateDir, removeMountpoint } from './harness/daemon.js';
 import { processTree, run, runOk, waitFor } from './harness/exec.js';
 import { MiB } from './harness/meminfo.js';
-import { healDifferences, hostChurn, mountTableOf } from './harness/mount-tables.js';
+import { healDifferences, mountTableOf, underPaths } from './harness/mount-tables.js';
+import type { MountEntry } from '../../src/fuse/mount.js';
 import { DAEMON_BIN, describeE2E } from './harness/prerequisites.js';
 import { teardown } from './harness/suite.js';
 import { freeTotalMiB } from '../runtime/checks.js';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childModule } from '../support/child-module.js';
-
-/** The key of the test's own mount table among the containers'. */
-const HOST = '(host)';
 
 const BINDS = ['proc/meminfo', 'proc/stat', 'proc/uptime', 'sys/devices/system/cpu'];
 const LIMITS_MIB: Record<string, number> = { c1: 256, c2: 300 };
@@ -58,12 +56,11 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
   };
   const liveDevice = () => cgprocfsMountsAt(mountpoint).at(-1)?.device ?? '';
   const healLine = (daemon: Daemon) => waitFor('the heal summary', () => daemon.logs().split('\n').find((l) => l.includes('"msg":"heal finished"')), { timeoutMs: 30_000 });
-  // The test's own table is kept too: mounts other processes on the machine drop meanwhile
-  // leave the containers' copies as well (hostChurn), and are not the heal's doing.
-  const tables = () => new Map([[HOST, mountTableOf(process.pid)], ...containers.map((c) => [c.name, mountTableOf(c.init)] as const)]);
+  const tables = () => new Map(containers.map((c) => [c.name, mountTableOf(c.init)]));
+  // What the containers own: the root, /proc, /sys and the mounts of the tests' daemons.
+  const owned = (m: MountEntry) => m.mountpoint === '/' || underPaths('/proc', '/sys', mountpoint, ...others)(m);
   const expectHealedSince = (before: Map<string, ReturnType<typeof mountTableOf>>) => {
-    const churned = hostChurn(before.get(HOST)!, mountTableOf(process.pid));
-    for (const c of containers) expect(healDifferences(before.get(c.name)!, mountTableOf(c.init), mountpoint, liveDevice(), churned), c.name).toEqual([]);
+    for (const c of containers) expect(healDifferences(before.get(c.name)!, mountTableOf(c.init), mountpoint, liveDevice(), owned), c.name).toEqual([]);
   };
   const expectReadingRight = async () => {
     for (const c of containers) expect(await freeTotal(c), c.name).toBe(LIMITS_MIB[c.name]);
@@ -197,7 +194,6 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     await runOk('nsenter', ['-t', String(holding.init), '-m', '--', 'mount', '-t', 'tmpfs', 'tmpfs', '/sys/devices/system/cpu/cpu0']);
     const before = tables();
     const foreignBefore = mountTableOf(foreign.init);
-    const hostBefore = mountTableOf(process.pid);
     const holdingBefore = mountTableOf(holding.init);
     await otherDaemon.kill();
     await current.kill();
@@ -210,7 +206,7 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     expect(JSON.parse(refused ?? '{}')).toMatchObject({ containerPid: holding.pid, failed: [{ target: '/sys/devices/system/cpu', reason: 'other mounts lie below it (/sys/devices/system/cpu/cpu0)' }] });
     expect(daemon.running).toBe(true);
     // The other mountpoint's dead binds are untouched (healDifferences compares everything but ours).
-    expect(healDifferences(foreignBefore, mountTableOf(foreign.init), mountpoint, liveDevice(), hostChurn(hostBefore, mountTableOf(process.pid)))).toEqual([]);
+    expect(healDifferences(foreignBefore, mountTableOf(foreign.init), mountpoint, liveDevice(), owned)).toEqual([]);
     expect((await inContainer(foreign.init, ['cat', '/proc/meminfo'])).stderr).toMatch(/Transport endpoint is not connected/);
     expect(mountTableOf(holding.init).filter((m) => m.mountpoint.startsWith('/sys/devices/system/cpu'))).toEqual(
       holdingBefore.filter((m) => m.mountpoint.startsWith('/sys/devices/system/cpu')),

@@ -20,31 +20,21 @@ const bindOf = (mountpoint: string) => (m: MountEntry) => m.fstype === FSTYPE &&
 const sorted = (lines: string[]) => [...lines].sort();
 
 /**
- * Mountpoints of the test's own namespace (the host's) that went away or changed between
- * two of its tables: another process on the machine unmounting its own mount, which
- * propagates into the copies unshare containers hold and which no heal causes.
- */
-export function hostChurn(before: readonly MountEntry[], after: readonly MountEntry[]): Set<string> {
-  const now = new Set(after.map((m) => JSON.stringify(m)));
-  return new Set(before.filter((m) => !now.has(JSON.stringify(m))).map((m) => m.mountpoint));
-}
-
-/**
  * What differs from a heal that replaced exactly the binds of `mountpoint` by binds of
- * the connection `liveDevice`; empty when that is all that happened. Mounts at
- * `hostChurned` mountpoints (see hostChurn) are not compared.
+ * the connection `liveDevice`; empty when that is all that happened. `compared` limits
+ * both tables to the mounts a test can vouch for (see underPaths).
  */
 export function healDifferences(
   before: readonly MountEntry[],
   after: readonly MountEntry[],
   mountpoint: string,
   liveDevice: string,
-  hostChurned: ReadonlySet<string> = new Set(),
+  compared: (m: MountEntry) => boolean = () => true,
 ): string[] {
+  [before, after] = [before.filter(compared), after.filter(compared)];
   const ours = bindOf(mountpoint);
   const problems: string[] = [];
-  const others = (table: readonly MountEntry[]) =>
-    sorted(table.filter((m) => !ours(m) && !hostChurned.has(m.mountpoint)).map((m) => JSON.stringify(m)));
+  const others = (table: readonly MountEntry[]) => sorted(table.filter((m) => !ours(m)).map((m) => JSON.stringify(m)));
   const [othersBefore, othersAfter] = [others(before), others(after)];
   for (const line of othersBefore.filter((l) => !othersAfter.includes(l))) problems.push(`gone or changed: ${line}`);
   for (const line of othersAfter.filter((l) => !othersBefore.includes(l))) problems.push(`new: ${line}`);
@@ -54,4 +44,14 @@ export function healDifferences(
   }
   for (const m of after.filter(ours)) if (m.device !== liveDevice) problems.push(`not live: ${m.mountpoint} (${m.device}, live ${liveDevice})`);
   return problems;
+}
+
+/**
+ * Mounts at or below `paths`. An `unshare` container holds a copy of the host's whole
+ * table, and the kernel detaches a copy whose mountpoint the host removes (rmdir of
+ * another test's mountpoint, a Docker container's overlay): on a shared machine only the
+ * part a test owns stays put.
+ */
+export function underPaths(...paths: string[]): (m: MountEntry) => boolean {
+  return (m) => paths.some((path) => m.mountpoint === path || m.mountpoint.startsWith(`${path}/`));
 }
