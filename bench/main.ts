@@ -15,6 +15,7 @@ import { buildC, ensurePackages } from './native.js';
 import { parseOptions, USAGE, type Options } from './options.js';
 import { runContainers } from './phases/containers.js';
 import { runMatrix } from './phases/matrix.js';
+import { runNoisy } from './phases/noisy.js';
 import { runSoak } from './phases/soak.js';
 import { CLK_TCK, rssSplit, sampleGroup } from './proc.js';
 import { floorRows, render, writeResult, type BenchResult, type Resources } from './report.js';
@@ -108,6 +109,7 @@ function noteProblems(result: BenchResult): number {
   const cells = [
     ...(result.matrix?.rows.flatMap((r) => Object.values(r.cells)) ?? []),
     ...Object.values(result.containers?.perTarget ?? {}).flatMap((t) => [t.single, t.spread]),
+    ...Object.values(result.noisy?.perTarget ?? {}).flatMap((t) => [t.alone, t.beside, t.flood]),
     ...(result.soak ? [result.soak.load] : []),
   ];
   let cgprocfs = 0;
@@ -161,6 +163,7 @@ async function bench(options: Options, cleanup: Cleanup): Promise<{ result: Benc
     result.matrix = { ...matrix, floor: floorRows(matrix.rows) };
     for (const s of matrix.skipped) notes.push(`${s.file}: ${s.why}`);
     if (options.containers > 0) result.containers = await runContainers(ctx);
+    if (options.noisyFlooders > 0) result.noisy = await runNoisy(ctx);
   }
   for (const t of daemons) {
     const b = before.get(t.name)!;

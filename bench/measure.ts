@@ -43,37 +43,61 @@ function cpuBetween(before: ReturnType<typeof sampleGroup>, after: ReturnType<ty
 }
 
 export async function measureRound(readers: readonly Reader[], target: Target, file: string, opts: RoundOptions): Promise<Round> {
-  const path = target.pathOf(file);
-  if (path === undefined) throw new Error(`${target.name} has no ${file}`);
-  const lead = BigInt(Math.ceil(LEAD_MS + LEAD_MS_PER_READER * readers.length));
+  const [round] = await measureTogether([{ readers, file }], target, opts);
+  return round!;
+}
+
+/** Readers reading one file of a target in one window, apart from other groups of the same window. */
+export interface ReadingGroup {
+  readers: readonly Reader[];
+  file: string;
+}
+
+/**
+ * Several groups of readers read `target` during one shared window (a quiet container
+ * beside a flooding one); each group's figures are kept apart, the target's CPU over
+ * the window is every group's.
+ */
+export async function measureTogether(groups: readonly ReadingGroup[], target: Target, opts: RoundOptions): Promise<Round[]> {
+  const all = groups.flatMap((g) => g.readers);
+  const lead = BigInt(Math.ceil(LEAD_MS + LEAD_MS_PER_READER * all.length));
   const startNs = (BigInt(Date.now()) + lead) * 1_000_000n;
   const endNs = startNs + BigInt(opts.durationMs) * 1_000_000n;
   const before = sampleGroup(target.pids());
-  const results: ReaderResult[] = await Promise.all(
-    readers.map((reader, i) =>
-      reader.run({
-        path,
-        expectMemTotalKb: file === 'proc/meminfo' ? target.expectMemTotalKb(reader.cgroup) : 0,
-        startNs,
-        endNs,
-        ...(opts.slots && {
-          slot: { ns: BigInt(opts.slots.slotMs) * 1_000_000n, ...slotOf(i, readers.length, opts.slots.lanes) },
-        }),
-      }),
-    ),
+  const results = await Promise.all(
+    groups.map(({ readers, file }) => {
+      const path = target.pathOf(file);
+      if (path === undefined) throw new Error(`${target.name} has no ${file}`);
+      return Promise.all(
+        readers.map((reader, i) =>
+          reader.run({
+            path,
+            expectMemTotalKb: file === 'proc/meminfo' ? target.expectMemTotalKb(reader.cgroup) : 0,
+            startNs,
+            endNs,
+            ...(opts.slots && {
+              slot: { ns: BigInt(opts.slots.slotMs) * 1_000_000n, ...slotOf(i, readers.length, opts.slots.lanes) },
+            }),
+          }),
+        ),
+      );
+    }),
   );
-  const after = sampleGroup(target.pids());
+  const cpuTicks = cpuBetween(before, sampleGroup(target.pids()));
+  return results.map((group) => roundOf(group, opts.durationMs / 1000, cpuTicks));
+}
+
+function roundOf(results: readonly ReaderResult[], seconds: number, cpuTicks: number): Round {
   const hist = new Histogram();
   for (const r of results) hist.add(r);
   const reads = results.reduce((a, r) => a + r.reads, 0);
-  const seconds = opts.durationMs / 1000;
   return {
     reads,
     bad: results.reduce((a, r) => a + r.bad, 0),
     errors: results.reduce((a, r) => a + r.errors, 0),
     problems: [...new Set(results.map((r) => r.problem).filter(Boolean))],
     seconds,
-    cpuTicks: cpuBetween(before, after),
+    cpuTicks,
     hist,
     readsPerSec: reads / seconds,
   };

@@ -26,6 +26,8 @@ export interface Options {
   /** Idle window for the loadavg sampling cost; 0 skips it. */
   idleMs: number;
   tasksPerCgroup: number;
+  /** Readers of the flooding container in the noisy-neighbour phase; 0 skips it. */
+  noisyFlooders: number;
   soakMinutes: number | undefined;
   out: string;
   daemons: Set<'cgprocfs' | 'lxcfs' | 'floor'>;
@@ -43,6 +45,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --files a,b              files to bench (default: ${CANDIDATE_FILES.join(',')})
   --containers N           cgroups of the many-containers phase (default 500, 0 skips it)
   --idle SECONDS           idle window of the loadavg sampling cost (default 20, 0 skips it)
+  --noisy N                readers of the flooding container beside a quiet one (default 32, 0 skips it)
   --soak MINUTES           run only the soak: 8 readers over 50 cgroups, RSS/fds every 10 s
   --only cgprocfs,lxcfs,floor   targets to start
   --cgprocfs-node-options=S     Node flags for the cgprocfs daemon and its server (e.g. ="--cpu-prof")
@@ -62,6 +65,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
       files: { type: 'string' },
       containers: { type: 'string' },
       idle: { type: 'string' },
+      noisy: { type: 'string' },
       soak: { type: 'string' },
       only: { type: 'string' },
       'cgprocfs-node-options': { type: 'string' },
@@ -103,6 +107,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     containerDurationMs: quick ? 1000 : 5000,
     idleMs: (number(values.idle, 'idle') ?? (quick ? 0 : 20)) * 1000,
     tasksPerCgroup: 6,
+    noisyFlooders: number(values.noisy, 'noisy') ?? 32,
     soakMinutes: number(values.soak, 'soak', 0.1),
     out: values.out ?? defaultOut,
     daemons,

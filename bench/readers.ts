@@ -32,7 +32,7 @@ export class Reader {
   private readonly ready: Promise<void>;
   private exited = false;
 
-  private constructor(private readonly child: ChildProcess, readonly cgroup: BenchCgroup, readonly pidns: boolean) {
+  private constructor(private readonly child: ChildProcess, readonly cgroup: BenchCgroup, readonly pidns: boolean | number) {
     let markReady!: () => void;
     let fail!: (err: Error) => void;
     this.ready = new Promise((resolve, reject) => {
@@ -53,9 +53,11 @@ export class Reader {
     });
   }
 
-  static spawn(bin: string, cgroup: BenchCgroup, pidns: boolean, stderrFd: number): Reader {
+  /** `pidns`: pid 1 of a namespace of its own, or (a pid) a later process of another reader's. */
+  static spawn(bin: string, cgroup: BenchCgroup, pidns: boolean | number, stderrFd: number): Reader {
     const args = cgroup.procsFiles.flatMap((f) => ['--join', f]);
-    if (pidns) args.push('--pidns');
+    if (pidns === true) args.push('--pidns');
+    else if (typeof pidns === 'number') args.push('--pidns-of', String(pidns));
     const child = spawn(bin, args, { detached: true, stdio: ['pipe', 'pipe', stderrFd] });
     return new Reader(child, cgroup, pidns);
   }
@@ -97,6 +99,24 @@ export class ReaderGroup {
   static async start(bin: string, cgroups: readonly BenchCgroup[], pidns: boolean, stderrFd: number): Promise<ReaderGroup> {
     const group = new ReaderGroup(cgroups.map((cg) => Reader.spawn(bin, cg, pidns, stderrFd)));
     try {
+      await Promise.all(group.readers.map((r) => r.whenReady()));
+    } catch (err) {
+      await group.kill();
+      throw err;
+    }
+    return group;
+  }
+
+  /**
+   * `count` readers in one container: one cgroup and one pid namespace, whose pid 1 is
+   * the first reader (all ready, or all killed and an error thrown).
+   */
+  static async container(bin: string, cgroup: BenchCgroup, count: number, stderrFd: number): Promise<ReaderGroup> {
+    const first = Reader.spawn(bin, cgroup, true, stderrFd);
+    const group = new ReaderGroup([first]);
+    try {
+      await first.whenReady();
+      for (let i = 1; i < count; i++) group.readers.push(Reader.spawn(bin, cgroup, first.pid, stderrFd));
       await Promise.all(group.readers.map((r) => r.whenReady()));
     } catch (err) {
       await group.kill();

@@ -5,6 +5,7 @@ import type { TargetName } from './daemons.js';
 import type { CellSummary } from './measure.js';
 import type { ContainersResult } from './phases/containers.js';
 import type { MatrixResult, MatrixRow } from './phases/matrix.js';
+import type { NoisyResult } from './phases/noisy.js';
 import type { SoakResult } from './phases/soak.js';
 
 export interface Resources {
@@ -30,6 +31,7 @@ export interface BenchResult {
   resources: Partial<Record<TargetName, { before: Resources; after: Resources; cpuSeconds: number; events: string[] }>>;
   matrix?: MatrixResult & { floor: FloorRow[] };
   containers?: ContainersResult;
+  noisy?: NoisyResult;
   soak?: SoakResult;
   notes: string[];
 }
@@ -135,6 +137,20 @@ function containersTable(c: ContainersResult): string {
   return out;
 }
 
+function noisyTable(n: NoisyResult): string {
+  return table(
+    ['target', 'quiet alone p50/p99/max us', `beside ${n.flooders} p50/p99/max us`, 'p99 beside/alone', 'quiet reads/s alone -> beside', 'flood reads/s'],
+    Object.entries(n.perTarget).map(([name, t]) => [
+      name === 'host' ? 'host /proc' : name,
+      latency(t.alone),
+      latency(t.beside),
+      ratio(t.beside.p99Us, t.alone.p99Us),
+      `${rate(t.alone.readsPerSec)} -> ${rate(t.beside.readsPerSec)}`,
+      rate(t.flood.readsPerSec),
+    ]),
+  );
+}
+
 export function render(result: BenchResult): string {
   const parts: string[] = [];
   const m = result.machine;
@@ -168,6 +184,12 @@ export function render(result: BenchResult): string {
     parts.push(`cgprocfs state directory (tmpfs, not in RSS): ${mb(state.before.stateDirKb ?? 0)} -> ${mb(state.after.stateDirKb)} MB`);
   }
   if (result.containers) parts.push(`Many containers (meminfo, ${result.containers.slotMs} ms slots round-robin):\n${containersTable(result.containers)}`);
+  if (result.noisy) {
+    parts.push(
+      `Noisy neighbour (a quiet container reading ${result.noisy.file}, alone and beside one container of ${result.noisy.flooders} readers reading it as fast as they can):\n` +
+        noisyTable(result.noisy),
+    );
+  }
   if (result.soak) {
     const s = result.soak;
     parts.push(

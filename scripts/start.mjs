@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(ROOT, 'dist/bin/cgprocfs.js');
-const INPUTS = ['src', 'preload', 'scripts/build-preload.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const INPUTS = ['src', 'preload', 'scripts/build-preload.mjs', 'scripts/build-runc-wrapper.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 const say = (line) => process.stderr.write(`npm start: ${line}\n`);
 

@@ -32,6 +32,8 @@ export const ErrorCodes = {
   NOT_SERVING: { exit: 1, errno: 'ENOTCONN' },
   /** Another daemon holds the state directory or the mountpoint, or serves the mount to unmount. */
   ALREADY_RUNNING: { exit: 1, errno: 'EBUSY' },
+  /** A container runtime's configuration file cannot be read, understood or safely changed (cgprocfs setup). */
+  RUNTIME_CONFIG: { exit: 1, errno: 'EINVAL' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

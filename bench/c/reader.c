@@ -4,8 +4,10 @@
 // one file during a shared wall-clock window, every reading checked, latencies kept in
 // a log-linear histogram (3% buckets) printed as one JSON line. Also a `--sleepers N`
 // mode that parks N sleeping processes in the cgroups (load for the loadavg sampler).
+// With --pidns-of PID it joins the pid namespace PID made for its children (another
+// reader's, started with --pidns), as a second process of that container.
 //
-//   cgbench-reader [--join CGROUP_PROCS_FILE]... [--pidns] [--sleepers N]
+//   cgbench-reader [--join CGROUP_PROCS_FILE]... [--pidns | --pidns-of PID] [--sleepers N]
 //   stdin: run PATH EXPECT_MEMTOTAL_KB START_NS END_NS SLOT_NS SLOT_INDEX SLOT_COUNT
 //          (EXPECT 0 = any non-empty, newline-terminated file; SLOT_NS 0 = always active)
 //          quit, or EOF
@@ -198,24 +200,37 @@ static int sleepers(int n) {
 
 int main(int argc, char **argv) {
   const char *joins[MAX_JOINS];
+  const char *pidns_of = NULL;
   int njoins = 0, pidns = 0, nsleepers = -1;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--join") == 0 && i + 1 < argc && njoins < MAX_JOINS) joins[njoins++] = argv[++i];
     else if (strcmp(argv[i], "--pidns") == 0) pidns = 1;
+    else if (strcmp(argv[i], "--pidns-of") == 0 && i + 1 < argc) pidns_of = argv[++i];
     else if (strcmp(argv[i], "--sleepers") == 0 && i + 1 < argc) nsleepers = atoi(argv[++i]);
-    else { fprintf(stderr, "usage: cgbench-reader [--join PROCS]... [--pidns] [--sleepers N]\n"); return 2; }
+    else { fprintf(stderr, "usage: cgbench-reader [--join PROCS]... [--pidns | --pidns-of PID] [--sleepers N]\n"); return 2; }
   }
   // Join before anything else, so the namespace's init is born inside the cgroup.
   for (int i = 0; i < njoins; i++) join_cgroup(joins[i]);
   if (nsleepers >= 0) return sleepers(nsleepers);
-  if (!pidns) return serve_commands();
+  if (!pidns && !pidns_of) return serve_commands();
 
-  if (unshare(CLONE_NEWPID) != 0) die("unshare(CLONE_NEWPID)");
+  if (pidns_of) {
+    // The namespace another reader made for its children: its pid 1 is that reader's.
+    char ns[64];
+    snprintf(ns, sizeof ns, "/proc/%s/ns/pid_for_children", pidns_of);
+    int fd = open(ns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die(ns);
+    if (setns(fd, CLONE_NEWPID) != 0) die("setns(CLONE_NEWPID)");
+    close(fd);
+  } else if (unshare(CLONE_NEWPID) != 0) {
+    die("unshare(CLONE_NEWPID)");
+  }
   pid_t child = fork();
   if (child < 0) die("fork");
   if (child == 0) {
-    // pid 1 of the new namespace, like a container's init; dies with its parent (whose
-    // pid is invisible from here: getppid() is 0, so the usual race check cannot be made).
+    // pid 1 of the new namespace, like a container's init (or a later process of the one
+    // joined); dies with its parent (whose pid is invisible from here: getppid() is 0, so
+    // the usual race check cannot be made).
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     return serve_commands();
   }

@@ -54,6 +54,20 @@ function daemonNamespace(processes: ProcessFiles): string {
   return ns;
 }
 
+/** How a target's key starts: a container's init, or a process seen with its own cgroups. */
+const INIT_KEY = 'init ';
+const CGROUPS_KEY = 'cgroups\n';
+
+/**
+ * What makes two targets the same container, for its share of what the daemon holds
+ * (issue 17): the cgroup membership it is rendered from, whatever the init's pid (a
+ * container that makes pid namespaces stays one container).
+ */
+export function containerKeyOf(target: ViewTarget): string {
+  const firstLine = target.key.indexOf('\n');
+  return target.key.startsWith(INIT_KEY) || target.key.startsWith(CGROUPS_KEY) ? target.key.slice(firstLine + 1) : target.key;
+}
+
 /** The view of `whose` given its /proc/<pid>/cgroup text. */
 export function targetOf(whose: Whose, cgroupText: string, source: string): ViewTarget {
   const membership = parseMembership(cgroupText, source);
@@ -61,7 +75,7 @@ export function targetOf(whose: Whose, cgroupText: string, source: string): View
     paths: whose.containerInit ? withoutInitScope(membership) : membership,
     pid: whose.pid,
     containerInit: whose.containerInit,
-    key: whose.containerInit ? `init ${whose.pid}\n${cgroupText}` : `cgroups\n${cgroupText}`,
+    key: whose.containerInit ? `${INIT_KEY}${whose.pid}\n${cgroupText}` : `${CGROUPS_KEY}${cgroupText}`,
   };
 }
 

@@ -27,10 +27,12 @@ function parseLines(text: string, source: string): Membership {
       unified = line.slice(UNIFIED_LINE_PREFIX.length);
       continue;
     }
-    const match = /^\d+:([^:]+):(.*)$/.exec(line);
+    // A v1 line may list no controller at all (`10::/`, seen here while another tool
+    // mounted a cgroup hierarchy): it names none we read, and must fail no reader.
+    const match = /^\d+:([^:]*):(.*)$/.exec(line);
     if (match === null) throw new CgprocfsError('SOURCE_UNREADABLE', `${source}: bad line ${JSON.stringify(line)}`);
     const [, controllers = '', path = ''] = match;
-    for (const controller of controllers.split(',')) v1.set(controller, path);
+    for (const controller of controllers.split(',').filter(Boolean)) v1.set(controller, path);
   }
   return { unified, v1 };
 }

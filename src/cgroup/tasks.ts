@@ -5,9 +5,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { lines, readOptionalText, subdirectoryNames } from '../host/files.js';
-import { normalizeCgroupPath } from './hierarchy.js';
+import { monotonicMs } from '../shared/clock.js';
+import { LruMap } from '../shared/lru.js';
+import { normalizeCgroupPath, ROOT_CGROUP } from './hierarchy.js';
 import type { CgroupLayout } from './layout.js';
 import type { CgroupPaths } from './membership.js';
+import type { TaskReader, TaskReading } from './task-reader.js';
 
 export interface TaskCensus {
   /** Tasks in state R (running or runnable). */
@@ -18,6 +21,18 @@ export interface TaskCensus {
   readonly total: number;
   /** The largest pid among the tasks, in the innermost namespace or at a given level (0 when none). */
   readonly newestNsPid: number;
+  /**
+   * False when the time budget ran out before every task was read: running, blocked
+   * and total are then scaled from the tasks read to the tasks listed, and newestNsPid
+   * is the newest among the tasks read.
+   */
+  readonly exact: boolean;
+}
+
+/** A census as the sampler keeps it: also the task that started last among those read. */
+export interface SampledCensus extends TaskCensus {
+  /** Host thread id of the task read that started last (0 when none): its pids give a sampled container's last pid. */
+  readonly newestTid: number;
 }
 
 /** The file that lists a cgroup's own threads: v1 `tasks`, v2 `cgroup.threads`. */
@@ -36,13 +51,10 @@ const THREAD_LIST: Readonly<Record<1 | 2, TaskListFile>> = { 1: 'tasks', 2: 'cgr
 /** Hierarchies that hold every task (v1 mounts each controller apart), in order of preference. */
 const TASK_CONTROLLERS = ['cpu', 'pids', 'cpuacct', 'memory'] as const;
 /**
- * Bounds the work one open of stat or loadavg does for a huge container (one stat
- * read per task, about 6 µs each, and a status read the first time): past this
- * many tasks the counts cover the first ones only, so one tenant with tens of
- * thousands of threads cannot tie up the workers that serve everyone else (README,
- * "What the files show").
+ * Most thread ids taken from a subtree's lists: a bound on memory, not on time (the
+ * census's time budget bounds that), far above any real container.
  */
-export const MAX_CENSUS_TASKS = 4096;
+export const MAX_LISTED_TASKS = 1 << 20;
 /** Kernel task states that count towards the load: runnable, and uninterruptible sleep. */
 const RUNNING = 'R';
 const UNINTERRUPTIBLE = 'D';
@@ -65,7 +77,7 @@ export function taskListOf(layout: CgroupLayout, paths: CgroupPaths): TaskList |
  * Thread ids of the cgroup at `dir` and its descendants (depth first, at most
  * `limit`); undefined when the cgroup itself is gone.
  */
-export function subtreeTasks(dir: string, listFile: TaskListFile, limit = MAX_CENSUS_TASKS): number[] | undefined {
+export function subtreeTasks(dir: string, listFile: TaskListFile, limit = MAX_LISTED_TASKS): number[] | undefined {
   const own = readOptionalText(join(dir, listFile));
   if (own === undefined) return undefined;
   const tids = parseTids(own);
@@ -97,97 +109,99 @@ function subdirectories(dir: string): string[] {
 /** The links of a directory without subdirectories: its entry in the parent, and its own `.`. */
 const LEAF_DIRECTORY_LINKS = 2;
 
-/** A task's pids (outermost namespace first) from a /proc/<tid>/status text; [] without an NSpid line. */
-export function parseTaskNsPids(text: string): number[] {
-  return /^NSpid:\s+([\d\s]+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
-}
-
-/** The state letter of a /proc/<tid>/stat text: the field after `(comm)`, which may hold spaces and parentheses. */
-export function parseTaskStatState(text: string): string {
-  const close = text.lastIndexOf(')');
-  return close < 0 ? '?' : text.charAt(close + 2) || '?';
+export interface CensusOptions {
+  /** Which NSpid entry newestNsPid reports (0 = the outermost namespace); tasks outside a namespace that deep are ignored for it. */
+  readonly nsLevel?: number;
+  /** Time for reading tasks, ms (default: no limit); the listing is not cut short. */
+  readonly budgetMs?: number;
+  readonly clock?: () => number;
 }
 
 /**
- * State letter and start time (field 22, clock ticks after boot) of a /proc/<tid>/stat
- * text; start is '' when the text is cut short.
+ * Counts the tasks of a cgroup subtree through `reader`, or undefined when the cgroup
+ * is gone; tasks that exit meanwhile are skipped. A census whose budget runs out
+ * stops reading and scales what it read; the next census of the same list starts
+ * where it stopped, so every task is read in turn.
  */
-export function parseTaskStat(text: string): { state: string; start: string } {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return { state: '?', start: '' };
-  // After ") ": state is field 3, start time field 22, so 19 spaces further on.
-  let at = close + 2;
-  for (let field = 3; field < 22 && at > 0; field++) at = text.indexOf(' ', at) + 1;
-  const end = text.indexOf(' ', at);
-  return { state: parseTaskStatState(text), start: at > 0 && end > at ? text.slice(at, end) : '' };
-}
+export class CensusTaker {
+  /** Where the next census of a list (by directory) starts reading. */
+  private readonly cursors = new LruMap<string, number>(CURSORS_LIMIT);
 
-/**
- * A task's pids (NSpid) never change while it lives, and a thread id that comes back
- * with another start time is another task: so status, which costs twice what stat
- * costs, is read once per task, not at every census. Per procRoot, bounded.
- */
-const NSPID_MEMO_LIMIT = 16384;
-const nspidMemos = new Map<string, Map<number, { start: string; nspid: number[] }>>();
+  constructor(readonly reader: TaskReader, private readonly clock: () => number = monotonicMs) {}
 
-function nspidOf(procRoot: string, tid: number, start: string): number[] | undefined {
-  let memo = nspidMemos.get(procRoot);
-  if (memo === undefined) nspidMemos.set(procRoot, (memo = new Map()));
-  const known = memo.get(tid);
-  if (known !== undefined && start !== '' && known.start === start) return known.nspid;
-  const text = readOptionalText(join(procRoot, String(tid), 'status'));
-  if (text === undefined) return undefined;
-  const nspid = parseTaskNsPids(text);
-  if (start !== '') {
-    if (memo.size >= NSPID_MEMO_LIMIT) memo.clear();
-    memo.set(tid, { start, nspid });
+  census(list: Pick<TaskList, 'dir' | 'file'>, options: CensusOptions = {}): SampledCensus | undefined {
+    const tids = subtreeTasks(list.dir, list.file);
+    if (tids === undefined) return undefined;
+    const clock = options.clock ?? this.clock;
+    const deadline = options.budgetMs === undefined ? Infinity : clock() + options.budgetMs;
+    const from = tids.length === 0 ? 0 : (this.cursors.get(list.dir) ?? 0) % tids.length;
+    const tally = new Tally(options.nsLevel);
+    let tried = 0;
+    while (tried < tids.length && (tried === 0 || clock() < deadline)) {
+      const tid = tids[(from + tried) % tids.length]!;
+      tally.add(tid, this.reader.read(tid));
+      tried++;
+    }
+    if (tried < tids.length) this.cursors.set(list.dir, from + tried);
+    else this.cursors.delete(list.dir);
+    return tally.census(tried, tids.length);
   }
-  return nspid;
 }
+
+/** Cgroups whose interrupted census is remembered, per census taker. */
+const CURSORS_LIMIT = 4096;
+
+/** Counts of the tasks read so far in one census. */
+class Tally {
+  private running = 0;
+  private blocked = 0;
+  private alive = 0;
+  private newestNsPid = 0;
+  private newest = { tid: 0, start: -1 };
+
+  constructor(private readonly nsLevel: number | undefined) {}
+
+  add(tid: number, task: TaskReading | undefined): void {
+    if (task === undefined) return;
+    this.alive++;
+    if (task.state === RUNNING) this.running++;
+    else if (task.state === UNINTERRUPTIBLE) this.blocked++;
+    const pid = this.nsLevel === undefined ? task.nspid.at(-1) : task.nspid[this.nsLevel];
+    if (pid !== undefined) this.newestNsPid = Math.max(this.newestNsPid, pid);
+    const start = Number(task.start);
+    if (start > this.newest.start || (start === this.newest.start && tid > this.newest.tid)) this.newest = { tid, start };
+  }
+
+  /** The census, scaled from `tried` of `listed` tasks when not all were tried. */
+  census(tried: number, listed: number): SampledCensus {
+    const exact = tried === listed;
+    const scale = (n: number): number => (exact ? n : Math.round((n * listed) / tried));
+    return {
+      running: scale(this.running),
+      blocked: scale(this.blocked),
+      total: scale(this.alive),
+      newestNsPid: this.newestNsPid,
+      exact,
+      newestTid: this.newest.tid,
+    };
+  }
+}
+
+/** No tasks: the census of a cgroup that is gone or lists nothing. */
+export const NO_TASKS: SampledCensus = { running: 0, blocked: 0, total: 0, newestNsPid: 0, exact: true, newestTid: 0 };
 
 /**
- * Counts the tasks of the cgroup subtree listed at `list`; tasks that exit meanwhile
- * are skipped. `nsLevel` picks which NSpid entry newestNsPid reports (0 = the
- * outermost namespace); tasks outside a namespace that deep are ignored for it.
+ * The number of tasks in the view's cgroup subtree, from the pids controller's
+ * `pids.current` (one small read, however many tasks); undefined where that
+ * controller is not on the cgroup.
  */
-export function censusOf(procRoot: string, list: TaskList, nsLevel?: number): TaskCensus {
-  const census = { running: 0, blocked: 0, total: 0, newestNsPid: 0 };
-  for (const tid of subtreeTasks(list.dir, list.file) ?? []) {
-    const stat = readOptionalText(join(procRoot, String(tid), 'stat'));
-    if (stat === undefined) continue;
-    const { state, start } = parseTaskStat(stat);
-    const nspid = nspidOf(procRoot, tid, start);
-    if (nspid === undefined) continue;
-    census.total++;
-    if (state === RUNNING) census.running++;
-    else if (state === UNINTERRUPTIBLE) census.blocked++;
-    const pid = nsLevel === undefined ? nspid.at(-1) : nspid[nsLevel];
-    if (pid !== undefined) census.newestNsPid = Math.max(census.newestNsPid, pid);
-  }
-  return census;
-}
-
-/** Counts the tasks of the view's cgroup subtree (see censusOf for `nsLevel`). */
-export function taskCensus(procRoot: string, layout: CgroupLayout, paths: CgroupPaths, nsLevel?: number): TaskCensus {
-  const list = taskListOf(layout, paths);
-  return list === undefined ? { running: 0, blocked: 0, total: 0, newestNsPid: 0 } : censusOf(procRoot, list, nsLevel);
-}
-
-/**
- * Running plus uninterruptible tasks of the subtree (the kernel's nr_active), from
- * /proc/<tid>/stat, which costs less than status; undefined when the cgroup is gone.
- */
-export function activeTasks(procRoot: string, list: Pick<TaskList, 'dir' | 'file'>, limit: number): { active: number; total: number } | undefined {
-  const tids = subtreeTasks(list.dir, list.file, limit);
-  if (tids === undefined) return undefined;
-  let active = 0;
-  let total = 0;
-  for (const tid of tids) {
-    const text = readOptionalText(join(procRoot, String(tid), 'stat'));
-    if (text === undefined) continue;
-    total++;
-    const state = parseTaskStatState(text);
-    if (state === RUNNING || state === UNINTERRUPTIBLE) active++;
-  }
-  return { active, total };
+export function pidsCurrent(layout: CgroupLayout, paths: CgroupPaths): number | undefined {
+  const hierarchy = layout.controllers.get('pids');
+  if (hierarchy === undefined) return undefined;
+  const raw = paths('pids', hierarchy.version);
+  const path = raw === undefined ? undefined : normalizeCgroupPath(raw);
+  if (path === undefined || path === ROOT_CGROUP) return undefined;
+  const text = readOptionalText(join(hierarchy.mount, path, 'pids.current'));
+  const count = Number(text?.trim());
+  return text !== undefined && Number.isSafeInteger(count) && count >= 0 ? count : undefined;
 }

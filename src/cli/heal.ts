@@ -6,7 +6,7 @@
 import type { CommandModule } from 'yargs';
 import { CgprocfsError } from '../errors.js';
 import { healDeadBinds, type HealSummary, type NamespaceOutcome } from '../daemon/heal.js';
-import { assertLiveMount } from './docker-flags.js';
+import { assertLiveMount } from '../fuse/mount.js';
 import { mountpointOption } from './options.js';
 
 function where(outcome: NamespaceOutcome): string {

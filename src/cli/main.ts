@@ -5,7 +5,7 @@
 
 import yargs, { type Argv } from 'yargs';
 import { CgprocfsError, isCgprocfsError } from '../errors.js';
-import { DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_WORKERS } from '../daemon/config.js';
+import { DEFAULT_MAX_OPEN_PER_CONTAINER, DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_OPEN_PER_CONTAINER, MAX_WORKERS } from '../daemon/config.js';
 import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
 import { formatVerdicts, runChecks } from './check.js';
@@ -14,6 +14,7 @@ import { makeHealCommand } from './heal.js';
 import { mountpointOption } from './options.js';
 import { runRender } from './render.js';
 import { makeUnmountCommand } from './unmount.js';
+import { makeSetupCommand } from './setup/command.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
@@ -67,8 +68,15 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
             describe: `threads serving the mount (1-${MAX_WORKERS})`,
           })
           .option('heal', { type: 'boolean', default: true, describe: 're-bind the files of containers a stopped daemon left broken (--no-heal: leave them; cgprocfs heal does it later)' })
+          .option('max-open-per-container', {
+            type: 'number',
+            default: DEFAULT_MAX_OPEN_PER_CONTAINER,
+            describe: `files one container may hold open at once; beyond, it gets EMFILE (1-${MAX_OPEN_PER_CONTAINER})`,
+          })
           .check((a) => {
             if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > MAX_WORKERS) throw new Error(`--workers must be an integer from 1 to ${MAX_WORKERS}`);
+            const open = a['max-open-per-container'];
+            if (!Number.isInteger(open) || open < 1 || open > MAX_OPEN_PER_CONTAINER) throw new Error(`--max-open-per-container must be an integer from 1 to ${MAX_OPEN_PER_CONTAINER}`);
             return true;
           })
           .example('$0 serve', 'serve on /var/lib/cgprocfs')
@@ -87,6 +95,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           btime: args.btime,
           sysRoot: args['sys-root'],
           heal: args.heal,
+          maxOpenPerContainer: args['max-open-per-container'],
         });
       },
     )
@@ -127,6 +136,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
     .command(makeUnmountCommand(io.stdout))
     .command(makeHealCommand(io.stdout))
     .command(makeDockerFlagsCommand(io.stdout))
+    .command(makeSetupCommand(io.stdout))
     .command(
       'check',
       'diagnose this host: FUSE, root, cgroups, swap accounting, the mount, the systemd fd store',

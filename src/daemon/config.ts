@@ -26,11 +26,14 @@ export interface ServeConfig {
   sysRoot: string;
   /** Re-bind the live mount's files over dead binds in containers once serving (issue 16). */
   heal: boolean;
+  /** Most files one container may hold open at once (its share of the handle store, issue 17). */
+  maxOpenPerContainer: number;
 }
 
 export const DEFAULT_MOUNTPOINT = '/var/lib/cgprocfs';
 export const DEFAULT_STATE_DIR = '/run/cgprocfs';
 export const DEFAULT_WORKERS = 2;
+export { DEFAULT_OWNER_HANDLES as DEFAULT_MAX_OPEN_PER_CONTAINER, MAX_OWNER_HANDLES as MAX_OPEN_PER_CONTAINER } from '../fs/handles.js';
 /** More threads than this only wait on each other: every one reads the same queue. */
 export const MAX_WORKERS = 64;
 

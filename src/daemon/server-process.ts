@@ -6,11 +6,13 @@
 import { writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { detectLayout } from '../cgroup/layout.js';
-import { createHandleStore } from '../fs/handles.js';
+import { createHandleStore, DEFAULT_HANDLE_LIMITS, DEFAULT_OWNER_HANDLES, HandleStore, type HandleStoreMemory } from '../fs/handles.js';
+import * as libc from '../native/libc.js';
 import { pruneCpuCounters } from '../render/cpu-files.js';
 import { LOAD_FREQ_MS, LoadavgSampler } from '../load/sampler.js';
 import { allocateLoadavgMemory } from '../load/table.js';
 import { allocateRenderingCache } from '../shared/rendering-cache.js';
+import { allocateRequestQueue } from '../fuse/request-queue.js';
 import { requestResend } from '../fuse/session.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -24,33 +26,53 @@ import { startWorkers } from './workers.js';
 const SERVER_OOM_SCORE_ADJ = '500';
 const COUNTER_PRUNE_INTERVAL_MS = 5 * 60 * 1000;
 
-/** The kernel's 5 s load sampling tick, for the cgroups readers asked about lately. */
-function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout {
+/**
+ * How often cgroups registered but never counted are looked for: a large container's
+ * first reader leaves its count to the sampler, and its figures show once counted.
+ */
+const NEW_CGROUPS_MS = 500;
+/** How often pages freed by a flood of opens are given back (memory and arena space). */
+const TRIM_INTERVAL_MS = 1000;
+
+/** Runs `work` every `ms` on the main thread (not keeping the process alive); a failure is logged and the next run goes on. */
+function every(ms: number, work: () => void, onError: (err: unknown) => void): NodeJS.Timeout {
   const timer = setInterval(() => {
     try {
-      const result = sampler.tick();
-      if (result.failed > 0) log.debug(result, 'loadavg: some cgroups could not be sampled');
+      work();
     } catch (err) {
-      log.error({ err }, 'loadavg sampling failed');
+      onError(err);
     }
-  }, LOAD_FREQ_MS);
+  }, ms);
   timer.unref();
   return timer;
+}
+
+/** The kernel's 5 s load sampling tick, for the cgroups readers asked about lately; new ones sooner. */
+function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout[] {
+  const tick = (newOnly: boolean) => () => {
+    const result = sampler.tick({ newOnly });
+    if (result.failed > 0) log.debug(result, 'loadavg: some cgroups could not be sampled');
+  };
+  const failed = (err: unknown) => log.error({ err }, 'loadavg sampling failed');
+  return [every(LOAD_FREQ_MS, tick(false), failed), every(NEW_CGROUPS_MS, tick(true), failed)];
+}
+
+/** Gives back, every second, the pages of renderings whose files were closed (a flood of opens that ended). */
+function trimHandles(memory: HandleStoreMemory, log: Logger): NodeJS.Timeout {
+  const store = new HandleStore(memory);
+  return every(TRIM_INTERVAL_MS, () => {
+    const pages = store.trim(libc);
+    if (pages > 0) log.debug({ pages }, 'gave back the pages of closed files');
+  }, (err) => log.warn({ err }, 'could not give back the pages of closed files'));
 }
 
 /** CPU counter records of cgroups that are gone, every few minutes. */
 function pruneCounters(config: ServeConfig, log: Logger): NodeJS.Timeout {
   const layout = detectLayout(config.cgroupRoot);
-  const timer = setInterval(() => {
-    try {
-      const removed = pruneCpuCounters(config.stateDir, layout);
-      if (removed > 0) log.debug({ removed }, 'pruned CPU counters of removed cgroups');
-    } catch (err) {
-      log.warn({ err }, 'could not prune CPU counters');
-    }
-  }, COUNTER_PRUNE_INTERVAL_MS);
-  timer.unref();
-  return timer;
+  return every(COUNTER_PRUNE_INTERVAL_MS, () => {
+    const removed = pruneCpuCounters(config.stateDir, layout);
+    if (removed > 0) log.debug({ removed }, 'pruned CPU counters of removed cgroups');
+  }, (err) => log.warn({ err }, 'could not prune CPU counters'));
 }
 
 function send(message: ServerMessage): void {
@@ -68,17 +90,21 @@ async function main(): Promise<number> {
     log.debug({ err }, 'could not raise oom_score_adj');
   }
 
-  const memory = createHandleStore(arenaDirOf(config), epoch);
+  // An older supervisor's config has no share: the default then.
+  const ownerHandles = config.maxOpenPerContainer ?? DEFAULT_OWNER_HANDLES;
+  const memory = createHandleStore(arenaDirOf(config), epoch, { ...DEFAULT_HANDLE_LIMITS, ownerHandles }, libc);
   const loadavg = allocateLoadavgMemory();
   const renderingCache = allocateRenderingCache();
   const drain = new Int32Array(new SharedArrayBuffer(4));
-  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
+  const requests = allocateRequestQueue();
+  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, requests, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
     log.error({}, 'a worker failed; stopping this server so a new one takes over');
     // Other workers block in read() and cannot be joined: end the process outright.
     process.kill(process.pid, 'SIGKILL');
   });
   const sampling = sampleLoad(new LoadavgSampler(loadavg, config.procRoot), log);
   const pruning = pruneCounters(config, log);
+  const trimming = trimHandles(memory, log);
   const resend = requestResend(SERVER_FUSE_FD);
   if (resend === 'unsupported') log.warn({}, 'kernel cannot re-send requests (FUSE < 7.40): readers a dead server left waiting stay blocked');
   process.on('message', (message: SupervisorMessage) => {
@@ -96,8 +122,9 @@ async function main(): Promise<number> {
   log.debug({ workers: config.workers }, 'server ready');
 
   const ends = await pool.done;
-  clearInterval(sampling);
+  sampling.forEach(clearInterval);
   clearInterval(pruning);
+  clearInterval(trimming);
   log.debug({ ends }, 'server stopped');
   process.removeAllListeners('disconnect');
   process.disconnect?.();

@@ -3,8 +3,10 @@
 
 import type { Logger } from 'pino';
 import { Dispatcher } from '../fuse/dispatcher.js';
-import { ReadOnlyFilesystem } from '../fs/filesystem.js';
-import { HandleStore, type HandleStoreMemory } from '../fs/handles.js';
+import { ReadOnlyFilesystem, type ViewOwner } from '../fs/filesystem.js';
+import { HandleStore, type HandleStoreMemory, type ShareExceededError } from '../fs/handles.js';
+import { LruMap } from '../shared/lru.js';
+import { monotonicMs } from '../shared/clock.js';
 import { Tree } from '../fs/tree.js';
 import { createViewService, type ViewOptions } from '../render/views.js';
 import { EXTRA_DIRECTORIES } from './config.js';
@@ -22,6 +24,24 @@ export const RENDERING_CACHE_MS = 200;
 export const COUNTER_CACHE_MS = 10;
 /** Reader threads per worker whose resolution is remembered (two descriptors each). */
 const CALLER_CACHE_SIZE = 128;
+/** One warning per container per minute per worker: a flooding container must not flood the log too. */
+const SHARE_WARNING_INTERVAL_MS = 60_000;
+const SHARE_WARNINGS_REMEMBERED = 1024;
+
+/** Logs a container refused for holding its share of open files, at most once a minute. */
+function shareWarnings(log: Logger): (container: ViewOwner, error: ShareExceededError) => void {
+  const warnedAt = new LruMap<string, number>(SHARE_WARNINGS_REMEMBERED);
+  return (container, error) => {
+    const now = monotonicMs();
+    const last = warnedAt.get(container.name);
+    if (last !== undefined && now - last < SHARE_WARNING_INTERVAL_MS) return;
+    warnedAt.set(container.name, now);
+    log.warn(
+      { container: container.name, open: error.held.handles, pages: error.held.pages, share: error.limits.ownerHandles },
+      'a container holds its whole share of open files: its further opens fail with EMFILE until it closes some (others are unaffected); raise the share with cgprocfs serve --max-open-per-container',
+    );
+  };
+}
 
 export interface ServerStack {
   dispatcher: Dispatcher;
@@ -39,7 +59,7 @@ export function buildServer(
   const views = createViewService({ cacheMs: RENDERING_CACHE_MS, counterCacheMs: COUNTER_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, ...options });
   const tree = new Tree(views.files, [...EXTRA_DIRECTORIES, ...views.dirs], views.links);
   const handles = new HandleStore(memory);
-  const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec });
+  const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec, onShareExceeded: shareWarnings(log.child({ component: 'shares' })) });
   const dispatcher = new Dispatcher(filesystem, log.child({ component: 'dispatcher' }));
   return { dispatcher, filesystem, handles, tree };
 }

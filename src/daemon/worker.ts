@@ -2,7 +2,10 @@
 // connection ends, then tells the main thread why.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { requesterClasses } from '../caller/requester-class.js';
 import { serveDevice } from '../fuse/device.js';
+import { RequestQueue } from '../fuse/request-queue.js';
+import { readable } from '../native/libc.js';
 import { createLogger } from './logger.js';
 import { buildServer } from './server.js';
 import type { WorkerInput, WorkerOutput } from './workers.js';
@@ -11,9 +14,10 @@ const input = workerData as WorkerInput;
 const log = createLogger(input.config.logLevel, { worker: input.index });
 const { dispatcher } = buildServer({ ...input.config, loadavg: input.loadavg, renderingCache: input.renderingCache }, input.memory, log, input.mountedAtSec);
 const drain = new Int32Array(input.drain);
+const fair = { queue: new RequestQueue(input.requests), pending: () => readable(input.fd), classOf: requesterClasses(input.config.procRoot) };
 let message: WorkerOutput;
 try {
-  message = { kind: 'ended', reason: serveDevice(input.fd, dispatcher, log, () => Atomics.load(drain, 0) === 1) };
+  message = { kind: 'ended', reason: serveDevice(input.fd, dispatcher, log, () => Atomics.load(drain, 0) === 1, fair) };
 } catch (err) {
   log.error({ err }, 'device loop failed');
   message = { kind: 'failed', error: String(err) };

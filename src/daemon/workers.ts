@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { LoopEnd } from '../fuse/device.js';
 import type { HandleStoreMemory } from '../fs/handles.js';
+import type { RequestQueueMemory } from '../fuse/request-queue.js';
 import type { LoadavgMemory } from '../load/table.js';
 import type { RenderingCacheMemory } from '../shared/rendering-cache.js';
 import type { ServeConfig } from './config.js';
@@ -24,6 +25,8 @@ export interface WorkerInput {
   loadavg: LoadavgMemory;
   /** Renderings all workers serve from. */
   renderingCache: RenderingCacheMemory;
+  /** Requests taken from the kernel, served in turns (issue 17). */
+  requests: RequestQueueMemory;
   /** Int32 flag: 1 = finish the current request and stop reading. */
   drain: SharedArrayBuffer;
 }

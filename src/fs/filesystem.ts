@@ -3,11 +3,12 @@
 // write. It knows inodes and handles, not bytes on the wire.
 
 import { CgprocfsError } from '../errors.js';
-import { HandleStore, StoreFullError } from './handles.js';
+import { HandleStore, ShareExceededError, StoreFullError } from './handles.js';
+import type { OwnerId } from './shares.js';
 import { ROOT_ID, Tree, type TreeNode } from './tree.js';
 
 export type FsErrno =
-  | 'ENOENT' | 'EROFS' | 'EACCES' | 'EISDIR' | 'ENOTDIR' | 'EIO' | 'EBADF' | 'ENODATA' | 'ENFILE' | 'EINVAL' | 'EPERM';
+  | 'ENOENT' | 'EROFS' | 'EACCES' | 'EISDIR' | 'ENOTDIR' | 'EIO' | 'EBADF' | 'ENODATA' | 'ENFILE' | 'EMFILE' | 'EINVAL' | 'EPERM';
 
 /** A refusal the caller sees as this errno. */
 export class FsError extends Error {
@@ -41,9 +42,23 @@ export interface DirListing {
   kind: 'dir' | 'file' | 'link';
 }
 
+/** The container a reader's view belongs to: what it holds of the handle store is accounted to it. */
+export interface ViewOwner {
+  readonly id: OwnerId;
+  /** For log lines: its cgroup path. */
+  readonly name: string;
+}
+
+/** A reader's view, resolved once per OPEN. */
+export interface ReaderView {
+  readonly container: ViewOwner;
+  render(file: string): Buffer;
+}
+
 /** Renders a file of the tree for the reader whose thread id is `tid`, and says what it may see. */
 export interface ContentSource {
   renderForReader(file: string, tid: number): Buffer;
+  readerView(tid: number): ReaderView;
   /** True for paths whose presence depends on the reader. */
   isPerReader(path: string): boolean;
   /** Which per-reader paths the reader whose thread id is `tid` sees. */
@@ -69,6 +84,8 @@ export interface FilesystemDeps {
   content: ContentSource;
   /** The mount's birth time, shown as every node's atime/mtime/ctime. */
   mountedAtSec: number;
+  /** Told when a container is refused for holding its whole share of open files. */
+  onShareExceeded?: (container: ViewOwner, error: ShareExceededError) => void;
 }
 
 /** Runs domain code; its catalogue errors become the errno the reader sees. */
@@ -105,10 +122,24 @@ export class ReadOnlyFilesystem {
     if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0) {
       throw new FsError('EROFS', `${node.path} is read-only`);
     }
-    const content = this.render(node, caller);
+    const view = fromDomain(() => this.deps.content.readerView(caller.pid));
+    const content = fromDomain(() => view.render(node.path));
+    return this.holding(view.container, () => this.deps.handles.open(node.id, content, view.container.id));
+  }
+
+  /**
+   * Runs a store operation for `container`: beyond its share it gets EMFILE, the error
+   * of a process that holds too many files (it is the one holding them); a full store
+   * is ENFILE, the system's table being full.
+   */
+  private holding<T>(container: ViewOwner | undefined, work: () => T): T {
     try {
-      return this.deps.handles.open(node.id, content);
+      return work();
     } catch (err) {
+      if (err instanceof ShareExceededError) {
+        if (container !== undefined) this.deps.onShareExceeded?.(container, err);
+        throw new FsError('EMFILE', err.message);
+      }
       if (err instanceof StoreFullError) throw new FsError('ENFILE', err.message);
       throw err;
     }
@@ -132,7 +163,7 @@ export class ReadOnlyFilesystem {
     const content = this.render(file, caller);
     // A predecessor's handle whose extent cannot hold the new rendering fails rather
     // than mix two renderings in one pass.
-    if (!handles.replace(fh, content)) throw new FsError('EIO', `handle ${fh} cannot hold a new rendering`);
+    if (!this.holding(undefined, () => handles.replace(fh, content))) throw new FsError('EIO', `handle ${fh} cannot hold a new rendering`);
     return content.subarray(Math.min(at, content.length), at + size);
   }
 

@@ -8,7 +8,9 @@
 //
 // The slot table and page bitmap that say what is free live in SharedArrayBuffers
 // shared by the workers of one server, guarded by one Atomics mutex, which is never
-// held across a system call.
+// held across a system call. So does what each container holds (shares.ts): one
+// container may hold only its share of handles and pages (issue 17), and pages freed
+// by a flood of opens are given back to the kernel (trim).
 //
 // An OPEN writes the record only. The contents reach the arena at the first READ that
 // serves part of the rendering but not all of it from offset 0 (the READ at the end,
@@ -23,6 +25,7 @@ import { join } from 'node:path';
 import { systemErrorCode } from '../errors.js';
 import { copyOut } from '../shared/bytes.js';
 import { withLock } from '../shared/mutex.js';
+import { maxOwnerHandles, OwnerTable, ownerTableWords, refusal, shareLimits, type Holding, type OwnerId, type ShareLimits } from './shares.js';
 
 const PAGE = 4096;
 const RECORD = 24;
@@ -32,11 +35,14 @@ const HEADER_BYTES = PAGE;
 const LOCK_INDEX = 0;
 const SLOT_HINT_INDEX = 1;
 const PAGE_HINT_INDEX = 2;
-const HEADER_WORDS = 3;
+/** Slots not free, and pages allocated: what the shares are measured against. */
+const USED_SLOTS_INDEX = 3;
+const USED_PAGES_INDEX = 4;
+const HEADER_WORDS = 5;
 
-/** Slot row in the shared table: generation, state, flags, first page, page count, byte length, node id. */
-const Col = { GEN: 0, STATE: 1, FLAGS: 2, PAGE: 3, PAGES: 4, LENGTH: 5, NODE_LO: 6, NODE_HI: 7 } as const;
-const ROW = 8;
+/** Slot row in the shared table: generation, state, flags, first page, page count, byte length, node id, owner (4 words). */
+const Col = { GEN: 0, STATE: 1, FLAGS: 2, PAGE: 3, PAGES: 4, LENGTH: 5, NODE_LO: 6, NODE_HI: 7, OWNER: 8 } as const;
+const ROW = 12;
 const FREE = 0;
 const USED = 1;
 /** Released by the kernel; its record is being written, then the slot is free. */
@@ -65,15 +71,35 @@ export const EPOCH_LIMIT = 0x10000;
  */
 const HEADROOM_BYTES = 16 * 1024;
 
+/** The pages a rendering of `length` bytes is given: room to grow to twice its size, or by HEADROOM_BYTES. */
+function extentPages(length: number): number {
+  return Math.ceil(Math.max(2 * length, length + HEADROOM_BYTES) / PAGE);
+}
+
 export interface HandleStoreLimits {
   /** Most handles open at once. */
   slots: number;
   /** Size of the (sparse) page area of the arena file. */
   arenaBytes: number;
+  /**
+   * Most handles one container may hold (and 8 pages of rendering each); absent: no
+   * shares. Capped at the store less its reserve (shares.ts).
+   */
+  ownerHandles?: number;
 }
 
 /** 64 Ki pages: about 13,000 open handles at the usual 20 KiB extent (rendering plus headroom). */
 export const DEFAULT_HANDLE_LIMITS: HandleStoreLimits = { slots: 65536, arenaBytes: 256 * 1024 * 1024 };
+/**
+ * What one container may hold by default: as many files as one process may open by
+ * default (RLIMIT_NOFILE 1,024), a thirteenth of the default store, which would
+ * otherwise fill at about 13,000 (issue 17).
+ */
+export const DEFAULT_OWNER_HANDLES = 1024;
+/** The largest share the default store allows: all of it but the reserve. */
+export const MAX_OWNER_HANDLES = maxOwnerHandles(DEFAULT_HANDLE_LIMITS.slots, DEFAULT_HANDLE_LIMITS.arenaBytes / PAGE);
+/** An owner for handles of stores without shares. */
+export const NO_OWNER: OwnerId = [0, 0, 0, 0];
 
 /** What a worker receives to attach to the store (structured-clone safe). */
 export interface HandleStoreMemory {
@@ -82,9 +108,17 @@ export interface HandleStoreMemory {
   /**
    * The contents again, in memory the workers share: a live server serves READs from
    * here and writes the arena file only for a successor. Pages are committed only as
-   * they are used, and freed pages are reused first.
+   * they are used, and freed pages are reused first. One page larger than the pages,
+   * so that they can start at `contentsOffset`, page aligned (trim gives pages back).
    */
   contents: SharedArrayBuffer;
+  contentsOffset: number;
+  /** Pages written since trim last gave them back (a bitmap like the allocation one). */
+  dirty: SharedArrayBuffer;
+  /** What each container holds. */
+  owners: SharedArrayBuffer;
+  /** Each container's share; absent: none. */
+  shares?: ShareLimits;
   /** Distinguishes this server start's handles from a predecessor's. */
   epoch: number;
   /** Directory of the arena files, one per epoch. */
@@ -102,8 +136,33 @@ function dataStart(slots: number): number {
 
 const recordOffset = (slot: number): number => HEADER_BYTES + slot * RECORD;
 
-/** Creates the shared tables and a fresh arena file for `epoch`. */
-export function createHandleStore(arenaDir: string, epoch: number, limits = DEFAULT_HANDLE_LIMITS): HandleStoreMemory {
+/**
+ * The system calls that give pages back (native/libc.ts), passed in by the server's
+ * main thread: the serving workers never load the native module.
+ */
+export interface PageReleaser {
+  /** Where a buffer's bytes are in memory (the same in every thread of the process). */
+  addressOf(buffer: Uint8Array): bigint;
+  /** madvise(MADV_DONTNEED) of whole pages. */
+  discardPages(buffer: Uint8Array): void;
+  /** fallocate(PUNCH_HOLE) of a file's range. */
+  punchHole(fd: number, offset: number, length: number): void;
+}
+
+/** Free pages trim leaves committed above those in use: the usual working set reuses them at no cost. */
+export const TRIM_KEEP_PAGES = 1024;
+
+/** How far into `memory` its first page-aligned byte is; 0 without a way to tell. */
+function pageAlignedOffset(memory: SharedArrayBuffer, native?: Pick<PageReleaser, 'addressOf'>): number {
+  if (native === undefined) return 0;
+  return Number((BigInt(PAGE) - (native.addressOf(new Uint8Array(memory)) % BigInt(PAGE))) % BigInt(PAGE));
+}
+
+/**
+ * Creates the shared tables and a fresh arena file for `epoch`. With `native`, the
+ * contents start page aligned, so trim can give every freed page back.
+ */
+export function createHandleStore(arenaDir: string, epoch: number, limits = DEFAULT_HANDLE_LIMITS, native?: Pick<PageReleaser, 'addressOf'>): HandleStoreMemory {
   mkdirSync(arenaDir, { recursive: true, mode: 0o700 });
   const pages = Math.ceil(limits.arenaBytes / PAGE);
   // 'wx': never truncate another server's arena, whatever epoch collision may happen.
@@ -117,10 +176,16 @@ export function createHandleStore(arenaDir: string, epoch: number, limits = DEFA
   } finally {
     closeSync(fd);
   }
+  const contents = new SharedArrayBuffer((pages + 1) * PAGE);
   return {
     table: new SharedArrayBuffer((HEADER_WORDS + limits.slots * ROW) * 4),
     bitmap: new SharedArrayBuffer(Math.ceil(pages / 32) * 4),
-    contents: new SharedArrayBuffer(pages * PAGE),
+    contents,
+    contentsOffset: pageAlignedOffset(contents, native),
+    dirty: new SharedArrayBuffer(Math.ceil(pages / 32) * 4),
+    // A row per slot: every container holding anything holds a slot, so it never fills.
+    owners: new SharedArrayBuffer(ownerTableWords(limits.slots) * 4),
+    ...(limits.ownerHandles !== undefined && { shares: shareLimits(limits.slots, pages, limits.ownerHandles) }),
     epoch: epoch % EPOCH_LIMIT,
     arenaDir,
   };
@@ -197,6 +262,13 @@ export interface ReadResult {
 
 /** Raised when the store has no slot or no arena room left. */
 export class StoreFullError extends Error {}
+
+/** Raised when a container would hold more than its share; says what it holds. */
+export class ShareExceededError extends Error {
+  constructor(readonly held: Holding, readonly limits: ShareLimits) {
+    super(`this container holds ${held.handles} open files (${held.pages} pages of renderings); its share is ${limits.ownerHandles}`);
+  }
+}
 
 interface Record {
   gen: number;
@@ -307,6 +379,8 @@ class PastArena {
 export class HandleStore {
   private readonly table: Int32Array;
   private readonly bitmap: Int32Array;
+  private readonly dirty: Int32Array;
+  private readonly owners: OwnerTable;
   private readonly slots: number;
   private readonly pages: number;
   private readonly epoch: number;
@@ -320,25 +394,41 @@ export class HandleStore {
   constructor(private readonly memory: HandleStoreMemory) {
     this.table = new Int32Array(memory.table);
     this.bitmap = new Int32Array(memory.bitmap);
+    this.dirty = new Int32Array(memory.dirty);
+    this.owners = new OwnerTable(new Int32Array(memory.owners));
     this.slots = (this.table.length - HEADER_WORDS) / ROW;
-    this.pages = this.bitmap.length * 32;
+    this.pages = memory.contents.byteLength / PAGE - 1;
     this.epoch = memory.epoch;
     this.contentStart = dataStart(this.slots);
-    this.contents = Buffer.from(memory.contents);
+    this.contents = Buffer.from(memory.contents, memory.contentsOffset, this.pages * PAGE);
     this.fd = openSync(arenaPath(memory.arenaDir, memory.epoch), 'r+');
   }
 
-  /** Stores a new rendering of node `nodeId` and returns its file handle. Throws StoreFullError. */
-  open(nodeId: bigint, content: Buffer): bigint {
+  /**
+   * Stores a new rendering of node `nodeId` for the container `owner` and returns its
+   * file handle. Throws ShareExceededError when the container would hold more than its
+   * share, StoreFullError when the store has no room for it.
+   */
+  open(nodeId: bigint, content: Buffer, owner: OwnerId = NO_OWNER): bigint {
     const { slot, gen, page, pages } = this.locked(() => {
+      const needed = extentPages(content.length);
+      this.admit(owner, { handles: 1, pages: needed });
       const slot = this.findFreeSlot();
       const row = this.row(slot);
       const gen = ((this.table[row + Col.GEN]! + 1) & Number(GEN_MASK)) || 1;
       this.table[row + Col.GEN] = gen;
       this.table[row + Col.FLAGS] = 0;
       this.table[row + Col.PAGES] = 0;
-      this.place(row, nodeId, content.length);
+      try {
+        this.place(row, nodeId, content.length);
+      } catch (err) {
+        this.table[row + Col.STATE] = FREE;
+        throw err;
+      }
       this.table[row + Col.STATE] = USED;
+      this.table[USED_SLOTS_INDEX]!++;
+      for (let i = 0; i < 4; i++) this.table[row + Col.OWNER + i] = owner[i]!;
+      this.owners.charge(owner, 1, this.table[row + Col.PAGES]!);
       return { slot, gen, page: this.table[row + Col.PAGE]!, pages: this.table[row + Col.PAGES]! };
     });
     // No one else touches this slot until its handle is returned.
@@ -397,7 +487,8 @@ export class HandleStore {
 
   /**
    * Replaces the handle's content (a re-rendering on rewind). False if the handle is
-   * gone or cannot hold it. The caller serves the first part of the new rendering
+   * gone or cannot hold it; a larger rendering that takes its container past its share
+   * throws ShareExceededError. The caller serves the first part of the new rendering
    * straight away, so it is saved to the arena at once.
    */
   replace(fh: bigint, content: Buffer): boolean {
@@ -411,7 +502,12 @@ export class HandleStore {
       const row = this.liveRow(fh);
       if (row === undefined) return undefined;
       const nodeId = this.nodeIdAt(row);
+      const owner = this.ownerAt(row);
+      const before = this.table[row + Col.PAGES]!;
+      const after = before > 0 && content.length <= before * PAGE ? before : extentPages(content.length);
+      if (after > before) this.admit(owner, { handles: 0, pages: after - before });
       this.place(row, nodeId, content.length);
+      this.owners.charge(owner, 0, after - before);
       const page = this.table[row + Col.PAGE]!;
       content.copy(this.contents, page * PAGE);
       this.table[row + Col.FLAGS]! |= FLAG_SAVED;
@@ -445,6 +541,36 @@ export class HandleStore {
       this.locked(() => this.free(slot));
     }
     return true;
+  }
+
+  /**
+   * Gives back to the kernel the memory and arena space of pages freed since the last
+   * trim (a flood of opens that closed), but for `keepPages` above the pages in use,
+   * which the usual working set reuses. Run by the server's main thread; the pages are
+   * held as if allocated while they are given back, outside the lock. Returns how many.
+   */
+  trim(native: PageReleaser, keepPages = TRIM_KEEP_PAGES): number {
+    const runs = this.locked(() => this.reserveDirtyRuns(this.table[USED_PAGES_INDEX]! + keepPages));
+    try {
+      for (const [first, count] of runs) {
+        discardAligned(native, this.contents.subarray(first * PAGE, (first + count) * PAGE));
+        native.punchHole(this.fd, this.contentStart + first * PAGE, count * PAGE);
+      }
+    } finally {
+      this.locked(() => {
+        for (const [first, count] of runs) {
+          this.setPages(first, count, false);
+          for (let p = first; p < first + count; p++) this.dirty[p >> 5]! &= ~(1 << (p & 31));
+          if (first < this.table[PAGE_HINT_INDEX]!) this.table[PAGE_HINT_INDEX] = first;
+        }
+      });
+    }
+    return runs.reduce((n, [, count]) => n + count, 0);
+  }
+
+  /** What the container `owner` holds now. */
+  holding(owner: OwnerId): Holding {
+    return this.locked(() => this.owners.holding(owner));
   }
 
   /** Handles currently open in this epoch (for logs and leak checks in tests). */
@@ -489,6 +615,23 @@ export class HandleStore {
     writeSync(this.fd, encodeRecord(record, this.recordScratch), 0, RECORD, recordOffset(slot));
   }
 
+  /** The container a live slot's handle was opened for. */
+  private ownerAt(row: number): OwnerId {
+    const t = this.table;
+    return [t[row + Col.OWNER]!, t[row + Col.OWNER + 1]!, t[row + Col.OWNER + 2]!, t[row + Col.OWNER + 3]!];
+  }
+
+  /** Throws unless `owner` may take `want` more (see shares.ts). Under the lock. */
+  private admit(owner: OwnerId, want: Holding): void {
+    const limits = this.memory.shares;
+    if (limits === undefined) return;
+    const used = { handles: this.table[USED_SLOTS_INDEX]!, pages: this.table[USED_PAGES_INDEX]! };
+    const held = this.owners.holding(owner);
+    const why = refusal(limits, held, want, used, { slots: this.slots, pages: this.pages });
+    if (why === 'share') throw new ShareExceededError(held, limits);
+    if (why === 'full') throw new StoreFullError(`the store is full but for the reserve of containers that hold little, and this one holds ${held.handles} files`);
+  }
+
   /**
    * Gives the slot an extent that holds `length` bytes (moving to a larger one if
    * needed) and records node and length. Under the lock.
@@ -498,7 +641,7 @@ export class HandleStore {
     // with no pages reads as released to a successor (arenaHasLiveRecords, PastArena).
     const pages = this.table[row + Col.PAGES]!;
     if (pages === 0 || length > pages * PAGE) {
-      const needed = Math.ceil(Math.max(2 * length, length + HEADROOM_BYTES) / PAGE);
+      const needed = extentPages(length);
       const page = this.allocatePages(needed);
       this.freePages(this.table[row + Col.PAGE]!, pages);
       this.table[row + Col.PAGE] = page;
@@ -515,12 +658,15 @@ export class HandleStore {
     this.writeRecord(slot, record);
   }
 
-  /** Frees a slot and its pages. Under the lock. */
+  /** Frees a slot and its pages, and takes them off its container's holding. Under the lock. */
   private free(slot: number): void {
     const row = this.row(slot);
-    this.freePages(this.table[row + Col.PAGE]!, this.table[row + Col.PAGES]!);
+    const pages = this.table[row + Col.PAGES]!;
+    this.freePages(this.table[row + Col.PAGE]!, pages);
+    this.owners.charge(this.ownerAt(row), -1, -pages);
     this.table[row + Col.PAGES] = 0;
     this.table[row + Col.STATE] = FREE;
+    this.table[USED_SLOTS_INDEX]!--;
   }
 
   private findFreeSlot(): number {
@@ -533,6 +679,24 @@ export class HandleStore {
       }
     }
     throw new StoreFullError(`all ${this.slots} file handles are in use`);
+  }
+
+  /** Runs of free, dirty pages from `from` on, marked used so nobody takes them meanwhile. Under the lock. */
+  private reserveDirtyRuns(from: number): [number, number][] {
+    const runs: [number, number][] = [];
+    for (let word = from >> 5; word < this.dirty.length; word++) {
+      const candidates = this.dirty[word]! & ~this.bitmap[word]!;
+      if (candidates === 0) continue;
+      for (let bit = 0; bit < 32; bit++) {
+        const page = word * 32 + bit;
+        if ((candidates & (1 << bit)) === 0 || page < from || page >= this.pages) continue;
+        const last = runs.at(-1);
+        if (last !== undefined && last[0] + last[1] === page) last[1]++;
+        else runs.push([page, 1]);
+      }
+    }
+    for (const [first, count] of runs) this.setPages(first, count, true);
+    return runs;
   }
 
   private pageUsed(page: number): boolean {
@@ -559,6 +723,8 @@ export class HandleStore {
       if (run === count) {
         const first = page - count + 1;
         this.setPages(first, count, true);
+        this.table[USED_PAGES_INDEX]! += count;
+        for (let p = first; p < first + count; p++) this.dirty[p >> 5]! |= 1 << (p & 31);
         this.table[PAGE_HINT_INDEX] = gap !== undefined && gap < first ? gap : (page + 1) % this.pages;
         return first;
       }
@@ -575,10 +741,20 @@ export class HandleStore {
   private freePages(first: number, count: number): void {
     if (count === 0) return;
     this.setPages(first, count, false);
+    this.table[USED_PAGES_INDEX]! -= count;
     if (first < this.table[PAGE_HINT_INDEX]!) this.table[PAGE_HINT_INDEX] = first;
   }
 
   private locked<T>(fn: () => T): T {
     return withLock(this.table, LOCK_INDEX, fn);
   }
+}
+
+/** Discards the whole pages inside `view` (its ends need not be page aligned). */
+function discardAligned(native: PageReleaser, view: Uint8Array): void {
+  const address = native.addressOf(view);
+  const page = BigInt(PAGE);
+  const start = Number(((address + page - 1n) / page) * page - address);
+  const end = Number(((address + BigInt(view.byteLength)) / page) * page - address);
+  if (end > start) native.discardPages(view.subarray(start, end));
 }

@@ -93,6 +93,14 @@ export type Request =
   | Kinds<'interrupt', { target: bigint }>
   | Kinds<'readlink' | 'statfs' | 'destroy' | 'other'>;
 
+/** Offset of the requester's thread id in the header. */
+const HEADER_PID_OFFSET = 32;
+
+/** The requester's thread id (0 when the kernel has none to give), without decoding the rest; 0 for a short request. */
+export function requestPid(buf: Buffer): number {
+  return buf.length < Size.IN_HEADER ? 0 : buf.readUInt32LE(HEADER_PID_OFFSET);
+}
+
 /** Decodes the 40-byte header (enough to answer even a request whose body is bad). */
 export function decodeHeader(buf: Buffer): RequestHeader {
   if (buf.length < Size.IN_HEADER) {

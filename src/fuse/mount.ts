@@ -145,6 +145,18 @@ export function mountState(mountpoint: string): MountState {
   return 'unanswered';
 }
 
+/** Throws MOUNTPOINT, saying why in one line, unless a cgprocfs mount at `mountpoint` answers. */
+export function assertLiveMount(mountpoint: string): void {
+  const state = mountState(mountpoint);
+  if (state === 'live') return;
+  const why = {
+    absent: `no ${FSTYPE} is mounted there; start cgprocfs serve --mountpoint ${mountpoint}`,
+    stale: 'its daemon is gone (Transport endpoint is not connected); restart cgprocfs serve',
+    unanswered: 'nothing answers it (a restart in progress, or a stuck daemon); try again, or see cgprocfs check',
+  }[state];
+  throw new CgprocfsError('MOUNTPOINT', `${mountpoint} is not a live cgprocfs mount: ${why}`);
+}
+
 /** An error of a FUSE mount whose connection is gone (see DEAD_CONNECTION_ERRNOS). */
 export function isDeadConnectionError(err: unknown): boolean {
   return DEAD_CONNECTION_ERRNOS.has(systemErrorCode(err) ?? '');

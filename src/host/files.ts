@@ -46,9 +46,17 @@ const pseudoFiles = new HeldFiles({
   maxAgeMs: 2000,
 });
 
+export interface ReadOptions {
+  /**
+   * False for a file read once (a task's status, read when the task is first seen):
+   * holding its descriptor would only push out one that is read again.
+   */
+  readonly hold?: boolean;
+}
+
 /** The file's text, or undefined when it does not exist. */
-export function readOptionalText(path: string): string | undefined {
-  return attempt(path, () => pseudoFiles.read(path));
+export function readOptionalText(path: string, options: ReadOptions = {}): string | undefined {
+  return attempt(path, () => pseudoFiles.read(path, options.hold ?? true));
 }
 
 /** The file's text; a missing file is a SOURCE_UNREADABLE error. */

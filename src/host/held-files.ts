@@ -88,8 +88,11 @@ export class HeldFiles {
     return this.held.size;
   }
 
-  /** The file's text now. Throws the system error of opening or reading it, as readFileSync does. */
-  read(path: string): string {
+  /**
+   * The file's text now; with `hold` false, a descriptor not yet held is closed after
+   * the read. Throws the system error of opening or reading it, as readFileSync does.
+   */
+  read(path: string, hold = true): string {
     const now = this.clockMs();
     this.closeOneExpired(now);
     const held = this.held.get(path);
@@ -105,7 +108,7 @@ export class HeldFiles {
     let keep = false;
     try {
       const text = this.readAll(fd);
-      keep = this.mayHold(path);
+      keep = hold && this.mayHold(path);
       if (keep) this.held.set(path, { fd, openedAtMs: now });
       return text;
     } finally {

@@ -17,9 +17,12 @@ const SEQLOCK_ATTEMPTS = 1000;
 
 const LOCK_INDEX = 0;
 const HEADER_WORDS = 1;
-/** Slot row (Int32): state, seqlock counter, hash, list kind, path length, flags, last task count, averages. */
-const Col = { STATE: 0, SEQ: 1, HASH_LO: 2, HASH_HI: 3, KIND: 4, PATH_LEN: 5, FLAGS: 6, TASKS: 7, AVG: 8 } as const;
-const ROW = 11;
+/**
+ * Slot row (Int32): state, seqlock counter, hash, list kind, path length, flags, last
+ * task count, averages, and the last sample's running and blocked counts and newest task.
+ */
+const Col = { STATE: 0, SEQ: 1, HASH_LO: 2, HASH_HI: 3, KIND: 4, PATH_LEN: 5, FLAGS: 6, TASKS: 7, AVG: 8, RUNNING: 11, BLOCKED: 12, NEWEST_TID: 13 } as const;
+const ROW = 14;
 /** Slot times (BigInt64, ms): last read by a view, averages last advanced by the sampler. */
 const Time = { READ_AT: 0, SAMPLED_AT: 1 } as const;
 const TIMES = 2;
@@ -58,6 +61,23 @@ export interface TaskCount {
   readonly total: number;
 }
 
+/** What the sampler counted at a cgroup's last sample, for views that do not count a large cgroup's tasks themselves. */
+export interface SampledTasks {
+  readonly running: number;
+  readonly blocked: number;
+  readonly total: number;
+  /** Host thread id of the task that started last among those read (0: none). */
+  readonly newestTid: number;
+}
+
+/** A cgroup's averages and last sample, as a view reads them. */
+export interface SampledFigures {
+  readonly averages: LoadAverages;
+  readonly tasks: SampledTasks;
+  /** False until the sampler has counted the cgroup's tasks once. */
+  readonly sampled: boolean;
+}
+
 /** A registered cgroup as the sampler sees it. */
 export interface SlotEntry extends TaskListKey {
   readonly averages: LoadAverages;
@@ -66,6 +86,14 @@ export interface SlotEntry extends TaskListKey {
   readonly tasks: number;
   readonly readAt: number;
   readonly sampledAt: number;
+}
+
+/** A slot's contents read consistently under its seqlock. */
+interface Snapshot {
+  readonly slot: number;
+  readonly averages: LoadAverages;
+  readonly seeded: boolean;
+  readonly tasks: SampledTasks;
 }
 
 interface EncodedKey {
@@ -101,16 +129,39 @@ export class LoadavgTable {
    * for it (full, path too long, not sampled yet): the caller shows seeded values.
    */
   read(key: TaskListKey, now: number, census: TaskCount | (() => TaskCount)): LoadAverages | undefined {
+    const found = this.markRead(key, now, census);
+    return found?.seeded === true ? found.averages : undefined;
+  }
+
+  /**
+   * The sampler's figures for a cgroup, marking it read at `now`; a new cgroup is
+   * registered for the sampler to count (averages 0 until then). Undefined when the
+   * table cannot hold it (full, path too long).
+   */
+  sampled(key: TaskListKey, now: number): SampledFigures | undefined {
+    const found = this.markRead(key, now);
+    return found && { averages: found.averages, tasks: found.tasks, sampled: found.seeded };
+  }
+
+  /** The task count of a registered cgroup's last sample or seed, without marking it read; undefined when not registered. */
+  taskCount(key: TaskListKey): number | undefined {
+    return this.find(encodeKey(key))?.tasks.total;
+  }
+
+  /**
+   * The key's slot, claimed if new (seeded from `census` when given, counted only when
+   * this call claims it: a warm start may count twice), marked read at `now`.
+   */
+  private markRead(key: TaskListKey, now: number, census?: TaskCount | (() => TaskCount)): Snapshot | undefined {
     const encoded = encodeKey(key);
     let found = this.find(encoded);
     if (found === undefined) {
-      // Counted only when this read claims the slot (a warm start may count twice).
       const slot = this.claim(encoded, now, typeof census === 'function' ? census() : census);
       found = slot === undefined ? undefined : this.snapshot(slot, encoded);
     }
     if (found === undefined) return undefined;
     Atomics.store(this.times, found.slot * TIMES + Time.READ_AT, BigInt(Math.floor(now)));
-    return found.seeded ? found.averages : undefined;
+    return found;
   }
 
   /** Registers a cgroup, seeded from `census` or left for the sampler to seed; its slot, or undefined when full. */
@@ -135,12 +186,15 @@ export class LoadavgTable {
     };
   }
 
-  /** Stores new averages (main thread only, the single writer of a ready slot). */
-  publish(slot: number, averages: LoadAverages, tasks: number, sampledAt: number): void {
+  /** Stores new averages and the sample's counts (main thread only, the single writer of a ready slot). */
+  publish(slot: number, averages: LoadAverages, tasks: SampledTasks, sampledAt: number): void {
     const row = this.row(slot);
     this.write(row, () => {
       averages.forEach((value, i) => Atomics.store(this.words, row + Col.AVG + i, value));
-      Atomics.store(this.words, row + Col.TASKS, tasks);
+      Atomics.store(this.words, row + Col.TASKS, tasks.total);
+      Atomics.store(this.words, row + Col.RUNNING, tasks.running);
+      Atomics.store(this.words, row + Col.BLOCKED, tasks.blocked);
+      Atomics.store(this.words, row + Col.NEWEST_TID, tasks.newestTid);
       Atomics.or(this.words, row + Col.FLAGS, FLAG_SEEDED);
     });
     Atomics.store(this.times, slot * TIMES + Time.SAMPLED_AT, BigInt(Math.floor(sampledAt)));
@@ -183,7 +237,7 @@ export class LoadavgTable {
   }
 
   /** Lock-free lookup; a probe stops at the first free slot. */
-  private find(key: EncodedKey): { slot: number; averages: LoadAverages; seeded: boolean } | undefined {
+  private find(key: EncodedKey): Snapshot | undefined {
     for (let probe = 0; probe < this.capacity; probe++) {
       const slot = this.probeSlot(key, probe);
       const state = Atomics.load(this.words, this.row(slot) + Col.STATE);
@@ -196,15 +250,22 @@ export class LoadavgTable {
   }
 
   /** The slot's averages if it holds `key`, read consistently under its seqlock. */
-  private snapshot(slot: number, key: EncodedKey): { slot: number; averages: LoadAverages; seeded: boolean } | undefined {
+  private snapshot(slot: number, key: EncodedKey): Snapshot | undefined {
     const row = this.row(slot);
+    const w = this.words;
     for (let attempt = 0; attempt < SEQLOCK_ATTEMPTS; attempt++) {
-      const seq = Atomics.load(this.words, row + Col.SEQ);
+      const seq = Atomics.load(w, row + Col.SEQ);
       if (seq % 2 !== 0) continue;
-      const holds = Atomics.load(this.words, row + Col.STATE) === State.READY && this.holds(slot, key);
+      const holds = Atomics.load(w, row + Col.STATE) === State.READY && this.holds(slot, key);
       const averages = this.averagesAt(row);
-      const seeded = (Atomics.load(this.words, row + Col.FLAGS) & FLAG_SEEDED) !== 0;
-      if (Atomics.load(this.words, row + Col.SEQ) === seq) return holds ? { slot, averages, seeded } : undefined;
+      const seeded = (Atomics.load(w, row + Col.FLAGS) & FLAG_SEEDED) !== 0;
+      const tasks = {
+        running: Atomics.load(w, row + Col.RUNNING),
+        blocked: Atomics.load(w, row + Col.BLOCKED),
+        total: Atomics.load(w, row + Col.TASKS),
+        newestTid: Atomics.load(w, row + Col.NEWEST_TID),
+      };
+      if (Atomics.load(w, row + Col.SEQ) === seq) return holds ? { slot, averages, seeded, tasks } : undefined;
     }
     return undefined;
   }
@@ -234,6 +295,9 @@ export class LoadavgTable {
       Atomics.store(w, row + Col.PATH_LEN, key.bytes.length);
       Atomics.store(w, row + Col.FLAGS, census === undefined ? 0 : FLAG_SEEDED);
       Atomics.store(w, row + Col.TASKS, census?.total ?? 0);
+      Atomics.store(w, row + Col.RUNNING, 0);
+      Atomics.store(w, row + Col.BLOCKED, 0);
+      Atomics.store(w, row + Col.NEWEST_TID, 0);
       seededAverages(census?.active ?? 0).forEach((value, i) => Atomics.store(w, row + Col.AVG + i, value));
       Atomics.store(this.times, slot * TIMES + Time.READ_AT, BigInt(Math.floor(now)));
       Atomics.store(this.times, slot * TIMES + Time.SAMPLED_AT, BigInt(Math.floor(now)));

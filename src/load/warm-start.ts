@@ -5,7 +5,8 @@
 // period when the throttle lands there; a task signalled while waiting on a FUSE reply sleeps
 // there in D (fs/fuse/dev.c, reference §INTERRUPT). A seeded 1.00 takes minutes to decay.
 import { join } from 'node:path';
-import { MAX_CENSUS_TASKS, parseTaskStatState, subtreeTasks, type TaskList } from '../cgroup/tasks.js';
+import { TaskReader } from '../cgroup/task-reader.js';
+import { subtreeTasks, type TaskList } from '../cgroup/tasks.js';
 import { readOptionalText } from '../host/files.js';
 
 const RUNNING = 'R';
@@ -16,6 +17,15 @@ const UNINTERRUPTIBLE = 'D';
  * the warm start too; the sampler counts it from the next tick on, as every D task.
  */
 const FUSE_WAIT = /^(?:request_wait_answer|fuse_\w+)$/;
+/**
+ * Tasks read for one warm start, at most (the census's per-rendering share, issue 17): a
+ * container with more is counted from these and scaled, so a first read of a container
+ * with 20,000 threads costs what one of 256 does.
+ */
+const WARM_START_TASKS = 256;
+
+/** Cheap task readers (through /proc/<tgid>/task/<tid>, issue 17), per proc root. */
+const readers = new Map<string, TaskReader>();
 
 function waitsOnFuse(procRoot: string, tid: number): boolean {
   return FUSE_WAIT.test((readOptionalText(join(procRoot, String(tid), 'wchan')) ?? '').trim());
@@ -26,13 +36,15 @@ function waitsOnFuse(procRoot: string, tid: number): boolean {
  * (the thread whose read is being answered, in the daemon's pid namespace) nor FUSE waiters.
  */
 export function warmStartActive(procRoot: string, list: Pick<TaskList, 'dir' | 'file'>, readerTid: number | undefined): number {
+  let reader = readers.get(procRoot);
+  if (reader === undefined) readers.set(procRoot, (reader = new TaskReader(procRoot)));
+  const tids = subtreeTasks(list.dir, list.file) ?? [];
+  const tried = tids.slice(0, WARM_START_TASKS);
   let active = 0;
-  for (const tid of subtreeTasks(list.dir, list.file, MAX_CENSUS_TASKS) ?? []) {
+  for (const tid of tried) {
     if (tid === readerTid) continue;
-    const stat = readOptionalText(join(procRoot, String(tid), 'stat'));
-    if (stat === undefined) continue;
-    const state = parseTaskStatState(stat);
+    const state = reader.read(tid)?.state;
     if (state === RUNNING || (state === UNINTERRUPTIBLE && !waitsOnFuse(procRoot, tid))) active++;
   }
-  return active;
+  return tried.length === tids.length ? active : Math.round((active * tids.length) / tried.length);
 }

@@ -1,7 +1,7 @@
 // The few system calls Node has no API for (setns, unshare, open_tree, move_mount,
-// fchdir, chroot, flock, execve, ioctl, fcntl's FD_CLOEXEC), called through koffi: its
-// npm package carries prebuilt binaries for each platform, so installing cgprocfs needs
-// no compiler.
+// fchdir, chroot, flock, execve, ioctl, fcntl's FD_CLOEXEC, madvise, fallocate, poll),
+// called through koffi: its npm package carries prebuilt binaries for each platform, so
+// installing cgprocfs needs no compiler.
 // libc is taken from the running process (dlopen(NULL)): glibc or musl, whichever
 // node was linked against. Loaded on first use, so commands that need none of these
 // calls never load the native module.
@@ -29,6 +29,10 @@ export const Native = {
   F_SETFD: 2,
   SIGPIPE: 13,
   SIGXFSZ: 25,
+  MADV_DONTNEED: 4,
+  FALLOC_FL_KEEP_SIZE: 0x1,
+  FALLOC_FL_PUNCH_HOLE: 0x2,
+  POLLIN: 0x1,
 } as const;
 
 /**
@@ -71,6 +75,9 @@ interface Bindings {
   fcntl: NativeFunction;
   ioctl: NativeFunction;
   signal: NativeFunction;
+  madvise: NativeFunction;
+  fallocate: NativeFunction;
+  poll: NativeFunction;
 }
 
 let bindings: Bindings | undefined;
@@ -91,6 +98,9 @@ function libc(): Bindings {
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     signal: lib.func('void *signal(int signum, void *handler)'),
+    madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
+    fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
+    poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   };
   return bindings;
 }
@@ -181,3 +191,38 @@ export function execve(path: string, argv: readonly string[], env: NodeJS.Proces
   c.execve(path, [...argv, null], [...envp, null]);
   throw new SyscallError('execve', koffi.errno());
 }
+
+/** Where a buffer's bytes are in this process's memory (the same in every thread: a SharedArrayBuffer's too). */
+export function addressOf(buffer: Uint8Array): bigint {
+  libc();
+  return koffi.address(buffer);
+}
+
+/**
+ * Gives the pages of `buffer` back to the kernel (madvise MADV_DONTNEED): they read as
+ * zeros afterwards and take no memory until written again. `buffer` must start and end
+ * on page boundaries.
+ */
+export function discardPages(buffer: Uint8Array): void {
+  checked('madvise', libc().madvise(buffer, buffer.byteLength, Native.MADV_DONTNEED));
+}
+
+/** Frees the blocks of `fd` in [offset, offset+length) (a hole reads as zeros); the size stays. */
+export function punchHole(fd: number, offset: number, length: number): void {
+  checked('fallocate', libc().fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length));
+}
+
+/** One struct pollfd (int fd, short events, short revents), reused: a thread polls one descriptor at a time. */
+const pollFd = Buffer.alloc(8);
+
+/** Whether `fd` can be read without blocking, waiting at most `timeoutMs` (0: just look); EINTR counts as no. */
+export function readable(fd: number, timeoutMs = 0): boolean {
+  pollFd.writeInt32LE(fd, 0);
+  pollFd.writeInt16LE(Native.POLLIN, 4);
+  pollFd.writeInt16LE(0, 6);
+  const ready = libc().poll(pollFd, 1, timeoutMs) as number;
+  if (ready < 0 && koffi.errno() !== EINTR) throw new SyscallError('poll', koffi.errno());
+  return ready > 0 && (pollFd.readInt16LE(6) & Native.POLLIN) !== 0;
+}
+
+const EINTR = constants.errno.EINTR;

@@ -9,10 +9,12 @@ import { nodeOfPath, visibleNodes } from './node-tree.js';
 import type { ViewSources } from './sources.js';
 
 const CPU_DIR = /^sys\/devices\/system\/cpu\/cpu(\d+)(?:\/|$)/;
+/** A node's link to one of its CPUs (drivers/base/node.c register_cpu_under_node). */
+const NODE_CPU_LINK = /^sys\/devices\/system\/node\/node\d+\/cpu(\d+)$/;
 
-/** The CPU a path belongs to (`sys/devices/system/cpu/cpu3/...` -> 3), or undefined. */
+/** The CPU a path belongs to (`sys/devices/system/cpu/cpu3/...`, `.../node/node0/cpu3` -> 3), or undefined. */
 export function cpuOfPath(path: string): number | undefined {
-  const match = CPU_DIR.exec(path);
+  const match = CPU_DIR.exec(path) ?? NODE_CPU_LINK.exec(path);
   return match ? Number(match[1]) : undefined;
 }
 
@@ -29,7 +31,7 @@ export function visibilityFor(sources: ViewSources, target: ViewTarget, mode: Cp
     const cpu = cpuOfPath(path);
     if (cpu !== undefined) {
       cpus ??= new Set(visibleCpus(sources, target.paths, mode));
-      return cpus.has(cpu);
+      if (!cpus.has(cpu)) return false;
     }
     const node = nodeOfPath(path);
     if (node === undefined) return true;

@@ -1,13 +1,14 @@
 // sys/devices/system/cpu beyond its four CPU lists (cpu-sysfs.ts): the host's readable
-// files, read at every open, its directories (empty ones too) and its symlinks. Files that name CPUs (topology and cache-sharing lists and
-// masks, `isolated`, ...) are cut to the view's CPUs, so lscpu and friends agree with
-// cpuinfo; everything else, and every file of a host-wide view, is the host's unchanged.
+// files, read at every open, its directories and its symlinks. Files that name CPUs
+// (topology and cache-sharing lists and masks, `isolated`, ...) are cut to the view's
+// CPUs, so lscpu and friends agree with cpuinfo; everything else, and every file of a
+// host-wide view, is the host's unchanged.
 // Which `cpuN` directories a reader sees at all is cpu-dirs.ts's rule, applied by the fs.
 import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
 import { CgprocfsError } from '../errors.js';
 import { onlineCpus, readHostStat } from '../host/stat.js';
-import { CPU_SYSFS_DIR, readCpuSysfsFile, walkSysfs, type SysfsWalkLimits } from '../host/sysfs.js';
+import { CPU_SYSFS_DIR, readCpuSysfsFile, walkSysfs, type SysfsWalk, type SysfsWalkLimits } from '../host/sysfs.js';
 import { CPU_LIST_FILES } from './cpu-sysfs.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
 import type { FileView, ViewContext } from './sources.js';
@@ -113,8 +114,8 @@ export interface CpuTreeOptions {
   readonly limits?: SysfsWalkLimits;
 }
 
-/** The CPU directory as the host has it, paths inside the mount. */
-export interface CpuTree {
+/** A host sysfs directory as the mount serves it, paths inside the mount. */
+export interface SysfsTree {
   /** One view per host file. */
   readonly views: Record<string, FileView>;
   /** Every host directory, so an empty one (`cpufreq/` without a driver) is there too. */
@@ -124,9 +125,23 @@ export interface CpuTree {
    * (`cpu0/node0` -> `../../node/node0`), so inside a container whose /sys/devices/system/cpu
    * and /node are ours they name our files. A target leaving the served tree (`cpu0/subsystem`
    * -> `../../../../bus/cpu`) resolves in the container's own /sys, and dangles on the mount.
-   * Those under `cpuN/` are shown only to readers of cpuN (cpu-dirs.ts), as its files.
+   * Those under `cpuN/` or naming a CPU are shown only to readers of that CPU (cpu-dirs.ts).
    */
   readonly links: ReadonlyMap<string, string>;
+}
+
+/** A walk's files (those `viewOf` gives a view), directories and symlinks, under `mountDir`. */
+export function sysfsTreeOf(mountDir: string, walk: SysfsWalk, viewOf: (rel: string) => FileView | undefined): SysfsTree {
+  const views: Record<string, FileView> = {};
+  for (const rel of walk.files) {
+    const view = viewOf(rel);
+    if (view !== undefined) views[`${mountDir}/${rel}`] = view;
+  }
+  return {
+    views,
+    dirs: walk.dirs.map((rel) => `${mountDir}/${rel}`),
+    links: new Map([...walk.links].map(([rel, target]) => [`${mountDir}/${rel}`, target])),
+  };
 }
 
 /**
@@ -134,18 +149,11 @@ export interface CpuTree {
  * after that is not seen until the server restarts: a CPU added later has no directory,
  * and the files of one removed answer EIO (SOURCE_UNREADABLE), as any vanished host file.
  */
-export function createCpuTree(options: CpuTreeOptions): CpuTree {
+export function createCpuTree(options: CpuTreeOptions): SysfsTree {
   const sysRoot = options.sysRoot ?? DEFAULT_SYS_ROOT;
-  const walk = walkSysfs(sysRoot, CPU_SYSFS_DIR, options.limits);
-  const views: Record<string, FileView> = {};
-  for (const rel of walk.files) {
-    if (OWN_FILES.has(rel)) continue;
+  return sysfsTreeOf(MOUNT_DIR, walkSysfs(sysRoot, CPU_SYSFS_DIR, options.limits), (rel) => {
+    if (OWN_FILES.has(rel)) return undefined;
     const file: CpuTreeFile = { sysRoot, rel, format: cpuSetFormatOf(rel), cpuCount: options.cpuCount };
-    views[`${MOUNT_DIR}/${rel}`] = (context) => render(collect(context, file));
-  }
-  return {
-    views,
-    dirs: walk.dirs.map((rel) => `${MOUNT_DIR}/${rel}`),
-    links: new Map([...walk.links].map(([rel, target]) => [`${MOUNT_DIR}/${rel}`, target])),
-  };
+    return (context) => render(collect(context, file));
+  });
 }

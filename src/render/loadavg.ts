@@ -3,15 +3,16 @@
 // census at render time, and a last pid in the reader's own pid namespace. The
 // root cgroup gets the host's file unchanged. collect() does the I/O, render() is pure.
 import { ROOT_CGROUP } from '../cgroup/hierarchy.js';
-import { censusOf, taskListOf } from '../cgroup/tasks.js';
+import { taskListOf } from '../cgroup/tasks.js';
 import { CgprocfsError } from '../errors.js';
 import { readHostLoadavg } from '../host/loadavg.js';
 import { formatLoad, seededAverages, type LoadAverages } from '../load/fixed-point.js';
-import { LoadavgTable, type LoadavgMemory } from '../load/table.js';
+import type { LoadavgTable } from '../load/table.js';
 import { warmStartActive } from '../load/warm-start.js';
 import { monotonicMs } from '../shared/clock.js';
 import { pidLevel } from './pid-level.js';
 import type { FileView, ViewContext } from './sources.js';
+import { listCensus } from './task-census.js';
 
 export type LoadavgSnapshot =
   | { readonly host: string }
@@ -44,7 +45,7 @@ export function collect({ sources, target, readerTid }: ViewContext, table: Load
   if (list === undefined) throw new CgprocfsError('SOURCE_UNREADABLE', 'no cgroup hierarchy lists the tasks of the view');
   if (list.path === ROOT_CGROUP) return { host: readHostLoadavg(procRoot).text };
   const level = pidLevel(procRoot, target);
-  const census = censusOf(procRoot, list, typeof level === 'number' ? level : undefined);
+  const census = listCensus(sources, list, target.paths, typeof level === 'number' ? level : undefined);
   // A cgroup the sampler has no averages for yet starts from its current count (warm
   // start), counted twice a moment apart, never from one moment's, and never counting
   // the reader or tasks waiting on a FUSE reply (warm-start.ts).
@@ -64,8 +65,7 @@ export function render(snapshot: LoadavgSnapshot): string {
   return `${one} ${five} ${fifteen} ${snapshot.running}/${snapshot.total} ${snapshot.lastPid}\n`;
 }
 
-/** The proc/loadavg view of a worker, reading the table in `memory` that the main thread's sampler fills. */
-export function createLoadavgView(memory: LoadavgMemory, now: () => number = monotonicMs): FileView {
-  const table = new LoadavgTable(memory);
+/** The proc/loadavg view of a worker, reading the table that the main thread's sampler fills. */
+export function createLoadavgView(table: LoadavgTable, now: () => number = monotonicMs): FileView {
   return (context) => render(collect(context, table, now()));
 }

@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
 import { onlineCpus, readHostStat } from '../host/stat.js';
-import { listSysfsFiles, NODE_SYSFS_DIR, readSysfsFile, type SysfsWalkLimits } from '../host/sysfs.js';
-import { cutCpuList, cutCpuMask } from './cpu-tree.js';
+import { listSysfsFiles, NODE_SYSFS_DIR, readSysfsFile, walkSysfs, type SysfsWalkLimits } from '../host/sysfs.js';
+import { cutCpuList, cutCpuMask, sysfsTreeOf, type SysfsTree } from './cpu-tree.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
-import type { FileView, ViewContext, ViewSources } from './sources.js';
+import type { ViewContext, ViewSources } from './sources.js';
 
 export const NODE_MOUNT_DIR = 'sys/devices/system/node';
 const DEFAULT_SYS_ROOT = '/sys';
@@ -75,13 +75,14 @@ export interface NodeTreeOptions {
   readonly cpuCount: CpuCountMode;
 }
 
-/** One view per readable host file under the node directory, listed once (as the CPU tree). */
-export function createNodeTreeViews(options: NodeTreeOptions): Record<string, FileView> {
+/**
+ * The host's node directory, listed once (as the CPU tree): a view per readable file, its
+ * directories, and its symlinks (`node0/cpu1` -> `../../cpu/cpu1`, shown only to readers of CPU 1).
+ */
+export function createNodeTree(options: NodeTreeOptions): SysfsTree {
   const sysRoot = options.sysRoot ?? DEFAULT_SYS_ROOT;
-  const views: Record<string, FileView> = {};
-  for (const rel of listSysfsFiles(sysRoot, NODE_SYSFS_DIR, WALK_LIMITS)) {
+  return sysfsTreeOf(NODE_MOUNT_DIR, walkSysfs(sysRoot, NODE_SYSFS_DIR, WALK_LIMITS), (rel) => {
     const file: NodeFile = { sysRoot, rel, cpuCount: options.cpuCount };
-    views[`${NODE_MOUNT_DIR}/${rel}`] = (context) => renderNodeFile(context, file);
-  }
-  return views;
+    return (context) => renderNodeFile(context, file);
+  });
 }

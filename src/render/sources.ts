@@ -5,6 +5,7 @@ import type { ViewTarget } from '../caller/resolver.js';
 import type { CpuLimitsReader } from '../cgroup/cpu.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import type { CgroupReader } from '../cgroup/reader.js';
+import type { ContainerTasks } from '../load/container-tasks.js';
 
 export interface ViewSources {
   readonly procRoot: string;
@@ -12,6 +13,8 @@ export interface ViewSources {
   readonly cgroups: CgroupReader;
   /** How CPU limits (cpuset, quota) are read; uncached when absent. */
   readonly cpuLimits?: CpuLimitsReader;
+  /** How a container's tasks are counted; every task at every rendering when absent. */
+  readonly tasks?: ContainerTasks;
 }
 
 export interface RenderOptions {

@@ -5,7 +5,8 @@
 // them by the CPU time since boot, sees the container's rates (issue 21); btime and
 // softirq as the host's kernel wrote them.
 import { contextSwitches } from '../cgroup/task-switches.js';
-import { taskCensus, taskListOf } from '../cgroup/tasks.js';
+import { taskListOf } from '../cgroup/tasks.js';
+import { taskCensus } from './task-census.js';
 import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime } from '../host/uptime.js';
 import type { EventSample } from './cpu-time.js';
@@ -39,7 +40,7 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host), sources.cpuLimits);
   if (view.hostWide) return { host, view: undefined };
   const level = pidLevel(sources.procRoot, target);
-  const census = taskCensus(sources.procRoot, sources.layout, target.paths, typeof level === 'number' ? level : undefined);
+  const census = taskCensus(sources, target.paths, typeof level === 'number' ? level : undefined);
   const tasks = {
     // The pid namespace's newest pid counts its forks without showing a host pid.
     processes: typeof level === 'number' ? census.newestNsPid : level === 'gone' ? 0 : undefined,

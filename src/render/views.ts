@@ -1,18 +1,20 @@
 // The only entry point of the domain for the fs layer and the CLI: which virtual
 // files exist, and their bytes for a reader (chosen by the resolve policy from the
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
+import { createHash } from 'node:crypto';
 import { cgroupTarget, describeDating } from '../caller/cgroup-target.js';
-import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
-import { describeLayout, detectLayout } from '../cgroup/layout.js';
+import { containerKeyOf, createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
+import { describeLayout, detectLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
 import { allocateRenderingCache, cacheKey, RenderingCache, type CacheKey, type RenderingCacheMemory } from '../shared/rendering-cache.js';
-import { allocateLoadavgMemory, type LoadavgMemory } from '../load/table.js';
+import { ContainerTasks } from '../load/container-tasks.js';
+import { allocateLoadavgMemory, LoadavgTable, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
-import { createCpuTree, type CpuTree } from './cpu-tree.js';
-import { createNodeTreeViews } from './node-tree.js';
+import { createCpuTree, type SysfsTree } from './cpu-tree.js';
+import { createNodeTree } from './node-tree.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
@@ -69,15 +71,31 @@ export interface ViewOptions {
   loadavg?: LoadavgMemory;
 }
 
+/** The container a view belongs to, for its share of what the daemon holds. */
+export interface Container {
+  /** 128 bits of a SHA-256 of its cgroup membership: equal for every reader of one container. */
+  readonly id: readonly [number, number, number, number];
+  /** Its cgroup path, for log lines. */
+  readonly name: string;
+}
+
+/** One reader's view, resolved once: whose it is, and its renderings. */
+export interface ReaderView {
+  readonly container: Container;
+  render(file: string): Buffer;
+}
+
 export interface ViewService {
   /** Paths inside the mount. */
   readonly files: readonly string[];
-  /** Directories beyond those of `files` (the host's empty ones in the CPU tree). */
+  /** Directories beyond those of `files` (the host's empty ones in the CPU and node trees). */
   readonly dirs: readonly string[];
-  /** Symlinks inside the mount and their targets (the CPU tree's, as the host has them). */
+  /** Symlinks inside the mount and their targets (the CPU and node trees', as the host has them). */
   readonly links: ReadonlyMap<string, string>;
   /** The view chosen by the policy from the reader's thread id. */
   renderForReader(file: string, tid: number): Buffer;
+  /** The view chosen by the policy from the reader's thread id, resolved once for several uses. */
+  readerView(tid: number): ReaderView;
   /** One cgroup path for every controller (`cgprocfs render --cgroup`), dated as cgroup-target.ts says. */
   renderForCgroup(file: string, cgroupPath: string): Buffer;
   /** Which process dates the view of a cgroup path (uptime, stat), in one line; undefined for files no age enters. */
@@ -133,18 +151,33 @@ function encodedRenderingKey(file: string, target: ViewTarget, procRoot: string)
   return key;
 }
 
+/** Containers already worked out, per target (the caller cache keeps a target while its membership stays). */
+const containers = new WeakMap<ViewTarget, Container>();
+
+function containerOf(target: ViewTarget, layout: CgroupLayout): Container {
+  let container = containers.get(target);
+  if (container === undefined) {
+    const digest = createHash('sha256').update(containerKeyOf(target)).digest();
+    const named = layout.controllers.get('memory') ?? [...layout.controllers.values()][0];
+    const name = (named === undefined ? undefined : target.paths('memory', named.version)) ?? target.key.split('\n')[0] ?? '?';
+    container = { id: [digest.readInt32LE(0), digest.readInt32LE(4), digest.readInt32LE(8), digest.readInt32LE(12)], name };
+    containers.set(target, container);
+  }
+  return container;
+}
+
 /** A table this small is enough for the one cgroup a render command shows. */
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
 /** Every virtual file and its view, in tree order. */
-function viewFiles(options: ViewOptions, cpuTree: CpuTree): ReadonlyMap<string, FileView> {
+function viewFiles(options: ViewOptions, loadavg: LoadavgTable, cpuTree: SysfsTree, nodeTree: SysfsTree): ReadonlyMap<string, FileView> {
   return new Map<string, FileView>([
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
     ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
     ...Object.entries(cpuTree.views),
-    ...Object.entries(createNodeTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
-    ['proc/loadavg', createLoadavgView(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS))],
+    ...Object.entries(nodeTree.views),
+    ['proc/loadavg', createLoadavgView(loadavg)],
     ['proc/diskstats', diskstatsView],
     ['proc/vmstat', vmstat.view],
     ...Object.entries(pressureViews),
@@ -153,11 +186,14 @@ function viewFiles(options: ViewOptions, cpuTree: CpuTree): ReadonlyMap<string, 
 
 export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
+  const loadavg = new LoadavgTable(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS));
   const sources: ViewSources = {
     procRoot: options.procRoot,
     layout,
     cgroups: createCgroupReader(layout),
     cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
+    // Without the daemon's sampler (the render command) every task is counted.
+    tasks: new ContainerTasks(layout, options.procRoot, { table: options.loadavg === undefined ? undefined : loadavg }),
   };
   const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
   const reuseFor = (file: string): number => {
@@ -167,7 +203,8 @@ export function createViewService(options: ViewOptions): ViewService {
   let cache: RenderingCache | undefined;
   const renderOptions: RenderOptions = { swap: options.swap };
   const cpuTree = createCpuTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
-  const views = viewFiles(options, cpuTree);
+  const nodeTree = createNodeTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
+  const views = viewFiles(options, loadavg, cpuTree, nodeTree);
   const reuseMs = new Map([...views.keys()].map((file) => [file, reuseFor(file)]));
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
   const renderWith = (file: string, target: () => ViewTarget, readerTid?: number): Buffer => {
@@ -183,9 +220,13 @@ export function createViewService(options: ViewOptions): ViewService {
   };
   return {
     files: [...views.keys()],
-    dirs: cpuTree.dirs,
-    links: cpuTree.links,
+    dirs: [...cpuTree.dirs, ...nodeTree.dirs],
+    links: new Map([...cpuTree.links, ...nodeTree.links]),
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid), tid),
+    readerView(tid) {
+      const target = resolver.targetFor(tid);
+      return { container: containerOf(target, layout), render: (file) => renderWith(file, () => target, tid) };
+    },
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
     datingOfCgroup(file, cgroupPath) {
       if (!DATED.test(file)) return undefined;

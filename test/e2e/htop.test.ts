@@ -32,7 +32,8 @@ const quote = (arg: string): string => `'${arg.replaceAll("'", "'\\''")}'`;
 describeE2E('htop in a container', () => {
   const fx = useFixture();
   let work: string;
-  const socket = `cgprocfs-htop-${process.pid}`;
+  /** tmux's server socket, in the test's own directory so nothing is left in /tmp/tmux-<uid>. */
+  const socket = (): string => join(work, 'tmux.sock');
 
   beforeAll(() => {
     if (!TOOLS_PRESENT && process.env.CI === 'true') throw new Error('htop and tmux must be installed (.ci/run installs them)');
@@ -44,8 +45,9 @@ describeE2E('htop in a container', () => {
   });
 
   afterAll(async () => {
-    await run('tmux', ['-L', socket, 'kill-server'], { timeoutMs: 10_000 });
-    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+    if (work === undefined) return;
+    await run('tmux', ['-S', socket(), 'kill-server'], { timeoutMs: 10_000 });
+    rmSync(work, { recursive: true, force: true });
   });
 
   /** htop's header rows as tmux shows them, htop running as pid 1 of a container in cgroup `rel`. */
@@ -53,14 +55,14 @@ describeE2E('htop in a container', () => {
     const command = ['env', 'TERM=xterm', `HOME=${work}`, 'htop'];
     const script = join(work, `${rel}.sh`);
     writeFileSync(script, `${fx.cgroups.joinShell(rel)}\nexec unshare ${containerArgs(fx.daemon.mountpoint, command, BINDS).map(quote).join(' ')}\n`);
-    await runOk('tmux', ['-L', socket, 'new-session', '-d', '-s', rel, '-x', '120', '-y', '30', `sh ${script}`], { timeoutMs: 10_000 });
+    await runOk('tmux', ['-S', socket(), 'new-session', '-d', '-s', rel, '-x', '120', '-y', '30', `sh ${script}`], { timeoutMs: 10_000 });
     try {
       await sleep(SETTLE_MS);
-      const screen = await runOk('tmux', ['-L', socket, 'capture-pane', '-p', '-t', rel], { timeoutMs: 10_000 });
+      const screen = await runOk('tmux', ['-S', socket(), 'capture-pane', '-p', '-t', rel], { timeoutMs: 10_000 });
       console.log(`[htop] ${rel}:\n${screen.split('\n').slice(0, 4).join('\n')}`);
       return screen.split('\n').filter((line) => line.includes('['));
     } finally {
-      await run('tmux', ['-L', socket, 'kill-session', '-t', rel], { timeoutMs: 10_000 });
+      await run('tmux', ['-S', socket(), 'kill-session', '-t', rel], { timeoutMs: 10_000 });
     }
   }
 

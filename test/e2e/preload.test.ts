@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { describeRun, run, runOk, type RunResult } from './harness/exec.js';
 import { hostMemTotalKb, MiB } from './harness/meminfo.js';
-import { CGROUP_ROOT, describeE2E, REPO_ROOT, verdict } from './harness/prerequisites.js';
+import { describeE2E, REPO_ROOT, verdict } from './harness/prerequisites.js';
 import { useFixture } from './harness/suite.js';
 
 const LIB = join(REPO_ROOT, 'dist/preload/libcgprocfs-preload.so');
@@ -136,18 +136,16 @@ describeE2E('the preload library in a container', () => {
       writeFileSync(join(tmp, 'etc-upper', 'ld.so.preload'), `${LIB}\n`);
       fx.cgroups.make('ctr', { memoryLimit: LIMIT });
       hostCpus = cpuCount(readFileSync(`/${CPU_DIR}/online`, 'utf8'));
-      cpuPending = pinToOneCpu(fx.cgroups.name);
+      cpuPending = pinToOneCpu();
     });
     afterAll(() => {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     });
 
-    function pinToOneCpu(cgroupName: string): string | undefined {
+    function pinToOneCpu(): string | undefined {
       if (!existsSync(fx.daemon.path(`${CPU_DIR}/online`))) return `the mount has no ${CPU_DIR}/online yet (issue 9, item 2)`;
       if (hostCpus < 2) return 'the host has one online CPU: a container cannot see fewer';
-      const cpus = join(CGROUP_ROOT, 'cpuset', cgroupName, 'ctr', 'cpuset.cpus');
-      if (!existsSync(cpus)) return `no cgroup v1 cpuset hierarchy (${cpus})`;
-      writeFileSync(cpus, readFileSync(`/${CPU_DIR}/online`, 'utf8').split(/[-,\n]/)[0]!);
+      fx.cgroups.setCpus('ctr', readFileSync(`/${CPU_DIR}/online`, 'utf8').split(/[-,\n]/)[0]!);
       return undefined;
     }
 

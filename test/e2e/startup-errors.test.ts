@@ -42,6 +42,8 @@ describeE2E('serve refuses to start cleanly', () => {
     [['serve', '--workers', '0'], /^cgprocfs: --workers must be an integer from 1 to 64$/],
     [['serve', '--workers', '1.5'], /^cgprocfs: --workers must be an integer from 1 to 64$/],
     [['serve', '--workers', 'many'], /^cgprocfs: --workers must be an integer from 1 to 64$/],
+    [['serve', '--max-open-per-container', '0'], /^cgprocfs: --max-open-per-container must be an integer from 1 to 7168$/],
+    [['serve', '--max-open-per-container', '9000'], /^cgprocfs: --max-open-per-container must be an integer from 1 to 7168$/],
   ])('a bad argument (%j) is one line on stderr and exit 2', async (args, pattern) => {
     const result = await serve(args);
     expect(result.code).toBe(2);

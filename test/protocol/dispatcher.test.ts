@@ -26,9 +26,9 @@ afterAll(() => rmSync(arenas, { recursive: true, force: true }));
 /** Each stack gets an arena of its own, as each server start does. */
 let nextEpoch = 1;
 
-function stack(cgroupRoot = CGROUP_V1, procRoot = PROC_ROOT): ServerStack {
-  const memory = createHandleStore(arenas, nextEpoch++, { slots: 64, arenaBytes: 256 * 4096 });
-  return buildServer({ ...VIEW_DEFAULTS, cgroupRoot, procRoot, cacheMs: 0 }, memory, pino({ level: 'silent' }), 1_700_000_000);
+function stack(cgroupRoot = CGROUP_V1, procRoot = PROC_ROOT, ownerHandles?: number, log = pino({ level: 'silent' })): ServerStack {
+  const memory = createHandleStore(arenas, nextEpoch++, { slots: 64, arenaBytes: 256 * 4096, ownerHandles });
+  return buildServer({ ...VIEW_DEFAULTS, cgroupRoot, procRoot, cacheMs: 0 }, memory, log, 1_700_000_000);
 }
 
 describe('dispatcher', () => {
@@ -230,6 +230,30 @@ describe('dispatcher', () => {
       expect(meminfoField(first + rest, 'MemTotal')).toBe(512 * 1024);
       const again = call(req.read(MEMINFO, fh, 0n, 65536, CONTAINER_CHILD)).payload.toString();
       expect(meminfoField(again, 'MemTotal')).toBe(256 * 1024);
+    });
+  });
+
+  describe('each container\'s share of open files (issue 17)', () => {
+    it('answers EMFILE to a container holding its share, logs which container and how to raise it, and serves the others', () => {
+      const lines: string[] = [];
+      const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+      server = stack(CGROUP_V1, PROC_ROOT, 2, log);
+      for (let i = 0; i < 2; i++) expect(call(req.open(MEMINFO, 0, CONTAINER_CHILD)).errno).toBe(0);
+      expect(call(req.open(MEMINFO, 0, CONTAINER_CHILD)).errno).toBe(Errno.EMFILE);
+      expect(call(req.open(MEMINFO, 0, CONTAINER_CHILD)).errno).toBe(Errno.EMFILE);
+      expect(readWhole(HOST_SHELL)).toContain('MemTotal');
+      // One line per container per minute, naming it and the option.
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, container: '/system.slice/docker-a1b2c3.scope', open: 2, share: 2 });
+      expect(lines[0]).toContain('--max-open-per-container');
+    });
+
+    it('gives the share back when the container\'s files are released', () => {
+      server = stack(CGROUP_V1, PROC_ROOT, 1);
+      const fh = call(req.open(MEMINFO, 0, CONTAINER_CHILD)).payload.readBigUInt64LE(0);
+      expect(call(req.open(MEMINFO, 0, CONTAINER_CHILD)).errno).toBe(Errno.EMFILE);
+      expect(call(req.release(MEMINFO, fh)).errno).toBe(0);
+      expect(call(req.open(MEMINFO, 0, CONTAINER_CHILD)).errno).toBe(0);
     });
   });
 

@@ -1,5 +1,6 @@
 // What the container tests read back from real tools, parsed, and the figures they print
 // (so a run's log states each check's number, as issue 7's closing note asks).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Inside every container that needs it: the host's node (same Debian release, same glibc). */
@@ -29,6 +30,20 @@ export function cpuinfoIds(cpuinfo: string): number[] {
 /** The N of the `cpuN` lines of a /proc/stat. */
 export function statCpuIds(stat: string): number[] {
   return [...stat.matchAll(/^cpu(\d+) /gm)].map((m) => Number(m[1]));
+}
+
+/** USER_HZ: /proc/<pid>/stat's start time counts in 1/100 s. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * How long ago the kernel started process `pid` (a container's init: the age its uptime must
+ * show), from the host's /proc/<pid>/stat start time and /proc/uptime, in seconds.
+ */
+export function processAgeSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command's closing parenthesis start at field 3 (state); start time is field 22.
+  const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  return uptimeSeconds(readFileSync('/proc/uptime', 'utf8')) - startTicks / TICKS_PER_SECOND;
 }
 
 /** The first field of /proc/uptime, in seconds. */

@@ -4,9 +4,16 @@
 import { readFileSync } from 'node:fs';
 import { FSTYPE, mountSource, parseMountinfo, type MountEntry } from '../../../src/fuse/mount.js';
 
-/** The mounts of the namespace `pid` is in, as it sees them. */
+/**
+ * The mounts of the namespace `pid` is in, as it sees them, with each mount's own options
+ * only: a superblock's options are shared by every mount of it in every namespace and
+ * change under anyone's remount (systemd in a VM-like container remounts the host's
+ * cgroup2 with or without nsdelegate), which no heal can cause.
+ */
 export function mountTableOf(pid: number): MountEntry[] {
-  return parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+  const text = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+  const ownOptions = new Map(text.split('\n').map((line) => line.split(' ')).map((f) => [Number(f[0]), f[5] ?? '']));
+  return parseMountinfo(text).map((m) => ({ ...m, options: ownOptions.get(m.id) ?? m.options }));
 }
 
 const bindOf = (mountpoint: string) => (m: MountEntry) => m.fstype === FSTYPE && m.source === mountSource(mountpoint);

@@ -30,6 +30,12 @@ describe('cgroup membership', () => {
     expect(paths('memory', 1)).toBe('/lxc.payload.b/init.scope');
   });
 
+  it('passes over a v1 hierarchy line without controllers (a tool\'s bare mount), rather than fail every reader', () => {
+    const paths = parseMembership(`10::/\n${HYBRID_HOST}`);
+    expect(paths('memory', 1)).toBe('/process_api/3d64');
+    expect(paths('', 1)).toBeUndefined();
+  });
+
   it('rejects a malformed line as SOURCE_UNREADABLE', () => {
     expect(() => parseMembership('memory=/x\n')).toThrow(expect.objectContaining({ code: 'SOURCE_UNREADABLE' }));
   });

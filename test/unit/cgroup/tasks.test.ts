@@ -1,12 +1,19 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectLayout } from '../../../src/cgroup/layout.js';
+import { detectLayout, type CgroupLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
 import {
-  activeTasks, censusOf, parseTaskStat, parseTaskNsPids, parseTaskStatState, subtreeTasks, taskCensus, taskListOf,
-} from '../../../src/cgroup/tasks.js';
+  parseTaskNsPids, parseTaskStat, parseTaskStatState, parseTaskTgid, TaskReader, type TaskReading,
+} from '../../../src/cgroup/task-reader.js';
+import { CensusTaker, NO_TASKS, pidsCurrent, subtreeTasks, taskListOf, type CensusOptions } from '../../../src/cgroup/tasks.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+
+/** A census of the cgroup at `path`, every task read (no budget). */
+function taskCensus(procRoot: string, layout: CgroupLayout, path: string, nsLevel?: number) {
+  const list = taskListOf(layout, uniformPaths(path));
+  return list === undefined ? NO_TASKS : (new CensusTaker(new TaskReader(procRoot)).census(list, { nsLevel }) ?? NO_TASKS);
+}
 
 // Fixture tasks (test/fixtures/README.md): container B's subtree holds 3100 (S),
 // nginx.service 3150 (S), 3151 (R), 3152 (D), nested 3200, 3201 (S), 3202 (R);
@@ -19,7 +26,7 @@ const LAYOUTS = [
 
 describe.each(LAYOUTS)('the task census on %s', (_, root, taskMount, file) => {
   const layout = detectLayout(root);
-  const census = (path: string, nsLevel?: number) => taskCensus(PROC_ROOT, layout, uniformPaths(path), nsLevel);
+  const census = (path: string, nsLevel?: number) => taskCensus(PROC_ROOT, layout, path, nsLevel);
 
   it('lists tasks on the first hierarchy where the cgroup exists', () => {
     expect(taskListOf(layout, uniformPaths('/lxc.payload.b'))).toEqual({ dir: join(taskMount, 'lxc.payload.b'), file, path: '/lxc.payload.b' });
@@ -48,7 +55,7 @@ describe.each(LAYOUTS)('the task census on %s', (_, root, taskMount, file) => {
 
   it('counts nothing for a cgroup that does not exist', () => {
     expect(taskListOf(layout, uniformPaths('/gone'))).toBeUndefined();
-    expect(census('/gone')).toEqual({ running: 0, blocked: 0, total: 0, newestNsPid: 0 });
+    expect(census('/gone')).toEqual(NO_TASKS);
   });
 });
 
@@ -68,16 +75,15 @@ describe('task lists', () => {
     expect(subtreeTasks(join(CGROUP_V2, 'user.slice'), 'cgroup.threads')).toEqual([1200]);
   });
 
-  it('counts active tasks from /proc/<tid>/stat, skipping tasks without one (exited)', () => {
-    const list = { dir: join(CGROUP_V2, 'lxc.payload.b'), file: 'cgroup.threads' } as const;
-    expect(activeTasks(PROC_ROOT, list, 100)?.active).toBe(3);
-    expect(activeTasks(PROC_ROOT, { ...list, dir: join(CGROUP_V2, 'gone') }, 100)).toBeUndefined();
+  it('has no census for a cgroup that is gone', () => {
+    expect(new CensusTaker(new TaskReader(PROC_ROOT)).census({ dir: join(CGROUP_V2, 'gone'), file: 'cgroup.threads' })).toBeUndefined();
   });
 });
 
 describe('the census on a changing host', () => {
   const copy = useFixtureCopies();
   const list = { dir: join(CGROUP_V2, 'lxc.payload.b/system.slice/nginx.service'), file: 'cgroup.threads', path: '/x' } as const;
+  const censusOf = (procRoot: string, of: typeof list, nsLevel?: number) => censusTakers(procRoot).census(of, { nsLevel });
   const setNsPid = (procRoot: string, tid: number, nspid: string) => {
     const path = join(procRoot, String(tid), 'status');
     writeFileSync(path, readFileSync(path, 'utf8').replace(/NSpid:.*\n/, `NSpid:\t${nspid}\n`));
@@ -109,6 +115,121 @@ describe('the census on a changing host', () => {
   });
 });
 
+/** One census taker per proc root copy, so a test's censuses share what they remember. */
+const takers = new Map<string, CensusTaker>();
+function censusTakers(procRoot: string): CensusTaker {
+  let taker = takers.get(procRoot);
+  if (taker === undefined) takers.set(procRoot, (taker = new CensusTaker(new TaskReader(procRoot))));
+  return taker;
+}
+
+describe('reading a task', () => {
+  const copy = useFixtureCopies();
+  /** Replaces the link <tgid>/task/<tid>/stat by a file of its own, as the kernel's per-thread stat is. */
+  const setThreadStat = (procRoot: string, tgid: number, tid: number, state: string) => {
+    const path = join(procRoot, String(tgid), 'task', String(tid), 'stat');
+    const text = readFileSync(path, 'utf8').replace(/\) . /, `) ${state} `);
+    rmSync(path);
+    writeFileSync(path, text);
+  };
+
+  it('reads a thread\'s state through its thread group\'s task directory, never /proc/<tid>/stat (which walks every thread)', () => {
+    const procRoot = copy(PROC_ROOT);
+    // docker A's second thread 2101 (thread group 2100): its own /proc/2101/stat would say R.
+    const own = join(procRoot, '2101', 'stat');
+    writeFileSync(own, readFileSync(own, 'utf8').replace(/\) . /, ') R '));
+    setThreadStat(procRoot, 2100, 2101, 'S');
+    const reader = new TaskReader(procRoot);
+    expect(reader.read(2101)).toMatchObject({ state: 'S', nspid: [2101, 2] });
+    setThreadStat(procRoot, 2100, 2101, 'D');
+    expect(reader.read(2101)?.state).toBe('D');
+  });
+
+  it('follows a thread id taken by a task of another process to its new thread group', () => {
+    const procRoot = copy(PROC_ROOT);
+    const reader = new TaskReader(procRoot);
+    expect(reader.read(2101)?.nspid).toEqual([2101, 2]);
+    // 2101 exits and a thread of process 2150 gets its id.
+    rmSync(join(procRoot, '2100', 'task', '2101'), { recursive: true });
+    const status = join(procRoot, '2101', 'status');
+    writeFileSync(status, readFileSync(status, 'utf8').replace(/^Tgid:.*$/m, 'Tgid:\t2150').replace(/^NSpid:.*$/m, 'NSpid:\t2101\t9'));
+    mkdirSync(join(procRoot, '2150', 'task', '2101'));
+    writeFileSync(join(procRoot, '2150', 'task', '2101', 'stat'), readFileSync(join(procRoot, '2101', 'stat'), 'utf8').replace(/\) . /, ') R '));
+    expect(reader.read(2101)).toMatchObject({ state: 'R', nspid: [2101, 9] });
+  });
+
+  it('has nothing for a task that is gone', () => {
+    expect(new TaskReader(PROC_ROOT).read(99999)).toBeUndefined();
+  });
+});
+
+describe('a census with a time budget', () => {
+  const list = { dir: join(CGROUP_V2, 'lxc.payload.b'), file: 'cgroup.threads' } as const;
+  /** A reader that records which tasks it read. */
+  class RecordingReader extends TaskReader {
+    readonly seen: number[] = [];
+    override read(tid: number): TaskReading | undefined {
+      this.seen.push(tid);
+      return super.read(tid);
+    }
+  }
+  /** A clock that moves 1 ms each time it is read: each task read costs a millisecond. */
+  const ticking = () => {
+    let now = 0;
+    return () => now++;
+  };
+  const budgeted = (budgetMs: number): CensusOptions => ({ budgetMs, clock: ticking() });
+
+  it('reads every task when the budget allows, and says the figures are exact', () => {
+    const census = new CensusTaker(new TaskReader(PROC_ROOT)).census(list, budgeted(100));
+    expect(census).toMatchObject({ running: 2, blocked: 1, total: 7, exact: true });
+  });
+
+  it('stops when the budget is spent and scales what it read to every task listed', () => {
+    const reader = new RecordingReader(PROC_ROOT);
+    const census = new CensusTaker(reader).census(list, budgeted(3))!;
+    expect(reader.seen).toHaveLength(3);
+    expect(census.exact).toBe(false);
+    expect(census.total).toBe(7);
+    const states = reader.seen.map((tid) => reader.read(tid)!.state);
+    const count = (state: string) => states.filter((s) => s === state).length;
+    expect(census.running).toBe(Math.round((count('R') * 7) / 3));
+    expect(census.blocked).toBe(Math.round((count('D') * 7) / 3));
+  });
+
+  it('goes on where the last census stopped, so every task is read in turn', () => {
+    const reader = new RecordingReader(PROC_ROOT);
+    const taker = new CensusTaker(reader);
+    for (let i = 0; i < 3; i++) taker.census(list, budgeted(3));
+    expect(new Set(reader.seen)).toEqual(new Set([3100, 3150, 3151, 3152, 3200, 3201, 3202]));
+  });
+
+  it('always reads at least one task, however small the budget', () => {
+    const reader = new RecordingReader(PROC_ROOT);
+    expect(new CensusTaker(reader).census(list, budgeted(0))?.exact).toBe(false);
+    expect(reader.seen).toHaveLength(1);
+  });
+
+  it('names the task that started last among those read (the sampler publishes it)', () => {
+    // Start times: 3201, the nested namespace's second process (4500.1 s), is the latest in B's subtree.
+    expect(new CensusTaker(new TaskReader(PROC_ROOT)).census(list)?.newestTid).toBe(3201);
+  });
+});
+
+describe('the size of a cgroup from the pids controller', () => {
+  const copy = useFixtureCopies();
+
+  it('reads pids.current of the view\'s pids cgroup, and nothing where there is none', () => {
+    const root = copy(CGROUP_V2);
+    writeFileSync(join(root, 'lxc.payload.b', 'pids.current'), '20000\n');
+    const layout = detectLayout(root);
+    expect(pidsCurrent(layout, uniformPaths('/lxc.payload.b'))).toBe(20000);
+    expect(pidsCurrent(layout, uniformPaths('/system.slice'))).toBeUndefined();
+    expect(pidsCurrent(layout, uniformPaths('/'))).toBeUndefined();
+    expect(pidsCurrent(detectLayout(CGROUP_HYBRID), uniformPaths('/lxc.payload.b'))).toBeUndefined();
+  });
+});
+
 describe('task state parsers', () => {
   it.each([
     ['3152 (nginx) D 3150 3150 3150 0 -1 4194560 10 0 0 0 1 1 0 0 20 0 1 0 402117 1000 20', { state: 'D', start: '402117' }],
@@ -130,5 +251,10 @@ describe('task state parsers', () => {
   it('reads the pid in every namespace from status, none without an NSpid line', () => {
     expect(parseTaskNsPids('Name:\tx\nState:\tD (disk sleep)\nNSpid:\t3202\t62\t3\n')).toEqual([3202, 62, 3]);
     expect(parseTaskNsPids('Name:\tx\n')).toEqual([]);
+  });
+
+  it('reads the thread group from status', () => {
+    expect(parseTaskTgid('Name:\tx\nTgid:\t2100\nPid:\t2101\n')).toBe(2100);
+    expect(parseTaskTgid('Name:\tx\n')).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -9,9 +9,12 @@ import {
   createHandleStore,
   freshEpoch,
   HandleStore,
+  ShareExceededError,
   StoreFullError,
   type HandleStoreLimits,
 } from '../../../src/fs/handles.js';
+import { RESERVE_OWNER_HANDLES, type OwnerId } from '../../../src/fs/shares.js';
+import * as libc from '../../../src/native/libc.js';
 import { childModule } from '../../support/child-module.js';
 
 const dirs: string[] = [];
@@ -192,5 +195,87 @@ describe('a successor server and its predecessor\'s handles', () => {
     const picks = [4 / 65535, 4 / 65535, 9 / 65535];
     expect(freshEpoch(dir, () => picks.shift()!)).toBe(10);
     expect(readdirSync(dir)).toEqual(['handles-5.arena']);
+  });
+});
+
+describe('each container\'s share of the store (issue 17)', () => {
+  const A: OwnerId = [1, 1, 1, 1];
+  const B: OwnerId = [2, 2, 2, 2];
+  // 64 slots, 512 pages: a share of 4 handles (32 pages), a reserve of 8 slots and 64 pages.
+  const shared = (): HandleStore => storeOf(arenaDir(), 3, { slots: 64, arenaBytes: 512 * 4096, ownerHandles: 4 });
+  const meminfo = Buffer.alloc(1500, 'm');
+
+  it('refuses a container past its share, and only that container', () => {
+    const store = shared();
+    for (let i = 0; i < 4; i++) store.open(MEMINFO, meminfo, A);
+    expect(() => store.open(MEMINFO, meminfo, A)).toThrow(ShareExceededError);
+    expect(store.read(store.open(MEMINFO, meminfo, B), 0, 10)?.bytes.toString()).toBe('mmmmmmmmmm');
+    expect(store.holding(A)).toEqual({ handles: 4, pages: 20 });
+  });
+
+  it('gives a container its share back as its files close', () => {
+    const store = shared();
+    const fhs = Array.from({ length: 4 }, () => store.open(MEMINFO, meminfo, A));
+    for (const fh of fhs) store.release(fh);
+    expect(store.holding(A)).toEqual({ handles: 0, pages: 0 });
+    expect(() => store.open(MEMINFO, meminfo, A)).not.toThrow();
+  });
+
+  it('counts a larger re-rendering against the share, and refuses one beyond it', () => {
+    const store = shared();
+    const fh = store.open(MEMINFO, meminfo, A);
+    expect(store.replace(fh, Buffer.alloc(40_000, 'b'))).toBe(true);
+    expect(store.holding(A)).toEqual({ handles: 1, pages: 20 });
+    expect(() => store.replace(fh, Buffer.alloc(100_000, 'c'))).toThrow(ShareExceededError);
+    expect(store.read(fh, 0, 3)?.bytes.toString()).toBe('bbb');
+  });
+
+  it('keeps a reserve for containers that hold little when the others filled the rest', () => {
+    // 256 slots, a share of 32: seven containers at their share fill all but the reserve of 32 slots.
+    const store = storeOf(arenaDir(), 3, { slots: 256, arenaBytes: 2048 * 4096, ownerHandles: 32 });
+    const open = (owner: number) => store.open(MEMINFO, meminfo, [owner, 0, 0, 0]);
+    for (let owner = 0; owner < 7; owner++) for (let i = 0; i < 32; i++) open(owner);
+    // A container that comes now takes the little the reserve is for (16 files), not more...
+    for (let i = 0; i < RESERVE_OWNER_HANDLES; i++) open(100);
+    expect(() => open(100)).toThrow(StoreFullError);
+    // ...so that others still open files.
+    expect(() => open(101)).not.toThrow();
+  });
+});
+
+describe('giving back the pages of closed files', () => {
+  const allocatedBlocks = (dir: string) => statSync(join(dir, readdirSync(dir)[0]!)).blocks;
+
+  it('frees the memory and arena blocks of released renderings beyond those kept, and leaves live ones intact', () => {
+    const dir = arenaDir();
+    const memory = createHandleStore(dir, 4, { slots: 256, arenaBytes: 2048 * 4096 }, libc);
+    const store = new HandleStore(memory);
+    stores.push(store);
+    const live = store.open(MEMINFO, Buffer.from('still open'));
+    // A flood: 200 handles, each read in part so its rendering reaches the arena file.
+    const flood = Array.from({ length: 200 }, (_, i) => store.open(BigInt(i), Buffer.alloc(3000, 'f')));
+    for (const fh of flood) store.read(fh, 0, 10);
+    const before = allocatedBlocks(dir);
+    for (const fh of flood) store.release(fh);
+    expect(store.trim(libc, 8)).toBeGreaterThan(900);
+    expect(allocatedBlocks(dir)).toBeLessThan(before / 4);
+    // The trimmed pages read as zeros in the shared memory; the live handle kept its bytes.
+    const contents = Buffer.from(memory.contents, memory.contentsOffset);
+    expect(contents.subarray(100 * 4096, 101 * 4096).every((b) => b === 0)).toBe(true);
+    expect(store.read(live, 0, 100)?.bytes.toString()).toBe('still open');
+    // Given-back pages are usable again, and a second trim finds nothing new.
+    expect(store.read(store.open(MEMINFO, Buffer.alloc(3000, 'g')), 0, 3)?.bytes.toString()).toBe('ggg');
+    expect(store.trim(libc, 8)).toBe(0);
+  });
+
+  it('keeps the usual working set: free pages just above those in use are not given back', () => {
+    const store = storeOf(arenaDir(), 4, { slots: 64, arenaBytes: 512 * 4096 });
+    for (let i = 0; i < 20; i++) store.release(store.open(MEMINFO, Buffer.alloc(100)));
+    expect(store.trim(libc)).toBe(0);
+  });
+
+  it('starts the shared contents on a page boundary when it can ask where memory is', () => {
+    const memory = createHandleStore(arenaDir(), 4, { slots: 8, arenaBytes: 16 * 4096 }, libc);
+    expect(libc.addressOf(new Uint8Array(memory.contents, memory.contentsOffset)) % 4096n).toBe(0n);
   });
 });

@@ -9,6 +9,7 @@ import { childModule } from '../../support/child-module.js';
 
 const T0 = 1_700_000_000_000;
 const PUBLISHES = 200_000;
+const tasks = (total: number) => ({ running: 0, blocked: 0, total, newestTid: 0 });
 /** Phases the two threads step through, in a shared Int32 word. */
 const Phase = { REGISTERED: 1, TICKED: 2, SEEN: 3, STRESS: 4, STOP: 5 } as const;
 
@@ -69,9 +70,9 @@ describe('the loadavg table across threads', () => {
 
       const table = new LoadavgTable(memory);
       const slot = table.register(key, T0)!;
-      table.publish(slot, [0, 1, 2], 7, T0);
+      table.publish(slot, [0, 1, 2], tasks(7), T0);
       advance(flags, Phase.STRESS);
-      for (let v = 1; v < PUBLISHES; v++) table.publish(slot, [v, v + 1, v + 2], 7, T0);
+      for (let v = 1; v < PUBLISHES; v++) table.publish(slot, [v, v + 1, v + 2], tasks(7), T0);
       advance(flags, Phase.STOP);
       const result = await reply;
       expect(result).toMatchObject({

@@ -7,7 +7,7 @@ import { uniformPaths } from '../../../src/cgroup/membership.js';
 import { createCgroupReader } from '../../../src/cgroup/reader.js';
 import { advanceAverages, formatLoad, seededAverages } from '../../../src/load/fixed-point.js';
 import { LOAD_FREQ_MS, LoadavgSampler } from '../../../src/load/sampler.js';
-import { allocateLoadavgMemory, type LoadavgMemory } from '../../../src/load/table.js';
+import { allocateLoadavgMemory, LoadavgTable, type LoadavgMemory } from '../../../src/load/table.js';
 import { createLoadavgView, render } from '../../../src/render/loadavg.js';
 import type { ViewContext } from '../../../src/render/sources.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
@@ -34,7 +34,7 @@ const explicit = (path: string): ViewTarget => ({ paths: uniformPaths(path), pid
 const reader = (tid: number, policy: ResolvePolicy = 'init', procRoot = PROC_ROOT) => createCallerResolver(procRoot, policy).targetFor(tid);
 
 function loadavg(cgroupRoot: string, target: ViewTarget, memory: LoadavgMemory = allocateLoadavgMemory(16)): string {
-  return createLoadavgView(memory, () => T0)(contextFor(cgroupRoot, target));
+  return createLoadavgView(new LoadavgTable(memory), () => T0)(contextFor(cgroupRoot, target));
 }
 
 describe.each(LAYOUTS)('proc/loadavg on %s', (_, root) => {
@@ -70,7 +70,7 @@ describe('proc/loadavg averages', () => {
   describe('the warm start (issue 21)', () => {
     // B's subtree: R 3151 and 3202, D 3152; its tasks' pid namespace is B's, so 3151 reads B.
     const firstRead = (procRoot: string, readerTid: number | undefined): string =>
-      createLoadavgView(allocateLoadavgMemory(16), () => T0)({ ...contextFor(CGROUP_V2, reader(3151, 'init', procRoot), procRoot), readerTid });
+      createLoadavgView(new LoadavgTable(allocateLoadavgMemory(16)), () => T0)({ ...contextFor(CGROUP_V2, reader(3151, 'init', procRoot), procRoot), readerTid });
 
     it('never counts the reader itself, which a CPU quota can hold runnable while it waits for the reply', () => {
       expect(firstRead(PROC_ROOT, undefined)).toMatch(/^3\.00 3\.00 3\.00 /);
@@ -93,7 +93,7 @@ describe('proc/loadavg averages', () => {
     const procRoot = copy(PROC_ROOT);
     const memory = allocateLoadavgMemory(16);
     const clock = { now: T0 };
-    const view = createLoadavgView(memory, () => clock.now);
+    const view = createLoadavgView(new LoadavgTable(memory), () => clock.now);
     const context = contextFor(CGROUP_V2, explicit('/lxc.payload.b'), procRoot);
     expect(view(context)).toBe(`3.00 3.00 3.00 2/7 ${HOST_LAST_PID}\n`);
     for (const tid of [3151, 3152, 3202]) asleep(procRoot, tid);

@@ -13,11 +13,18 @@ const TREES = [
   ['v2', CGROUP_V2, 'cgroup.threads'],
 ] as const;
 
-function setup(procRoot = PROC_ROOT, budget?: SamplerBudget, capacity = 64) {
+/** By default a work clock that stands still: the fixture files' cost never cuts a sample short. */
+function setup(procRoot = PROC_ROOT, budget?: SamplerBudget, capacity = 64, workClock: () => number = () => 0) {
   const clock = { now: T0 };
   const memory = allocateLoadavgMemory(capacity);
-  const sampler = new LoadavgSampler(memory, procRoot, () => clock.now, budget);
+  const sampler = new LoadavgSampler(memory, procRoot, () => clock.now, budget, workClock);
   return { clock, table: new LoadavgTable(memory), sampler };
+}
+
+/** A work clock that moves 1 ms each time it is read: every task read costs about a millisecond. */
+function ticking(): () => number {
+  let now = 0;
+  return () => now++;
 }
 
 /** Rewrites the state letter of a fixture task's stat file. */
@@ -130,7 +137,7 @@ describe('the per-tick budget', () => {
   }));
 
   it('caps the cgroups sampled per tick and reaches every cgroup in round robin', () => {
-    const { clock, table, sampler } = setup(PROC_ROOT, { cgroups: 1, tasks: 1000 });
+    const { clock, table, sampler } = setup(PROC_ROOT, { cgroups: 1, tickMs: 1000, cgroupMs: 1000 });
     const slots = leaves.map((leaf) => table.register(leaf, T0)!);
     const results = [1, 2, 3].map(() => {
       clock.now += LOAD_FREQ_MS;
@@ -142,7 +149,7 @@ describe('the per-tick budget', () => {
   });
 
   it('catches up a cgroup the budget skipped with the intervals it missed', () => {
-    const { clock, table, sampler } = setup(PROC_ROOT, { cgroups: 1, tasks: 1000 });
+    const { clock, table, sampler } = setup(PROC_ROOT, { cgroups: 1, tickMs: 1000, cgroupMs: 1000 });
     const [first, second] = leaves.slice(1).map((leaf) => table.register(leaf, T0, { active: 0, total: 1 })!);
     clock.now += LOAD_FREQ_MS;
     sampler.tick();
@@ -155,10 +162,48 @@ describe('the per-tick budget', () => {
     expect(late.averages).toEqual(advanceAverages([0, 0, 0], active, 2));
   });
 
-  it('starts no further cgroup whose last task count exceeds what is left, but always samples one', () => {
-    const { clock, table, sampler } = setup(PROC_ROOT, { cgroups: 10, tasks: 2 });
+  it('starts no further cgroup once the tick\'s time is spent, but always samples one', () => {
+    const { clock, table, sampler } = setup(PROC_ROOT, { cgroups: 10, tickMs: 2, cgroupMs: 100 }, 64, ticking());
     for (const leaf of leaves) table.register(leaf, T0, { active: 0, total: 3 });
     clock.now += LOAD_FREQ_MS;
     expect(sampler.tick()).toEqual({ sampled: 1, skipped: 2, freed: 0, failed: 0 });
+  });
+
+  it('reads a large cgroup for at most its time per tick, publishes counts scaled to all its tasks, and reads on at the next tick', () => {
+    const { clock, table, sampler } = setup(PROC_ROOT, { cgroups: 10, tickMs: 1000, cgroupMs: 3 }, 64, ticking());
+    const key = { dir: join(CGROUP_V2, 'lxc.payload.b'), file: 'cgroup.threads' } as const;
+    table.register(key, T0);
+    const seen: number[] = [];
+    for (let tick = 0; tick < 3; tick++) {
+      clock.now += LOAD_FREQ_MS;
+      sampler.tick();
+      const figures = table.sampled(key, clock.now)!;
+      expect(figures.tasks.total).toBe(7);
+      seen.push(figures.tasks.newestTid);
+    }
+    // Each tick read a different part of B's 7 tasks, so each names another newest task.
+    expect(new Set(seen).size).toBeGreaterThan(1);
+  });
+
+  it('publishes a whole census: running, blocked, total and the newest task', () => {
+    const { clock, table, sampler } = setup();
+    const key = { dir: join(CGROUP_V2, 'lxc.payload.b'), file: 'cgroup.threads' } as const;
+    table.register(key, T0);
+    clock.now += 100;
+    sampler.tick({ newOnly: true });
+    expect(table.sampled(key, clock.now)).toEqual({
+      averages: seededAverages(3),
+      tasks: { running: 2, blocked: 1, total: 7, newestTid: 3201 },
+      sampled: true,
+    });
+  });
+
+  it('samples only cgroups never counted when asked for new ones', () => {
+    const { clock, table, sampler } = setup();
+    table.register(leaves[0]!, T0, { active: 0, total: 1 });
+    const fresh = table.register(leaves[1]!, T0)!;
+    clock.now += LOAD_FREQ_MS;
+    expect(sampler.tick({ newOnly: true })).toEqual({ sampled: 1, skipped: 0, freed: 0, failed: 0 });
+    expect(table.entry(fresh)?.seeded).toBe(true);
   });
 });

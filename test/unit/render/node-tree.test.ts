@@ -45,4 +45,14 @@ describe('the sys NUMA node directory', () => {
     expect(views.isPerReader(`${NODE}/node0/meminfo`)).toBe(true);
     expect(views.isPerReader(`${NODE}/online`)).toBe(false);
   });
+
+  it('carries the host\'s symlinks, a node\'s link to a CPU only for readers of that CPU (issue 21)', () => {
+    expect(views.links.get(`${NODE}/node1/cpu2`)).toBe('../../cpu/cpu2');
+    expect(views.links.get(`${NODE}/node0/subsystem`)).toBe('../../../../bus/node');
+    // Fixture pid 2150 is in docker A (CPUs 1-2): node0 cut to CPU 1, node1 to CPU 2.
+    const visible = views.visibleFor(2150);
+    const links = ['node0/cpu0', 'node0/cpu1', 'node1/cpu2', 'node1/cpu3', 'node0/subsystem'].map((rel) => visible(`${NODE}/${rel}`));
+    expect(links).toEqual([false, true, true, false, true]);
+    expect(views.isPerReader(`${NODE}/node1/cpu3`)).toBe(true);
+  });
 });
