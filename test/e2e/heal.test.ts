@@ -56,6 +56,10 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
   };
   const liveDevice = () => cgprocfsMountsAt(mountpoint).at(-1)?.device ?? '';
   const healLine = (daemon: Daemon) => waitFor('the heal summary', () => daemon.logs().split('\n').find((l) => l.includes('"msg":"heal finished"')), { timeoutMs: 30_000 });
+  // Other processes on a shared machine can make mount namespaces while our mount is up
+  // (their copies of it are healed too): the checks are about our containers' namespaces.
+  const healedPids = (logs: string) =>
+    logs.split('\n').filter((l) => l.includes('"msg":"healed a mount namespace')).map((l) => JSON.parse(l) as { containerPid: number; how: string[] });
   const tables = () => new Map(containers.map((c) => [c.name, mountTableOf(c.init)]));
   // What the containers own: the root, /proc, /sys and the mounts of the tests' daemons.
   const owned = (m: MountEntry) => m.mountpoint === '/' || underPaths('/proc', '/sys', mountpoint, ...others)(m);
@@ -113,11 +117,12 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     await expectBroken();
     const daemon = await start();
     const summary = await healLine(daemon);
-    expect(JSON.parse(summary)).toMatchObject({ component: 'heal', healedNamespaces: 2, failedNamespaces: 0, healedBinds: 2 * (BINDS.length + 1) });
-    const lines = daemon.logs().split('\n').filter((l) => l.includes('"msg":"healed a mount namespace'));
-    expect(lines.map((l) => (JSON.parse(l) as { containerPid: number }).containerPid).sort()).toEqual(containers.map((c) => c.pid).sort());
+    expect(JSON.parse(summary)).toMatchObject({ component: 'heal', failedNamespaces: 0 });
+    const ours = healedPids(daemon.logs()).filter((line) => containers.some((c) => c.pid === line.containerPid));
+    expect(ours.map((line) => line.containerPid).sort()).toEqual(containers.map((c) => c.pid).sort());
+    expect(ours.map((line) => (line as { binds?: number }).binds)).toEqual([BINDS.length + 1, BINDS.length + 1]);
     // Kernel 6.18: the live file goes beneath the dead one, so the path never lacks a mount.
-    expect(lines.every((l) => l.includes('mounted beneath the dead bind'))).toBe(true);
+    expect(ours.every((line) => line.how.every((how) => how.startsWith('mounted beneath the dead bind')))).toBe(true);
     await expectReadingRight();
     expectHealedSince(before);
   });
@@ -146,7 +151,7 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     expect(daemon.logs()).not.toContain('"component":"heal"');
     const out = await runOk(process.execPath, [DAEMON_BIN, 'heal', '--mountpoint', mountpoint], { timeoutMs: 30_000 });
     for (const c of containers) expect(out).toMatch(new RegExp(`^healed pid ${c.pid} \\(cgroup .*\\): ${BINDS.length + 1} files re-bound, each mounted beneath`, 'm'));
-    expect(out).toMatch(/^heal: 2 of 2 mount namespaces \(containers, and sandboxed services in them\) healed \(10 files re-bound, 0 not\)/m);
+    expect(out).toMatch(/^heal: (\d+) of \1 mount namespaces \(containers, and sandboxed services in them\) healed \(\d+ files re-bound, 0 not\)/m);
     await expectReadingRight();
     expectHealedSince(before);
     const again = await runOk(process.execPath, [DAEMON_BIN, 'heal', '--mountpoint', mountpoint], { timeoutMs: 30_000 });
@@ -170,11 +175,13 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     writeFileSync(file, script);
     const { summary, outcomes } = JSON.parse(await runOk(process.execPath, [file], { timeoutMs: 30_000 })) as {
       summary: Record<string, number>;
-      outcomes: Array<{ healed: Array<{ how: string }>; failed: unknown[] }>;
+      outcomes: Array<{ pid: number; healed: Array<{ how: string }>; failed: unknown[] }>;
     };
     expect(outcomes.flatMap((o) => o.failed)).toEqual([]);
-    expect(summary).toMatchObject({ healedNamespaces: 2, failedNamespaces: 0, healedBinds: 2 * (BINDS.length + 1) });
-    expect(new Set(outcomes.flatMap((o) => o.healed.map((bind) => bind.how)))).toEqual(new Set(['replaced']));
+    expect(summary).toMatchObject({ failedNamespaces: 0 });
+    const ours = outcomes.filter((o) => containers.some((c) => c.pid === o.pid));
+    expect(ours.map((o) => o.healed.length)).toEqual([BINDS.length + 1, BINDS.length + 1]);
+    expect(new Set(ours.flatMap((o) => o.healed.map((bind) => bind.how)))).toEqual(new Set(['replaced']));
     await expectReadingRight();
     expectHealedSince(before);
   });
@@ -201,7 +208,10 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
     const daemon = await start();
     const summary = JSON.parse(await healLine(daemon)) as Record<string, number>;
     // c1, c2, and c3 (its copy of the host's mount of ours, made when it started); not c4.
-    expect(summary).toMatchObject({ healedNamespaces: 3, failedNamespaces: 1 });
+    expect(summary).toMatchObject({ failedNamespaces: 1 });
+    const healed = healedPids(daemon.logs()).map((line) => line.containerPid);
+    expect(healed).toEqual(expect.arrayContaining([...containers.map((c) => c.pid), foreign.pid]));
+    expect(healed).not.toContain(holding.pid);
     const refused = daemon.logs().split('\n').find((l) => l.includes('"msg":"could not heal a mount namespace'));
     expect(JSON.parse(refused ?? '{}')).toMatchObject({ containerPid: holding.pid, failed: [{ target: '/sys/devices/system/cpu', reason: 'other mounts lie below it (/sys/devices/system/cpu/cpu0)' }] });
     expect(daemon.running).toBe(true);
