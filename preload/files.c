@@ -181,20 +181,46 @@ bool read_loadavg(struct loadavg *out) {
   return true;
 }
 
-bool read_cpu_count(const char *path, long *count) {
+/* Calls `each(first, last, arg)` for every run of a CPU list file; false when the file
+ * cannot be read or is not a list in the kernel's format. */
+static bool for_each_cpu_run(const char *path, void (*each)(uint64_t, uint64_t, void *), void *arg) {
   char buf[1024];
   const char *p = buf;
-  long n = 0;
   if (!read_small(path, buf, sizeof buf)) return false;
   for (;;) {
     uint64_t first, last;
     if (!parse_uint(&p, MAX_CPU_ID, &first)) return false;
     last = first;
     if (*p == '-' && (++p, !parse_uint(&p, MAX_CPU_ID, &last) || last < first)) return false;
-    n += (long)(last - first + 1);
+    each(first, last, arg);
     if (!expect(&p, ',')) break;
   }
-  if (!expect(&p, '\n') || *p) return false;
+  return expect(&p, '\n') && !*p;
+}
+
+static void count_run(uint64_t first, uint64_t last, void *arg) { *(long *)arg += (long)(last - first + 1); }
+
+bool read_cpu_count(const char *path, long *count) {
+  long n = 0;
+  if (!for_each_cpu_run(path, count_run, &n)) return false;
   *count = n;
   return n > 0;
+}
+
+struct mask { unsigned long *words; size_t nwords; bool any; };
+
+#define WORD_BITS (8 * sizeof(unsigned long))
+
+static void set_run(uint64_t first, uint64_t last, void *arg) {
+  struct mask *m = arg;
+  for (uint64_t id = first; id <= last && id / WORD_BITS < m->nwords; id++) {
+    m->words[id / WORD_BITS] |= 1UL << (id % WORD_BITS);
+    m->any = true;
+  }
+}
+
+bool read_cpu_mask(const char *path, unsigned long *words, size_t nwords) {
+  struct mask m = { words, nwords, false };
+  for (size_t i = 0; i < nwords; i++) words[i] = 0;
+  return for_each_cpu_run(path, set_run, &m) && m.any;
 }

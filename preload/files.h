@@ -7,6 +7,7 @@
 #define CGPROCFS_PRELOAD_FILES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The meminfo keys sysinfo(2) has fields for (linux/sysinfo.h). */
@@ -47,5 +48,10 @@ bool read_loadavg(struct loadavg *out);
 /* How many CPUs a list file such as /sys/devices/system/cpu/online ("0-3,6") names;
  * an empty list is not a usable count. */
 bool read_cpu_count(const char *path, long *count);
+
+/* The CPUs a list file names, as bits in `words` (bit n of words[n / bits of a word], as
+ * cpu_set_t holds them); ids beyond `nwords` words are left out. False when the file is
+ * absent, unreadable, not in the kernel's format, or names no CPU. */
+bool read_cpu_mask(const char *path, unsigned long *words, size_t nwords);
 
 #endif

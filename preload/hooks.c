@@ -2,11 +2,15 @@
  * own files (files.h) and otherwise calls the next definition, libc's. Every public name
  * is hooked on its own: glibc's sysconf, get_phys_pages, get_nprocs and getloadavg call
  * internal aliases (__sysinfo, __get_nprocs), never the PLT, so hooking sysinfo() alone
- * changes none of them (issue 9). The only state is the table of next definitions. */
+ * changes none of them (issue 9). sched_getaffinity and pthread_getaffinity_np answer a
+ * caller about itself with the visible CPUs (issue 21). The only state is the table of
+ * next definitions. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -40,6 +44,8 @@ enum hook {
   H_GET_NPROCS,
   H_GET_NPROCS_CONF,
   H_GETLOADAVG,
+  H_SCHED_GETAFFINITY,
+  H_PTHREAD_GETAFFINITY_NP,
   HOOK_COUNT
 };
 
@@ -52,6 +58,8 @@ static const char *const HOOK_NAMES[HOOK_COUNT] = {
   [H_GET_NPROCS] = "get_nprocs",
   [H_GET_NPROCS_CONF] = "get_nprocs_conf",
   [H_GETLOADAVG] = "getloadavg",
+  [H_SCHED_GETAFFINITY] = "sched_getaffinity",
+  [H_PTHREAD_GETAFFINITY_NP] = "pthread_getaffinity_np",
 };
 
 static void *next_fn[HOOK_COUNT];
@@ -216,4 +224,54 @@ EXPORT int sysinfo(struct sysinfo *info) {
   overlay_uptime_and_load(info);
   errno = saved_errno;
   return 0;
+}
+
+/* The most CPUs a kernel has ids for (NR_CPUS is at most 8192), in cpu_set_t's words. */
+#define MAX_MASK_WORDS (8192 / (8 * sizeof(unsigned long)))
+
+/* A mask of the caller's own CPUs cut to the visible ones (the mount's online list), when
+ * that keeps some and drops others: nproc, os.availableParallelism() and thread pools then
+ * size themselves to the container's CPUs under a quota, not to every CPU the kernel lets
+ * them run on (issue 21). Only the answer changes: the kernel's mask, which decides where
+ * the threads run, is never touched. */
+static void cut_to_visible(size_t size, cpu_set_t *mask) {
+  unsigned long online[MAX_MASK_WORDS];
+  unsigned long *words = (unsigned long *)mask;
+  size_t nwords = size / sizeof(unsigned long);
+  if (nwords > MAX_MASK_WORDS) nwords = MAX_MASK_WORDS;
+  if (nwords == 0 || !read_cpu_mask(CPU_ONLINE, online, nwords)) return;
+  int kept = 0, dropped = 0;
+  for (size_t i = 0; i < nwords; i++) {
+    kept |= (words[i] & online[i]) != 0;
+    dropped |= (words[i] & ~online[i]) != 0;
+  }
+  if (!kept || !dropped) return;
+  for (size_t i = 0; i < nwords; i++) words[i] &= online[i];
+}
+
+typedef int (*sched_getaffinity_fn)(pid_t, size_t, cpu_set_t *);
+typedef int (*pthread_getaffinity_fn)(pthread_t, size_t, cpu_set_t *);
+
+/* About itself: pid 0, its own pid, or the calling thread's id. Another process's mask is
+ * the kernel's, unchanged. */
+EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask) {
+  int rc = CALL_NEXT(H_SCHED_GETAFFINITY, sched_getaffinity_fn, pid, size, mask);
+  if (rc != 0 || (pid != 0 && pid != getpid() && pid != (pid_t)syscall(SYS_gettid))) return rc;
+  int saved_errno = errno;
+  cut_to_visible(size, mask);
+  errno = saved_errno;
+  return rc;
+}
+
+/* Any thread of the calling process (coreutils' nproc asks through this one; glibc's
+ * pthread_getaffinity_np makes the system call itself, not through sched_getaffinity). */
+EXPORT int pthread_getaffinity_np(pthread_t thread, size_t size, cpu_set_t *mask) {
+  pthread_getaffinity_fn fn = (pthread_getaffinity_fn)next(H_PTHREAD_GETAFFINITY_NP);
+  if (fn == NULL) return ENOSYS;
+  int rc = fn(thread, size, mask);
+  if (rc != 0) return rc;
+  int saved_errno = errno;
+  cut_to_visible(size, mask);
+  errno = saved_errno;
+  return rc;
 }

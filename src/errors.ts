@@ -24,6 +24,16 @@ export const ErrorCodes = {
   CGROUP_LAYOUT: { exit: 1, errno: 'EIO' },
   /** The requested virtual file does not exist. */
   NO_SUCH_FILE: { exit: 2, errno: 'ENOENT' },
+  /** `render --cgroup` of a cgroup that exists in no hierarchy. */
+  NO_SUCH_CGROUP: { exit: 1, errno: 'ENOENT' },
+  /** `render --pid` of a process that does not exist. */
+  NO_SUCH_PROCESS: { exit: 1, errno: 'ESRCH' },
+  /** No live cgprocfs mount where a command needs one (heal). */
+  NOT_SERVING: { exit: 1, errno: 'ENOTCONN' },
+  /** Another daemon holds the state directory or the mountpoint, or serves the mount to unmount. */
+  ALREADY_RUNNING: { exit: 1, errno: 'EBUSY' },
+  /** A container runtime's configuration file cannot be read, understood or safely changed (cgprocfs setup). */
+  RUNTIME_CONFIG: { exit: 1, errno: 'EINVAL' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -58,7 +58,7 @@ export class NamespaceInits {
 }
 
 /** Another process's files: unreadable (gone, or not ours to inspect) is simply not a match. */
-function tolerant<T>(read: () => T | undefined): T | undefined {
+export function tolerant<T>(read: () => T | undefined): T | undefined {
   try {
     return read();
   } catch {

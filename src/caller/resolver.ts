@@ -21,6 +21,11 @@ export interface ViewTarget {
   readonly containerInit: boolean;
   /** Equal for two targets that every view renders alike (for caches of renderings). */
   readonly key: string;
+  /**
+   * The process whose start is the view's boot when `pid` is not a container's init:
+   * an explicit cgroup's oldest task (cgroup-target.ts). Undefined: the host's boot.
+   */
+  readonly datedBy?: number;
 }
 
 export interface CallerResolver {

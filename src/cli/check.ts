@@ -1,6 +1,7 @@
 // `cgprocfs check`: diagnoses a host in plain words. Each check is a small function
-// that returns a verdict; the command prints one line per check and exits 1 when
-// something cgprocfs cannot work without is missing.
+// that returns a verdict, or nothing where it does not apply (swap accounting on a host
+// without swap, systemd's fd store where systemd is not PID 1); the command prints one
+// line per verdict and exits 1 when something cgprocfs cannot work without is missing.
 
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { release } from 'node:os';
@@ -71,7 +72,13 @@ function checkCgroups(cgroupRoot: string): { verdict: Verdict; layout?: CgroupLa
   }
 }
 
-function checkSwapAccounting(layout: CgroupLayout | undefined): Verdict {
+/** /proc/swaps lists a swap area below its header. */
+function hostHasSwap(procRoot: string): boolean {
+  return (readOptionalText(join(procRoot, 'swaps')) ?? '').trim().split('\n').length > 1;
+}
+
+function checkSwapAccounting(layout: CgroupLayout | undefined, procRoot: string): Verdict | undefined {
+  if (!hostHasSwap(procRoot)) return undefined;
   if (!layout?.controllers.has('memory')) return { status: 'warn', what: 'swap accounting', detail: 'unknown (no memory controller)' };
   const { version, mount } = hierarchyOf(layout, 'memory');
   const on = version === 1 ? existsSync(join(mount, 'memory.memsw.usage_in_bytes')) : childHasSwapFiles(mount);
@@ -92,36 +99,39 @@ function checkMount(mountpoint: string): Verdict {
   const detail = {
     live: `${mountpoint} is mounted and answering`,
     absent: `nothing is mounted on ${mountpoint}: start cgprocfs serve (or the cgprocfs service)`,
-    stale: `${mountpoint} is a dead mount (ENOTCONN): cgprocfs unmount --mountpoint ${mountpoint}, then start it again`,
+    stale: `${mountpoint} is a dead mount (ENOTCONN): start cgprocfs again; it replaces the mount and heals the containers bound to it`,
     unanswered: `${mountpoint} is mounted but nothing answers within 2 s (a restart in progress, or a stuck server)`,
   }[state];
   return { status: state === 'live' ? 'ok' : state === 'absent' ? 'warn' : 'fail', what: 'mount', detail };
 }
 
-function checkFdStore(): Verdict {
+/** Only a systemd that is PID 1 runs services, and so has an fd store to keep the connection in. */
+function checkFdStore(procRoot: string): Verdict | undefined {
+  if (readOptionalText(join(procRoot, '1', 'comm'))?.trim() !== 'systemd') return undefined;
   const version = systemdNotifyVersion();
-  if (version === undefined) return { status: 'warn', what: 'systemd fd store', detail: 'systemd not found: a supervisor restart remounts (containers then need a restart)' };
+  if (version === undefined) return undefined;
   const ok = version >= FDSTORE_SYSTEMD;
   return {
     status: ok ? 'ok' : 'warn',
     what: 'systemd fd store',
     detail: ok
       ? `systemd ${version} keeps the connection across systemctl restart`
-      : `systemd ${version} < ${FDSTORE_SYSTEMD}: systemctl restart remounts; use systemctl reload (zero downtime) for upgrades`,
+      : `systemd ${version} < ${FDSTORE_SYSTEMD}: systemctl restart remounts, and the new start heals running containers; systemctl reload upgrades with no failed read at all`,
   };
 }
 
 export function runChecks(options: CheckOptions): Verdict[] {
   const cgroups = checkCgroups(options.cgroupRoot);
-  return [
+  const verdicts = [
     checkRoot(),
     checkFuse(options.procRoot),
     checkResend(),
     cgroups.verdict,
-    checkSwapAccounting(cgroups.layout),
+    checkSwapAccounting(cgroups.layout, options.procRoot),
     checkMount(options.mountpoint),
-    checkFdStore(),
+    checkFdStore(options.procRoot),
   ];
+  return verdicts.filter((verdict): verdict is Verdict => verdict !== undefined);
 }
 
 const MARK: Record<Status, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };

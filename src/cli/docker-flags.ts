@@ -7,49 +7,20 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { DEFAULT_MOUNTPOINT } from '../daemon/config.js';
-import { fileURLToPath } from 'node:url';
 import { CgprocfsError } from '../errors.js';
-import { canonicalMountpoint, FSTYPE, mountState } from '../fuse/mount.js';
-
-/**
- * Tree paths a container may overlay, in output order. runc refuses every other bind target
- * inside /proc ("cannot be mounted because it is inside /proc"), so vmstat and pressure/*
- * are not here: LXC and systemd-nspawn can bind those (docs/containers.md).
- */
-export const DOCKER_TARGETS: readonly string[] = [
-  'proc/cpuinfo',
-  'proc/diskstats',
-  'proc/meminfo',
-  'proc/stat',
-  'proc/swaps',
-  'proc/uptime',
-  'proc/loadavg',
-  // The whole CPU directory (cpuN entries of the visible CPUs, online, possible...):
-  // tools count CPUs from its entries as well as from its lists (issue 9).
-  'sys/devices/system/cpu',
-];
-
-/** Where the preload library is installed with the daemon, and where a container gets it. */
-export const PRELOAD_LIBRARY = fileURLToPath(new URL('../preload/libcgprocfs-preload.so', import.meta.url));
-export const PRELOAD_TARGET = '/usr/lib/cgprocfs/libcgprocfs-preload.so';
+import { bindsFrom, PRELOAD_LIBRARY, PRELOAD_TARGET, RUNC_TARGETS, type BindMount } from '../files/binds.js';
+import { assertLiveMount, canonicalMountpoint } from '../fuse/mount.js';
 
 export const FLAG_FORMATS = ['lines', 'args'] as const;
 export type FlagFormat = (typeof FLAG_FORMATS)[number];
 
-export interface BindMount {
-  /** The file in the mount, on the host. */
-  src: string;
-  /** Where it goes in the container: the tree path under `/`. */
-  dst: string;
-}
-
 // Docker splits --mount on commas and unquoted `$(...)` output on whitespace and globs it:
 // a path with any other character could not be passed through both intact.
-const SAFE_PATH = /^\/[A-Za-z0-9._/@%+:=~-]*$/;
+export const SAFE_PATH = /^\/[A-Za-z0-9._/@%+:=~-]*$/;
 
-/** The binds for the targets `exists` accepts, in DOCKER_TARGETS order. */
+/** The binds of the targets runc accepts (files/binds.ts) that `exists` accepts, in their order. */
 export function dockerBinds(mountpoint: string, exists: (treePath: string) => boolean): BindMount[] {
-  return DOCKER_TARGETS.filter(exists).map((path) => ({ src: join(mountpoint, path), dst: `/${path}` }));
+  return bindsFrom(mountpoint, RUNC_TARGETS, exists);
 }
 
 /**
@@ -69,18 +40,6 @@ export function formatDockerFlags(binds: readonly BindMount[], format: FlagForma
   return `${flags.join(format === 'lines' ? '\n' : ' ')}\n`;
 }
 
-/** Throws MOUNTPOINT unless a cgprocfs mount at `mountpoint` answers. */
-export function assertLiveMount(mountpoint: string): void {
-  const state = mountState(mountpoint);
-  if (state === 'live') return;
-  const why = {
-    absent: `no ${FSTYPE} is mounted there; start cgprocfs serve --mountpoint ${mountpoint}`,
-    stale: 'its daemon is gone (Transport endpoint is not connected); restart cgprocfs serve',
-    unanswered: 'nothing answers it (a restart in progress, or a stuck daemon); try again, or see cgprocfs check',
-  }[state];
-  throw new CgprocfsError('MOUNTPOINT', `${mountpoint} is not a live cgprocfs mount: ${why}`);
-}
-
 /** The bind and environment a container needs to load the preload library (docs/preload.md). */
 function preloadFlags(): { bind: BindMount; env: Record<string, string> } {
   if (!existsSync(PRELOAD_LIBRARY)) {
@@ -93,7 +52,7 @@ export function dockerFlags(mountpoint: string, format: FlagFormat, preload = fa
   const where = canonicalMountpoint(mountpoint);
   assertLiveMount(where);
   const binds = dockerBinds(where, (path) => existsSync(join(where, path)));
-  if (binds.length === 0) throw new CgprocfsError('MOUNTPOINT', `${where} is mounted but offers none of ${DOCKER_TARGETS.join(', ')}`);
+  if (binds.length === 0) throw new CgprocfsError('MOUNTPOINT', `${where} is mounted but offers none of ${RUNC_TARGETS.join(', ')}`);
   if (!preload) return formatDockerFlags(binds, format);
   const library = preloadFlags();
   return formatDockerFlags([...binds, library.bind], format, library.env);

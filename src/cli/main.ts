@@ -5,12 +5,16 @@
 
 import yargs, { type Argv } from 'yargs';
 import { CgprocfsError, isCgprocfsError } from '../errors.js';
-import { DEFAULT_MAX_OPEN_PER_CONTAINER, DEFAULT_MOUNTPOINT, DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_OPEN_PER_CONTAINER, MAX_WORKERS } from '../daemon/config.js';
+import { DEFAULT_MAX_OPEN_PER_CONTAINER, DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_OPEN_PER_CONTAINER, MAX_WORKERS } from '../daemon/config.js';
 import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
 import { serve } from '../daemon/serve.js';
-import { canonicalMountpoint, mountState, unmount } from '../fuse/mount.js';
 import { formatVerdicts, runChecks } from './check.js';
 import { makeDockerFlagsCommand } from './docker-flags.js';
+import { makeHealCommand } from './heal.js';
+import { mountpointOption } from './options.js';
+import { runRender } from './render.js';
+import { makeUnmountCommand } from './unmount.js';
+import { makeSetupCommand } from './setup/command.js';
 import type { BtimePolicy, CpuCountMode } from '../render/cpu-files.js';
 import { createViewService, type ResolvePolicy } from '../render/views.js';
 
@@ -48,16 +52,6 @@ function viewOptions<T>(y: Argv<T>) {
     .option('state-dir', { type: 'string', default: DEFAULT_STATE_DIR, describe: 'runtime state that outlives a server restart' });
 }
 
-function mountpointOption<T>(y: Argv<T>) {
-  // mountinfo names mounts by absolute, resolved paths: /x/ or a relative path must match.
-  return y.option('mountpoint', {
-    type: 'string',
-    default: DEFAULT_MOUNTPOINT,
-    describe: 'where the tree is mounted',
-    coerce: (path: string) => canonicalMountpoint(path),
-  });
-}
-
 function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv {
   return yargs(argv)
     .scriptName('cgprocfs')
@@ -73,6 +67,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
             default: DEFAULT_WORKERS,
             describe: `threads serving the mount (1-${MAX_WORKERS})`,
           })
+          .option('heal', { type: 'boolean', default: true, describe: 're-bind the files of containers a stopped daemon left broken (--no-heal: leave them; cgprocfs heal does it later)' })
           .option('max-open-per-container', {
             type: 'number',
             default: DEFAULT_MAX_OPEN_PER_CONTAINER,
@@ -99,26 +94,31 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           cpuCount: args['cpu-count'],
           btime: args.btime,
           sysRoot: args['sys-root'],
+          heal: args.heal,
           maxOpenPerContainer: args['max-open-per-container'],
         });
       },
     )
     .command(
-      'render <file>',
+      'render [file]',
       'print a file as the mount renders it for a pid or a cgroup, without FUSE',
       (y) =>
         viewOptions(y)
-          .positional('file', { type: 'string', demandOption: true, describe: 'proc/meminfo, or just meminfo' })
+          .positional('file', { type: 'string', describe: 'proc/meminfo, or just meminfo' })
+          .option('list', { type: 'boolean', default: false, describe: 'print the names of the files, one per line' })
           .option('pid', { type: 'number', describe: 'render for this process (host pid)' })
           .option('cgroup', { type: 'string', describe: 'render for this cgroup path, e.g. /docker/<id>' })
           .conflicts('pid', 'cgroup')
           .check((a) => {
+            if (a.list) return true;
+            if (a.file === undefined) throw new Error('give a file name (cgprocfs render --list shows them)');
             if (a.pid === undefined && a.cgroup === undefined) throw new Error('give --pid or --cgroup');
             if (a.pid !== undefined && (!Number.isInteger(a.pid) || a.pid <= 0)) throw new Error('--pid must be a positive integer');
             return true;
           })
           .example('$0 render meminfo --pid 4242', 'what process 4242 (or its container) sees')
-          .example('$0 render proc/swaps --cgroup /docker/abc', 'what that cgroup sees'),
+          .example('$0 render proc/swaps --cgroup /docker/abc', 'what that cgroup sees')
+          .example('$0 render --list', 'the names of the files'),
       (args) => {
         const views = createViewService({
           cgroupRoot: args['cgroup-root'],
@@ -130,31 +130,13 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           btime: args.btime,
           sysRoot: args['sys-root'],
         });
-        const file = resolveFile(views.files, args.file);
-        io.stdout(args.pid !== undefined ? views.renderForReader(file, args.pid) : views.renderForCgroup(file, args.cgroup!));
+        runRender(views, { ...args, procRoot: args['proc-root'] }, io);
       },
     )
-    .command(
-      'unmount',
-      'unmount the tree (also clears a stale mount a dead instance left)',
-      (y) =>
-        mountpointOption(y)
-          .option('stale-only', { type: 'boolean', default: false, describe: 'only a dead mount (ENOTCONN); for ExecStopPost' })
-          .example('$0 unmount', 'unmount /var/lib/cgprocfs')
-          .example('$0 unmount --stale-only', 'clear a dead mount, leave a live one (systemd may hold it)'),
-      (args) => {
-        if (args['stale-only']) {
-          const state = mountState(args.mountpoint);
-          if (state !== 'stale') {
-            io.stdout(`${args.mountpoint}: ${state}, left alone\n`);
-            return;
-          }
-        }
-        const how = unmount(args.mountpoint);
-        io.stdout(how === 'not-mounted' ? `${args.mountpoint} is not mounted\n` : `${args.mountpoint} ${how}\n`);
-      },
-    )
+    .command(makeUnmountCommand(io.stdout))
+    .command(makeHealCommand(io.stdout))
     .command(makeDockerFlagsCommand(io.stdout))
+    .command(makeSetupCommand(io.stdout))
     .command(
       'check',
       'diagnose this host: FUSE, root, cgroups, swap accounting, the mount, the systemd fd store',
@@ -180,14 +162,6 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
       if (isCgprocfsError(err) || !msg) throw err;
       throw new CgprocfsError('USAGE', msg.replace(/\s*\n\s*/g, ' '));
     });
-}
-
-/** 'meminfo' or 'proc/meminfo' -> the tree path. */
-export function resolveFile(files: readonly string[], name: string): string {
-  const wanted = name.replace(/^\/+/, '');
-  const match = files.find((f) => f === wanted) ?? files.find((f) => f.endsWith(`/${wanted}`));
-  if (!match) throw new CgprocfsError('NO_SUCH_FILE', `no file ${name}; files: ${files.join(', ')}`);
-  return match;
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {

@@ -24,6 +24,8 @@ export interface ServeConfig {
   btime: BtimePolicy;
   /** Where sysfs is mounted ('/sys'); the CPU directory is read from it. */
   sysRoot: string;
+  /** Re-bind the live mount's files over dead binds in containers once serving (issue 16). */
+  heal: boolean;
   /** Most files one container may hold open at once (its share of the handle store, issue 17). */
   maxOpenPerContainer: number;
 }
@@ -36,7 +38,7 @@ export { DEFAULT_OWNER_HANDLES as DEFAULT_MAX_OPEN_PER_CONTAINER, MAX_OWNER_HAND
 export const MAX_WORKERS = 64;
 
 /** Directories later views fill; present now so bind-mount recipes stay stable. */
-export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system/cpu'];
+export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system/cpu', 'sys/devices/system/node'];
 
 /**
  * Where a server keeps its handle arenas: one directory per mountpoint, so daemons

@@ -1,6 +1,7 @@
 // What the supervisor and a server process tell each other over the IPC channel.
 
 import type { ServeConfig } from './config.js';
+import type { LogLevel } from './logger.js';
 
 /** Given to a server process in the CGPROCFS_SERVER environment variable (JSON). */
 export interface ServerInput {
@@ -12,6 +13,16 @@ export interface ServerInput {
 }
 
 export const SERVER_INPUT_ENV = 'CGPROCFS_SERVER';
+
+/** Given to the heal process (heal-process.ts) in the CGPROCFS_HEAL environment variable (JSON). */
+export interface HealInput {
+  mountpoint: string;
+  logLevel: LogLevel;
+  /** Connections of stale mounts cleared from the mountpoint at start (see HealScope). */
+  legacyDevices: string[];
+}
+
+export const HEAL_INPUT_ENV = 'CGPROCFS_HEAL';
 /** The FUSE connection is the server's fd 3, the IPC channel its fd 4. */
 export const SERVER_FUSE_FD = 3;
 

@@ -1,8 +1,9 @@
-// `cgprocfs serve`: the composition root of the daemon. It checks the host, gets the
-// FUSE connection (a fresh mount answered with INIT, or the one systemd kept across a
-// restart), and hands it to the supervisor. The supervisor process never touches the
-// mount itself: a request it caused could only be answered by its own children, and
-// a stuck one would make it unkillable.
+// `cgprocfs serve`: the composition root of the daemon. It checks the host, takes the
+// state directory's lock, gets the FUSE connection (a fresh mount answered with INIT,
+// or the one systemd kept across a restart), hands it to the supervisor, and once it
+// serves, has containers a dead predecessor left healed. The supervisor process never
+// touches the mount itself: a request it caused could only be answered by its own
+// children, and a stuck one would make it unkillable.
 
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -12,13 +13,22 @@ import { closeDevice, FSTYPE, mountFuse, mountsAt, openFuseDevice, prepareMountp
 import { handshake } from '../fuse/session.js';
 import { createViewService } from '../render/views.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
+import { lockMountpoint, lockStateDir } from './lock.js';
 import { createLogger } from './logger.js';
 import { Supervisor, type Connection } from './supervisor.js';
-import { notify, storeFd, takeListenedFd } from './systemd.js';
+import { notify, storeFd, systemdUnit, takeListenedFd } from './systemd.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/**
+ * Held until this process exits: a second daemon on this state directory is refused.
+ * Taken once the mountpoint is known to be usable, so a bad one touches no state.
+ */
+function lockState(config: ServeConfig): void {
+  lockStateDir(config.stateDir, { pid: process.pid, mountpoint: config.mountpoint, systemdUnit: systemdUnit() });
 }
 
 /** The connection systemd kept for us, if it still backs our mount. */
@@ -31,14 +41,20 @@ function inheritedConnection(config: ServeConfig, log: Logger): Connection | und
     closeDevice(fd);
     return undefined;
   }
+  lockState(config);
   log.info({ mountpoint: config.mountpoint, fd }, 'took the connection back from systemd: the mount and every bind of it stay as they are');
   return { fd, device: mount.device, mountedAtSec: Math.floor(Date.now() / 1000), storedWithSystemd: true };
 }
 
-/** Mounts anew: clears a stale mount, mounts, answers INIT. */
-function newConnection(config: ServeConfig, log: Logger): Connection {
-  const cleared = prepareMountpoint(config.mountpoint);
-  if (cleared > 0) log.warn({ mountpoint: config.mountpoint, cleared }, 'detached a stale mount left by a dead instance');
+/**
+ * Mounts anew: clears a stale mount, mounts, answers INIT. `cleared` gets the
+ * connections of the stale mounts: the heal treats their binds as this mountpoint's.
+ */
+function newConnection(config: ServeConfig, log: Logger, cleared: string[]): Connection {
+  cleared.push(...prepareMountpoint(config.mountpoint));
+  if (cleared.length > 0) log.warn({ mountpoint: config.mountpoint, cleared: cleared.length }, 'detached a stale mount left by a dead instance');
+  lockMountpoint(config.mountpoint);
+  lockState(config);
   // Arenas of earlier mounts hold handles of connections that no longer exist.
   collectIdleArenas(arenaDirOf(config), new Set(), true);
   const fd = openFuseDevice();
@@ -70,7 +86,8 @@ export async function serve(config: ServeConfig): Promise<number> {
   }
   // Build the views first: a bad --cgroup-root fails before anything is mounted.
   const layout = createViewService(config).describeLayout();
-  const connection = inheritedConnection(config, log) ?? newConnection(config, log);
+  const cleared: string[] = [];
+  const connection = inheritedConnection(config, log) ?? newConnection(config, log, cleared);
   const supervisor = new Supervisor(config, connection, log);
   try {
     await supervisor.start();
@@ -87,5 +104,6 @@ export async function serve(config: ServeConfig): Promise<number> {
     { version: packageVersion(), mountpoint: config.mountpoint, resolve: config.resolve, swap: config.swap, cgroups: layout, workers: config.workers },
     'serving',
   );
+  if (config.heal) supervisor.background(supervisor.heal(cleared));
   return supervisor.done;
 }

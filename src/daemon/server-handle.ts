@@ -19,6 +19,8 @@ const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.ur
 
 export class ServerHandle {
   readonly startedAt = Date.now();
+  /** When it said it was ready (epoch ms); undefined until then. */
+  readyAt: number | undefined;
   readonly ready: Promise<ServerMessage>;
   readonly exited: Promise<ServerExit>;
   private exit: ServerExit | undefined;
@@ -37,7 +39,9 @@ export class ServerHandle {
     });
     this.ready = new Promise((resolve, reject) => {
       child.on('message', (message: ServerMessage) => {
-        if (message.kind === 'ready') resolve(message);
+        if (message.kind !== 'ready') return;
+        this.readyAt ??= Date.now();
+        resolve(message);
       });
       void this.exited.then((exit) => reject(new Error(`server exited before it was ready (${describeExit(exit)})`)));
     });

@@ -57,7 +57,7 @@ export function buildServer(
   mountedAtSec: number,
 ): ServerStack {
   const views = createViewService({ cacheMs: RENDERING_CACHE_MS, counterCacheMs: COUNTER_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, ...options });
-  const tree = new Tree(views.files, EXTRA_DIRECTORIES);
+  const tree = new Tree(views.files, [...EXTRA_DIRECTORIES, ...views.dirs], views.links);
   const handles = new HandleStore(memory);
   const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec, onShareExceeded: shareWarnings(log.child({ component: 'shares' })) });
   const dispatcher = new Dispatcher(filesystem, log.child({ component: 'dispatcher' }));

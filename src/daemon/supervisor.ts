@@ -1,13 +1,17 @@
 // The supervisor: the small, long-lived process that owns the FUSE connection and
 // the mount. It runs the serving code in a server process it can replace: restarted
 // at once when it dies (readers only wait; the new server has the kernel re-send what
-// the dead one held), swapped without a gap on SIGHUP, stopped on SIGTERM.
+// the dead one held), swapped without a gap on SIGHUP, stopped on SIGTERM. Once the
+// first server serves, it heals containers a dead predecessor left (heal-process.ts).
 
 import type { Logger } from 'pino';
 import { collectIdleArenas, freshEpoch } from '../fs/handles.js';
 import { abortConnection, closeDevice, unmount } from '../fuse/mount.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
+import { HEAL_TIMEOUT_MS, HealChild } from './heal-child.js';
+import { namespacesHolding, type Holder } from './heal.js';
 import { ServerExitCode } from './messages.js';
+import { RestartPolicy, type RestartDecision } from './restart-policy.js';
 import { describeExit, ServerHandle } from './server-handle.js';
 import { notify } from './systemd.js';
 
@@ -24,17 +28,14 @@ export interface Connection {
 const READY_TIMEOUT_MS = 30_000;
 /** How long a drained server gets to finish what it holds before it is killed. */
 const DRAIN_MS = 2_000;
-/** How long servers get to notice an unmount. */
+/**
+ * How long servers get to exit once their connection has ended (they see ENODEV at
+ * once); only a server stuck elsewhere ever waits this long, and is then killed.
+ */
 const STOP_MS = 5_000;
-/** A server that dies sooner than this after its start counts as failing fast. */
-const FAST_FAILURE_MS = 10_000;
-const MAX_BACKOFF_MS = 30_000;
 const ARENA_GC_INTERVAL_MS = 60_000;
-
-export function restartDelay(consecutiveFastFailures: number): number {
-  if (consecutiveFastFailures <= 1) return 0;
-  return Math.min(MAX_BACKOFF_MS, 500 * 2 ** (consecutiveFastFailures - 2));
-}
+/** Containers named in the stop's log line; the count is always whole. */
+const HOLDERS_LOGGED = 20;
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -55,7 +56,10 @@ export class Supervisor {
   private readonly running = new Set<ServerHandle>();
   private stopping = false;
   private reloading = false;
-  private fastFailures = 0;
+  private readonly restarts = new RestartPolicy();
+  /** The server fails at start-up in a loop: systemd's status says so until one serves. */
+  private failingAtStartup = false;
+  private healing: HealChild | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly gcTimer: NodeJS.Timeout;
   private finish!: (code: number) => void;
@@ -109,14 +113,31 @@ export class Supervisor {
     this.log.info({ epoch: next.epoch, serverPid: next.pid }, 'reloaded');
   }
 
+  /**
+   * Heals containers that still bind files of a dead connection of this mountpoint, in
+   * a process of its own; resolves when it is done. Its lines carry component "heal".
+   */
+  async heal(legacyDevices: string[]): Promise<void> {
+    if (this.stopping) return;
+    const healing = HealChild.start(this.config, legacyDevices);
+    this.healing = healing;
+    const exit = await healing.exited;
+    this.healing = undefined;
+    if (this.stopping) return;
+    if (exit.timedOut) this.log.error({ timeoutMs: HEAL_TIMEOUT_MS }, 'heal stopped: it did not finish in time; containers it did not reach still fail (cgprocfs heal retries)');
+    else if (exit.code !== 0) this.log.error({ how: describeExit(exit) }, 'heal failed; containers that held files of a dead connection may still fail (cgprocfs heal retries)');
+  }
+
   /** SIGTERM/SIGINT: unmount (unless systemd keeps the connection) and stop every server. */
   async stop(signal: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.gcTimer);
+    this.healing?.kill();
     notify('STOPPING=1');
-    this.log.info({ signal }, 'stopping');
+    const holders = this.holders();
+    this.logStop(signal, holders);
     const servers = [this.current, ...this.retiring].filter((s): s is ServerHandle => s !== undefined);
     if (this.connection.storedWithSystemd) {
       // systemd keeps the connection for the next start; a real stop drops it and
@@ -124,9 +145,10 @@ export class Supervisor {
       for (const server of servers) server.kill();
     } else if (servers.some((server) => server.alive)) {
       const how = unmount(this.config.mountpoint);
-      // A lazy unmount leaves the connection alive while containers hold our files:
-      // abort it so the servers' blocked reads return.
-      if (how === 'detached') abortConnection(this.connection.device);
+      // The connection outlives the unmount while containers bind its files (or a
+      // host process holds the detached mount), and the servers would go on serving
+      // them: end it now rather than wait for servers that have no reason to stop.
+      if (how === 'detached' || holders.length > 0) for (const server of servers) server.kill();
     } else {
       // No server is alive to answer what a plain umount would wait for: detach and
       // abort, so nothing that still holds the mount blocks for good.
@@ -134,13 +156,41 @@ export class Supervisor {
       unmount(this.config.mountpoint);
     }
     for (const server of servers) {
-      if (!(await server.exitsWithin(STOP_MS))) server.kill();
+      if (!(await server.exitsWithin(STOP_MS))) {
+        this.log.warn({ serverPid: server.pid, waitedMs: STOP_MS }, 'a server did not exit after the unmount; killing it');
+        server.kill();
+      }
       await server.exited;
     }
     closeDevice(this.connection.fd);
     if (!this.connection.storedWithSystemd) this.collectArenas();
     this.log.info({ mountpoint: this.config.mountpoint, unmounted: !this.connection.storedWithSystemd }, 'stopped');
     this.finish(0);
+  }
+
+  /** Containers holding files of the mount; never a reason not to stop. */
+  private holders(): Holder[] {
+    try {
+      return namespacesHolding({ mountpoint: this.config.mountpoint, device: this.connection.device });
+    } catch (err) {
+      this.log.warn({ err }, 'could not count the containers holding files of the mount');
+      return [];
+    }
+  }
+
+  /** Says what the stop means for containers that hold our files (issue 16). */
+  private logStop(signal: string, holders: readonly Holder[]): void {
+    if (holders.length === 0) {
+      this.log.info({ signal }, 'stopping');
+    } else if (this.connection.storedWithSystemd) {
+      this.log.info({ signal, mountNamespaces: holders.length }, 'stopping; systemd keeps the connection: reads of containers holding files of the mount wait until cgprocfs starts again');
+    } else {
+      const named = holders.slice(0, HOLDERS_LOGGED).map(({ pid, cgroup }) => ({ containerPid: pid, cgroup }));
+      this.log.warn(
+        { signal, mountNamespaces: holders.length, holders: named },
+        'stopping: containers hold files of the mount (mountNamespaces counts them, and sandboxed services in them); their reads fail (Transport endpoint is not connected) until cgprocfs starts again, which heals them',
+      );
+    }
   }
 
   private spawn(): ServerHandle {
@@ -176,12 +226,19 @@ export class Supervisor {
   }
 
   private onCrash(server: ServerHandle, how: string): void {
-    const fast = Date.now() - server.startedAt < FAST_FAILURE_MS;
-    this.fastFailures = fast ? this.fastFailures + 1 : 1;
-    const delay = restartDelay(this.fastFailures);
-    this.log.error({ epoch: server.epoch, serverPid: server.pid, how, restartInMs: delay }, 'server died; starting a new one');
+    const decision = this.restarts.afterDeath({ readyAt: server.readyAt, diedAt: Date.now() });
+    const fields = { epoch: server.epoch, serverPid: server.pid, how, restartInMs: decision.delayMs };
+    if (decision.loop) this.reportStartupLoop(fields, decision);
+    else this.log.error(fields, 'server died; starting a new one');
     this.current = undefined;
-    this.restartTimer = setTimeout(() => this.background(this.restart()), delay);
+    this.restartTimer = setTimeout(() => this.background(this.restart()), decision.delayMs);
+  }
+
+  /** Loud: readers of the mount wait for as long as no server starts. */
+  private reportStartupLoop(fields: Record<string, unknown>, { startupFailures, delayMs }: RestartDecision): void {
+    this.failingAtStartup = true;
+    this.log.error({ ...fields, startupFailures }, 'the server keeps dying at start-up: readers of the mount wait until one starts (the cause: err, or the server\'s own lines above)');
+    notify(`STATUS=server dies at start-up (${startupFailures} times in a row); next try in ${Math.round(delayMs / 1000)} s`);
   }
 
   private async restart(): Promise<void> {
@@ -191,9 +248,11 @@ export class Supervisor {
       server = this.spawn();
     } catch (err) {
       // Could not even start one (no epoch, no process): try again later, never give up.
-      this.fastFailures++;
-      this.log.error({ err, retryInMs: restartDelay(this.fastFailures) }, 'could not start a server');
-      this.restartTimer = setTimeout(() => this.background(this.restart()), restartDelay(this.fastFailures));
+      const decision = this.restarts.afterSpawnFailure();
+      const fields = { err, retryInMs: decision.delayMs };
+      if (decision.loop) this.reportStartupLoop(fields, decision);
+      else this.log.error(fields, 'could not start a server');
+      this.restartTimer = setTimeout(() => this.background(this.restart()), decision.delayMs);
       return;
     }
     // Adopted at once: a server that dies before it is ready is restarted like any other.
@@ -201,6 +260,10 @@ export class Supervisor {
     try {
       await withTimeout(server.ready, READY_TIMEOUT_MS, 'the restarted server');
       this.log.info({ epoch: server.epoch, serverPid: server.pid }, 'server restarted; unanswered requests re-sent');
+      if (this.failingAtStartup) {
+        this.failingAtStartup = false;
+        notify(`STATUS=serving ${this.config.mountpoint}`);
+      }
     } catch (err) {
       this.log.error({ err }, 'restarted server did not become ready');
       server.kill();

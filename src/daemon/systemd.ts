@@ -4,7 +4,7 @@
 // Without NOTIFY_SOCKET (not started by systemd) every call here is a no-op.
 
 import { spawnSync } from 'node:child_process';
-import { fstatSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 
 /** sd_listen_fds(3): passed fds start at 3. */
 const SD_LISTEN_FDS_START = 3;
@@ -35,6 +35,21 @@ export function systemdNotifyVersion(): number | undefined {
   const result = spawnSync('systemd-notify', ['--version'], { encoding: 'utf8', timeout: 5000 });
   const match = /^systemd (\d+)/.exec(result.stdout ?? '');
   return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The unit systemd runs this process as, read from its cgroup; undefined when systemd
+ * did not start it. Named in the lock file, so `cgprocfs unmount` can say how to stop it.
+ */
+export function systemdUnit(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!env.NOTIFY_SOCKET && !env.INVOCATION_ID) return undefined;
+  let cgroups = '';
+  try {
+    cgroups = readFileSync('/proc/self/cgroup', 'utf8');
+  } catch {
+    // No /proc: the unit's usual name below.
+  }
+  return /\/([^/\n]+\.service)(?:\/|$)/m.exec(cgroups)?.[1] ?? 'cgprocfs.service';
 }
 
 export type FdStoreResult = 'stored' | 'no-systemd' | 'unsupported' | 'refused';

@@ -39,7 +39,7 @@ export interface NodeAttr {
 export interface DirListing {
   ino: bigint;
   name: string;
-  kind: 'dir' | 'file';
+  kind: 'dir' | 'file' | 'link';
 }
 
 /** The container a reader's view belongs to: what it holds of the handle store is accounted to it. */
@@ -67,6 +67,8 @@ export interface ContentSource {
 
 const MODE_FILE = 0o100444;
 const MODE_DIR = 0o040555;
+/** S_IFLNK | 0777: a symlink's own permission bits are never checked (symlink(7)). */
+const MODE_LINK = 0o120777;
 const BLOCK_SIZE = 4096;
 /** No rendering is this large; larger READ offsets are simply past the end. */
 const MAX_RENDERING = 2 ** 32;
@@ -115,6 +117,8 @@ export class ReadOnlyFilesystem {
     const node = this.node(id);
     if (!this.visible(node, caller)) throw new FsError('ENOENT', `no ${node.path} for this reader`);
     if (node.kind === 'dir') throw new FsError('EISDIR', `${node.path} is a directory`);
+    // The kernel follows symlinks itself and never opens one: only a confused request lands here.
+    if (node.kind === 'link') throw new FsError('EINVAL', `${node.path} is a symlink`);
     if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0) {
       throw new FsError('EROFS', `${node.path} is read-only`);
     }
@@ -168,6 +172,14 @@ export class ReadOnlyFilesystem {
     // An unknown handle is not an error: after a server restart the kernel releases
     // handles a predecessor opened.
     this.deps.handles.release(fh);
+  }
+
+  /** A symlink's target; EINVAL for anything else, as readlink(2) says. */
+  readlink(id: bigint, caller: Caller): string {
+    const node = this.node(id);
+    if (!this.visible(node, caller)) throw new FsError('ENOENT', `no ${node.path} for this reader`);
+    if (node.target === undefined) throw new FsError('EINVAL', `${node.path} is not a symlink`);
+    return node.target;
   }
 
   opendir(id: bigint): void {
@@ -245,9 +257,9 @@ export class ReadOnlyFilesystem {
     return {
       ino: node.id,
       // Files report size 0, as the kernel's /proc does; FOPEN_DIRECT_IO makes readers
-      // read to EOF instead of trusting st_size.
-      size: 0,
-      mode: isDir ? MODE_DIR : MODE_FILE,
+      // read to EOF instead of trusting st_size. A symlink's size is its target's length (lstat(2)).
+      size: node.target === undefined ? 0 : Buffer.byteLength(node.target),
+      mode: isDir ? MODE_DIR : node.kind === 'link' ? MODE_LINK : MODE_FILE,
       nlink: isDir ? 2 + [...node.children.values()].filter((c) => c.kind === 'dir').length : 1,
       uid: 0,
       gid: 0,

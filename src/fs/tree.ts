@@ -1,10 +1,10 @@
-// The virtual tree: which directories and files exist and their node ids.
+// The virtual tree: which directories, files and symlinks exist and their node ids.
 // Node ids are a hash of the path, not a counter, so a server that takes over a live
 // connection (no new INIT, no lookup history) resolves the ids its predecessor gave out.
 
 import { fnv1a64BigInt } from '../shared/fnv.js';
 
-export type NodeKind = 'dir' | 'file';
+export type NodeKind = 'dir' | 'file' | 'link';
 
 export interface TreeNode {
   readonly id: bigint;
@@ -13,6 +13,8 @@ export interface TreeNode {
   readonly kind: NodeKind;
   readonly parent: TreeNode | null;
   readonly children: Map<string, TreeNode>;
+  /** A symlink's target, as READLINK answers it. */
+  readonly target?: string;
 }
 
 export const ROOT_ID = 1n;
@@ -32,17 +34,15 @@ export class Tree {
   readonly files: readonly TreeNode[];
   private readonly byId = new Map<bigint, TreeNode>();
 
-  /** `files` are paths like 'proc/meminfo'; `dirs` are extra (possibly empty) directories. */
-  constructor(files: readonly string[], dirs: readonly string[] = []) {
+  /**
+   * `files` are paths like 'proc/meminfo'; `dirs` are extra (possibly empty) directories;
+   * `links` are symlinks and their targets.
+   */
+  constructor(files: readonly string[], dirs: readonly string[] = [], links: ReadonlyMap<string, string> = new Map()) {
     this.root = this.add(null, '', 'dir');
-    const fileNodes: TreeNode[] = [];
     for (const dir of dirs) this.ensureDir(dir);
-    for (const path of files) {
-      const slash = path.lastIndexOf('/');
-      const parent = slash < 0 ? this.root : this.ensureDir(path.slice(0, slash));
-      fileNodes.push(this.add(parent, path, 'file'));
-    }
-    this.files = fileNodes;
+    this.files = files.map((path) => this.add(this.parentOf(path), path, 'file'));
+    for (const [path, target] of links) this.add(this.parentOf(path), path, 'link', target);
   }
 
   node(id: bigint): TreeNode | undefined {
@@ -54,6 +54,11 @@ export class Tree {
     return this.byId.get(nodeIdOf(path.replace(/^\/+|\/+$/g, '')));
   }
 
+  private parentOf(path: string): TreeNode {
+    const slash = path.lastIndexOf('/');
+    return slash < 0 ? this.root : this.ensureDir(path.slice(0, slash));
+  }
+
   private ensureDir(path: string): TreeNode {
     let node = this.root;
     for (const name of path.split('/').filter(Boolean)) {
@@ -62,11 +67,11 @@ export class Tree {
     return node;
   }
 
-  private add(parent: TreeNode | null, path: string, kind: NodeKind): TreeNode {
+  private add(parent: TreeNode | null, path: string, kind: NodeKind, target?: string): TreeNode {
     const id = nodeIdOf(path);
     if (this.byId.has(id)) throw new Error(`node id collision or duplicate path: ${path}`);
     const name = path.slice(path.lastIndexOf('/') + 1);
-    const node: TreeNode = { id, path, name, kind, parent, children: new Map() };
+    const node: TreeNode = { id, path, name, kind, parent, children: new Map(), ...(target === undefined ? {} : { target }) };
     this.byId.set(id, node);
     parent?.children.set(name, node);
     return node;

@@ -147,8 +147,10 @@ export const AccessMask = { X_OK: 1, W_OK: 2, R_OK: 4 } as const;
 export const FileType = {
   S_IFDIR: 0o040000,
   S_IFREG: 0o100000,
+  S_IFLNK: 0o120000,
   DT_DIR: 4,
   DT_REG: 8,
+  DT_LNK: 10,
 } as const;
 
 /** Struct sizes in bytes; test/unit/fuse checks them against the header's layout. */

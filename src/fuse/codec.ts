@@ -91,7 +91,7 @@ export type Request =
   | Kinds<'getxattr', { size: number; name: string }>
   | Kinds<'listxattr', { size: number }>
   | Kinds<'interrupt', { target: bigint }>
-  | Kinds<'statfs' | 'destroy' | 'other'>;
+  | Kinds<'readlink' | 'statfs' | 'destroy' | 'other'>;
 
 /** Offset of the requester's thread id in the header. */
 const HEADER_PID_OFFSET = 32;
@@ -186,6 +186,7 @@ const bodyDecoders = new Map<number, BodyDecoder>([
   }],
   [Opcode.LISTXATTR, (header, r) => ({ kind: 'listxattr', header, size: r.u32() })],
   [Opcode.INTERRUPT, (header, r) => ({ kind: 'interrupt', header, target: r.u64() })],
+  [Opcode.READLINK, (header) => ({ kind: 'readlink', header })],
   [Opcode.STATFS, (header) => ({ kind: 'statfs', header })],
   [Opcode.DESTROY, (header) => ({ kind: 'destroy', header })],
 ]);
@@ -335,6 +336,11 @@ export function encodeStatfsOut(statfs: StatfsReply): Buffer {
   out.writeUInt32LE(statfs.nameMax, 44);
   out.writeUInt32LE(statfs.blockSize, 48);
   return out;
+}
+
+/** READLINK's reply is the target's bytes alone, without a NUL (fs/fuse/dir.c fuse_readlink_folio). */
+export function encodeReadlinkOut(target: string): Buffer {
+  return Buffer.from(target, 'utf8');
 }
 
 export function encodeGetxattrOut(size: number): Buffer {

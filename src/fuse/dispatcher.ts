@@ -27,6 +27,7 @@ import {
   encodeGetxattrOut,
   encodeInitOut,
   encodeOpenOut,
+  encodeReadlinkOut,
   encodeReply,
   encodeStatfsOut,
   type DirEntry,
@@ -59,6 +60,7 @@ const CONGESTION_THRESHOLD = 12;
 /** Every file is rendered per open, must bypass the page cache and needs no FLUSH. */
 const FILE_OPEN_FLAGS = OpenOutFlag.DIRECT_IO | OpenOutFlag.NOFLUSH;
 const DIR_HANDLE = 0n as FileHandle;
+const DIRENT_TYPES = { dir: FileType.DT_DIR, file: FileType.DT_REG, link: FileType.DT_LNK } as const;
 
 export class ProtocolVersionError extends Error {}
 
@@ -101,6 +103,7 @@ export class Dispatcher {
       // answered or is being answered by another worker. Silence is the right reply.
       interrupt: () => null,
       getattr: (r) => ok(r, encodeAttrOut(this.fs.getattr(r.header.nodeid), VALIDITY.attrSec)),
+      readlink: (r) => ok(r, encodeReadlinkOut(this.fs.readlink(r.header.nodeid, callerOf(r.header)))),
       open: (r) => {
         const fh = this.fs.open(r.header.nodeid, r.flags, callerOf(r.header)) as FileHandle;
         return ok(r, encodeOpenOut(fh, FILE_OPEN_FLAGS));
@@ -202,7 +205,7 @@ export class Dispatcher {
     const entries: DirEntry[] = this.fs.readdir(r.header.nodeid, callerOf(r.header)).map((e) => ({
       ino: e.ino,
       name: e.name,
-      type: e.kind === 'dir' ? FileType.DT_DIR : FileType.DT_REG,
+      type: DIRENT_TYPES[e.kind],
     }));
     const start = r.offset > BigInt(entries.length) ? entries.length : Number(r.offset);
     return ok(r, encodeDirents(entries, start, r.size));

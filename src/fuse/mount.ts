@@ -1,19 +1,27 @@
 // Mounting and unmounting without libfuse: open /dev/fuse, run mount(8) with the fd
 // as the child's fd 3, find our mounts in mountinfo, clear a stale mount a dead
-// instance left behind (reference §1).
+// instance left behind (reference §1). The source names the mountpoint, so that binds
+// of a dead connection can be told to have come from this mountpoint (issue 16).
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CgprocfsError, systemErrorCode } from '../errors.js';
 
 export const FSTYPE = 'fuse.cgprocfs';
-const SOURCE = 'cgprocfs';
+/** Mounts made before issue 16 have this source alone: it does not say where they were mounted. */
+export const LEGACY_SOURCE = 'cgprocfs';
+const SOURCE_PREFIX = `${LEGACY_SOURCE}:`;
 /** Read-only at the VFS: writes fail with EROFS before they reach us; the kernel checks modes. */
 const MOUNT_OPTIONS = 'ro,nosuid,nodev,noatime,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions';
 const CHILD_FD = 3;
 
 export interface MountEntry {
+  /** The mount's id in its namespace, and its parent's (mountinfo fields 1 and 2). */
+  id: number;
+  parentId: number;
+  /** The path inside its filesystem that is mounted: '/' for a whole mount, '/proc/meminfo' for a bind of one file. */
+  root: string;
   mountpoint: string;
   fstype: string;
   /** major:minor of the mount's device; for FUSE, the minor names the connection. */
@@ -35,6 +43,9 @@ export function parseMountinfo(text: string): MountEntry[] {
     const dash = fields.indexOf('-');
     if (dash < 0 || fields.length < dash + 2) continue;
     entries.push({
+      id: Number(fields[0]),
+      parentId: Number(fields[1]),
+      root: unescapeMountPath(fields[3] ?? ''),
       mountpoint: unescapeMountPath(fields[4] ?? ''),
       fstype: fields[dash + 1] ?? '',
       device: fields[2] ?? '',
@@ -82,9 +93,19 @@ function run(command: string, args: string[], extraFd?: number): { ok: boolean; 
   return { ok: result.status === 0, output };
 }
 
+/** The source a mount on `mountpoint` gets: `cgprocfs:<mountpoint>`, shown by every bind of it. */
+export function mountSource(mountpoint: string): string {
+  return `${SOURCE_PREFIX}${mountpoint}`;
+}
+
+/** The mountpoint a cgprocfs source names; undefined for a legacy source, which names none. */
+export function servedMountpoint(source: string): string | undefined {
+  return source.startsWith(SOURCE_PREFIX) ? source.slice(SOURCE_PREFIX.length) : undefined;
+}
+
 /** Mounts the FUSE connection `fd` on `mountpoint`. The kernel queues INIT at once. */
 export function mountFuse(fd: number, mountpoint: string): void {
-  const { ok, output } = run('mount', ['-i', '-t', FSTYPE, '-o', `fd=${CHILD_FD},${MOUNT_OPTIONS}`, SOURCE, mountpoint], fd);
+  const { ok, output } = run('mount', ['-i', '-t', FSTYPE, '-o', `fd=${CHILD_FD},${MOUNT_OPTIONS}`, mountSource(mountpoint), mountpoint], fd);
   if (!ok) throw new CgprocfsError('MOUNT_FAILED', `mount on ${mountpoint} failed: ${output}`);
 }
 
@@ -124,23 +145,45 @@ export function mountState(mountpoint: string): MountState {
   return 'unanswered';
 }
 
-/** A FUSE mount whose server is gone (see DEAD_CONNECTION_ERRNOS). */
+/** Throws MOUNTPOINT, saying why in one line, unless a cgprocfs mount at `mountpoint` answers. */
+export function assertLiveMount(mountpoint: string): void {
+  const state = mountState(mountpoint);
+  if (state === 'live') return;
+  const why = {
+    absent: `no ${FSTYPE} is mounted there; start cgprocfs serve --mountpoint ${mountpoint}`,
+    stale: 'its daemon is gone (Transport endpoint is not connected); restart cgprocfs serve',
+    unanswered: 'nothing answers it (a restart in progress, or a stuck daemon); try again, or see cgprocfs check',
+  }[state];
+  throw new CgprocfsError('MOUNTPOINT', `${mountpoint} is not a live cgprocfs mount: ${why}`);
+}
+
+/** An error of a FUSE mount whose connection is gone (see DEAD_CONNECTION_ERRNOS). */
+export function isDeadConnectionError(err: unknown): boolean {
+  return DEAD_CONNECTION_ERRNOS.has(systemErrorCode(err) ?? '');
+}
+
+/**
+ * A FUSE mount whose server is gone. statfs, not stat: the kernel answers a stat of the
+ * root from its attribute cache for a while after the connection died; statfs always
+ * asks the server.
+ */
 function isDisconnected(mountpoint: string): boolean {
   try {
-    statSync(mountpoint);
+    statfsSync(mountpoint);
     return false;
   } catch (err) {
-    return DEAD_CONNECTION_ERRNOS.has(systemErrorCode(err) ?? '');
+    return isDeadConnectionError(err);
   }
 }
 
 /**
  * Makes `mountpoint` ready for a new mount: creates it, detaches stale cgprocfs mounts
  * a dead instance left (they would otherwise stay under ours), and refuses a path where
- * anything live is mounted. Returns the number of stale mounts cleared.
+ * anything live is mounted. Returns the devices (connections) of the stale mounts
+ * cleared: whatever else still binds them served this mountpoint.
  */
-export function prepareMountpoint(mountpoint: string): number {
-  let cleared = 0;
+export function prepareMountpoint(mountpoint: string): string[] {
+  const cleared: string[] = [];
   for (let mounts = mountsAt(mountpoint); mounts.length > 0; mounts = mountsAt(mountpoint)) {
     const top = mounts[mounts.length - 1]!;
     if (top.fstype !== FSTYPE || !isDisconnected(mountpoint)) {
@@ -148,7 +191,7 @@ export function prepareMountpoint(mountpoint: string): number {
     }
     const lazy = run('umount', ['-l', mountpoint]);
     if (!lazy.ok) throw new CgprocfsError('MOUNTPOINT', `cannot detach the stale mount on ${mountpoint}: ${lazy.output}`);
-    cleared++;
+    cleared.push(top.device);
   }
   ensureDirectory(mountpoint);
   return cleared;
@@ -169,19 +212,21 @@ function ensureDirectory(path: string): void {
 }
 
 /**
- * Ends a FUSE connection through fusectl (mounting fusectl if needed): every blocked
- * reader of the device, ours included, returns at once. Used when an unmount had to be
- * lazy and containers still hold the connection.
+ * Ends a FUSE connection through fusectl: every blocked reader of the device, ours
+ * included, returns at once. Used when an unmount had to be lazy and containers still
+ * hold the connection. fusectl is mounted for the moment if it was not.
  */
 export function abortConnection(device: string): boolean {
   const minor = device.split(':')[1];
   const control = '/sys/fs/fuse/connections';
-  if (mountsAt(control).length === 0) run('mount', ['-t', 'fusectl', 'none', control]);
+  const mounted = mountsAt(control).length === 0 && run('mount', ['-t', 'fusectl', 'none', control]).ok;
   try {
     writeFileSync(`${control}/${minor}/abort`, '1');
     return true;
   } catch {
     return false;
+  } finally {
+    if (mounted) run('umount', [control]);
   }
 }
 

@@ -1,13 +1,15 @@
-// The host's /sys/devices/system/cpu under an injectable sys root: which of its files
-// the mount passes through (walked once, when the view service is built) and their text,
-// read again at every open. Symlinks are left out (the fs has no READLINK), and so are
-// files not readable by everyone: the mount shows every file as mode 0444.
-import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+// The host's /sys/devices/system/cpu and /sys/devices/system/node under an injectable sys
+// root: which of their files the mount passes through (walked once, when the view service
+// is built) with their directories and symlinks, and their text, read again at every open.
+// Files not readable by everyone are left out: the mount shows every file as mode 0444.
+import { lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { readText } from './files.js';
 
 /** The CPU directory inside a sys root. */
 export const CPU_SYSFS_DIR = 'devices/system/cpu';
+/** The NUMA node directory inside a sys root. */
+export const NODE_SYSFS_DIR = 'devices/system/node';
 
 export interface SysfsWalkLimits {
   /** Directory levels below the CPU directory (`cpu0/cpuidle/state0/s2idle/usage` is 5). */
@@ -41,14 +43,23 @@ function lstatOf(path: string): Stats | undefined {
   }
 }
 
-type EntryKind = 'dir' | 'file' | 'other';
+type EntryKind = 'dir' | 'file' | 'link' | 'other';
 
-/** From the dirent, or lstat where the filesystem gives no d_type; symlinks are 'other'. */
+/** From the dirent, or lstat where the filesystem gives no d_type. */
 function kindOf(entry: Dirent, path: string): EntryKind {
   const known = entry.isDirectory() || entry.isFile() || entry.isSymbolicLink();
   const stats = known ? entry : lstatOf(path);
   if (stats?.isDirectory()) return 'dir';
+  if (stats?.isSymbolicLink()) return 'link';
   return stats?.isFile() ? 'file' : 'other';
+}
+
+function linkTargetOf(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function isWorldReadable(path: string): boolean {
@@ -61,26 +72,61 @@ function isWorldReadable(path: string): boolean {
  * Nothing is logged when a limit cuts the walk: what fits is served.
  */
 export function listCpuSysfsFiles(sysRoot: string, limits: SysfsWalkLimits = DEFAULT_WALK_LIMITS): string[] {
-  const top = join(sysRoot, CPU_SYSFS_DIR);
-  const files: string[] = [];
+  return listSysfsFiles(sysRoot, CPU_SYSFS_DIR, limits);
+}
+
+/** The same walk under another directory of the sys root (`dir` relative to it). */
+export function listSysfsFiles(sysRoot: string, under: string, limits: SysfsWalkLimits = DEFAULT_WALK_LIMITS): string[] {
+  return walkSysfs(sysRoot, under, limits).files;
+}
+
+/** What a walk found, relative to the walked directory, breadth first. */
+export interface SysfsWalk {
+  readonly files: string[];
+  /** Every directory walked into, empty ones too ('cpufreq', 'cpu0/power'). */
+  readonly dirs: string[];
+  /** Symlinks and their targets as the host has them ('cpu0/node0' -> '../../node/node0'). */
+  readonly links: Map<string, string>;
+}
+
+/**
+ * Files, directories and symlinks under `<sysRoot>/<under>`, breadth first. `maxFiles` bounds
+ * files and symlinks together; directories below `maxDepth` are neither listed nor walked.
+ */
+export function walkSysfs(sysRoot: string, under: string, limits: SysfsWalkLimits = DEFAULT_WALK_LIMITS): SysfsWalk {
+  const top = join(sysRoot, under);
+  const walk: SysfsWalk = { files: [], dirs: [], links: new Map() };
   let level = [''];
   for (let depth = 1; depth <= limits.maxDepth && level.length > 0; depth++) {
     const next: string[] = [];
     for (const dir of level) {
       for (const entry of entriesOf(join(top, dir))) {
         const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
-        const kind = kindOf(entry, join(top, rel));
-        if (kind === 'dir') next.push(rel);
-        else if (kind === 'file' && isWorldReadable(join(top, rel))) files.push(rel);
-        if (files.length >= limits.maxFiles) return files;
+        addEntry(walk, next, rel, kindOf(entry, join(top, rel)), join(top, rel));
+        if (walk.files.length + walk.links.size >= limits.maxFiles) return walk;
       }
     }
+    if (depth < limits.maxDepth) walk.dirs.push(...next);
     level = next;
   }
-  return files;
+  return walk;
+}
+
+function addEntry(walk: SysfsWalk, nextLevel: string[], rel: string, kind: EntryKind, path: string): void {
+  if (kind === 'dir') nextLevel.push(rel);
+  else if (kind === 'file' && isWorldReadable(path)) walk.files.push(rel);
+  else if (kind === 'link') {
+    const target = linkTargetOf(path);
+    if (target !== undefined) walk.links.set(rel, target);
+  }
 }
 
 /** A file of the CPU directory (`rel` as listed); one that vanished is a SOURCE_UNREADABLE error. */
 export function readCpuSysfsFile(sysRoot: string, rel: string): string {
   return readText(join(sysRoot, CPU_SYSFS_DIR, rel));
+}
+
+/** A file of another directory of the sys root; one that vanished is a SOURCE_UNREADABLE error. */
+export function readSysfsFile(sysRoot: string, dir: string, rel: string): string {
+  return readText(join(sysRoot, dir, rel));
 }

@@ -1,6 +1,7 @@
 // The few system calls Node has no API for (setns, unshare, open_tree, move_mount,
-// execve, ioctl, fcntl's FD_CLOEXEC, madvise, fallocate, poll), called through koffi: its npm package carries
-// prebuilt binaries for each platform, so installing cgprocfs needs no compiler.
+// fchdir, chroot, flock, execve, ioctl, fcntl's FD_CLOEXEC, madvise, fallocate, poll),
+// called through koffi: its npm package carries prebuilt binaries for each platform, so
+// installing cgprocfs needs no compiler.
 // libc is taken from the running process (dlopen(NULL)): glibc or musl, whichever
 // node was linked against. Loaded on first use, so commands that need none of these
 // calls never load the native module.
@@ -21,6 +22,9 @@ export const Native = {
   /** Linux >= 6.5: mount beneath the top mount at the target instead of on top of it. */
   MOVE_MOUNT_BENEATH: 0x200,
   MNT_DETACH: 0x2,
+  LOCK_SH: 1,
+  LOCK_EX: 2,
+  LOCK_NB: 4,
   F_GETFD: 1,
   F_SETFD: 2,
   SIGPIPE: 13,
@@ -63,6 +67,10 @@ interface Bindings {
   setns: NativeFunction;
   unshare: NativeFunction;
   umount2: NativeFunction;
+  close: NativeFunction;
+  fchdir: NativeFunction;
+  chroot: NativeFunction;
+  flock: NativeFunction;
   execve: NativeFunction;
   fcntl: NativeFunction;
   ioctl: NativeFunction;
@@ -82,6 +90,10 @@ function libc(): Bindings {
     setns: lib.func('int setns(int fd, int nstype)'),
     unshare: lib.func('int unshare(int flags)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),
+    close: lib.func('int close(int fd)'),
+    fchdir: lib.func('int fchdir(int fd)'),
+    chroot: lib.func('int chroot(const char *path)'),
+    flock: lib.func('int flock(int fd, int operation)'),
     execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
@@ -133,6 +145,29 @@ export function unshare(flags: number): void {
 /** umount2(2) on a path. */
 export function umount2(target: string, flags: number): void {
   checked('umount2', libc().umount2(target, flags));
+}
+
+/** close(2) of a descriptor a call here returned (Node warns when its own close is used on those). */
+export function closeNative(fd: number): void {
+  checked('close', libc().close(fd));
+}
+
+/** fchdir(2): the calling thread's working directory, once unshare(CLONE_FS) made it its own. */
+export function fchdir(fd: number): void {
+  checked('fchdir', libc().fchdir(fd));
+}
+
+/** chroot(2); like fchdir, for the calling thread alone after unshare(CLONE_FS). */
+export function chroot(path: string): void {
+  checked('chroot', libc().chroot(path));
+}
+
+/**
+ * flock(2) on an open file. The kernel drops the lock when the last descriptor of that
+ * open file is closed, so a holder that crashed never leaves it behind.
+ */
+export function flock(fd: number, operation: number): void {
+  checked('flock', libc().flock(fd, operation));
 }
 
 /** ioctl(2) with an in/out u32 argument, returned after the call (FUSE_DEV_IOC_CLONE's shape). */

@@ -1,7 +1,8 @@
 // The counter state store: one small record per (cpu cgroup, accounting cgroup) in a
 // state directory (tmpfs, /run/cgprocfs/cpu: gone at reboot, like the counters), so
 // every worker thread, and the next daemon after a restart, continues the same
-// counters. Records are created with link(2) (the first writer wins, readers never see
+// counters. A record belongs to one life of those cgroups (their directories' inodes):
+// a container restarted under the same cgroup path starts its counters anew (issue 21). Records are created with link(2) (the first writer wins, readers never see
 // a partial file) and replaced by rename(2) under an O_EXCL lock; a record that
 // cannot be read or written is recomputed, never fatal.
 import { createHash } from 'node:crypto';
@@ -17,7 +18,7 @@ import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
 import { ReplacedWholeFiles } from '../shared/replaced-whole-files.js';
 import {
-  baselineServes, countersAt, firstBaseline, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
+  baselineServes, countersAt, firstBaseline, firstEvents, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
   type CpuCounters, type CpuSample,
 } from './cpu-time.js';
 
@@ -30,12 +31,14 @@ export interface CounterKey {
 interface CounterRecord extends CounterBaseline, CounterKey {
   /** /proc/sys/kernel/random/boot_id: a record of another boot is void. */
   readonly boot: string;
+  /** The directories' identity (cgroupLife): a record of a removed and remade cgroup is void. */
+  readonly life: string;
 }
 
 /** The subdirectory of the state directory these records live in. */
 const COUNTERS_DIR = 'cpu';
 const RECORD = '.json';
-/** `<record at> <user> <system> <idle>`: the growth reads have shown over that baseline. */
+/** `<record at> <user> <system> <idle> <ctxt> <intr>`: the growth reads have shown over that baseline. */
 const SHOWN = '.shown';
 const LOCK = '.lock';
 /** A lock older than this was left by a writer that died (a holder needs microseconds). */
@@ -47,6 +50,16 @@ let temporaries = 0;
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** Optional event counts and their base (cpu-time.ts EventBaseline). */
+function isEvents(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const { counts, base } = value as Record<string, Record<string, unknown> | undefined>;
+  const countsOk = counts !== undefined && isCount(counts['ctxt']) && isCount(counts['intr']);
+  const baseOk = base === undefined || (isCount(base['switches']) && isCount(base['hostInterrupts']) && isCount(base['share']));
+  return countsOk && baseOk;
 }
 
 function isTimes(value: unknown): boolean {
@@ -65,10 +78,11 @@ function parseRecord(text: string | undefined): CounterRecord | undefined {
   }
   const { cpus, perCpu } = value;
   const wellFormed =
-    typeof value.boot === 'string' && typeof value.cpuDir === 'string' && typeof value.usageDir === 'string' &&
+    typeof value.boot === 'string' && typeof value.life === 'string' &&
+    typeof value.cpuDir === 'string' && typeof value.usageDir === 'string' &&
     isCount(value.at) && isCount(value.usageUser) && isCount(value.usageSystem) && isTimes(value.aggregate) &&
     Array.isArray(cpus) && cpus.length > 0 && cpus.every((id) => Number.isSafeInteger(id) && id >= 0) &&
-    Array.isArray(perCpu) && perCpu.length === cpus.length && perCpu.every(isTimes);
+    Array.isArray(perCpu) && perCpu.length === cpus.length && perCpu.every(isTimes) && isEvents(value.events);
   return wellFormed ? (value as CounterRecord) : undefined;
 }
 
@@ -95,6 +109,17 @@ function ageMs(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Which life of the key's cgroup directories this is: their inode numbers. A cgroup
+ * removed and made again under the same path (`docker restart`: runc removes the
+ * container's cgroups and makes them anew) gets new ones (kernfs allocates them
+ * cyclically); '-' stands for a directory that is gone.
+ */
+export function cgroupLife(key: CounterKey): string {
+  const inode = (dir: string): string => statSync(dir, { bigint: true, throwIfNoEntry: false })?.ino.toString() ?? '-';
+  return `${inode(key.cpuDir)} ${inode(key.usageDir)}`;
 }
 
 /** The records' common file name stem: a hash of the cgroup directories. */
@@ -139,19 +164,23 @@ export class CpuCounterStore {
    */
   counters(key: CounterKey, boot: string, sample: CpuSample, ageUs: () => number): CpuCounters {
     const base = this.basePath(key);
+    const life = cgroupLife(key);
     const ours = (record: CounterRecord | undefined): record is CounterRecord =>
-      record !== undefined && record.boot === boot && record.cpuDir === key.cpuDir && record.usageDir === key.usageDir;
+      record !== undefined && record.boot === boot && record.life === life &&
+      record.cpuDir === key.cpuDir && record.usageDir === key.usageDir;
     let fresh: CounterRecord | undefined;
-    const first = (): CounterRecord => (fresh ??= { ...key, boot, ...firstBaseline(sample, ageUs()) });
+    const first = (): CounterRecord => (fresh ??= { ...key, boot, life, ...firstBaseline(sample, ageUs()) });
 
     let record = this.load(base);
     if (!ours(record)) record = this.create(base, first());
-    if (!ours(record) || !baselineServes(record, sample)) {
+    if (!ours(record) || !baselineServes(record, sample, this.shown(base, record))) {
       const stale = ours(record) ? record : undefined;
       // Losing the race for the lock: count from the record as it was, this time.
       record = this.replace(base, (current) => {
-        if (ours(current) && baselineServes(current, sample)) return current;
-        return ours(current) ? { ...key, boot, ...rebaseline(current, sample, this.shown(base, current)) } : first();
+        if (ours(current) && baselineServes(current, sample, this.shown(base, current))) return current;
+        if (!ours(current)) return first();
+        const startEvents = (events: NonNullable<CpuSample['events']>) => firstEvents(events, ageUs(), sample.now);
+        return { ...key, boot, life, ...rebaseline(current, sample, this.shown(base, current), startEvents) };
       }) ?? stale ?? first();
     }
     const shown = this.shown(base, record);
@@ -162,12 +191,13 @@ export class CpuCounterStore {
 
   /** Keeps what was shown in memory, and on disk at most every SHOWN_WRITE_INTERVAL_MS. */
   private remember(base: string, record: CounterBaseline, shown: CounterGrowth, growth: CounterGrowth): void {
-    const { user, system, idle } = growth;
-    if (user <= shown.user && system <= shown.system && idle <= shown.idle) return;
+    const { user, system, idle, ctxt, intr } = growth;
+    const grew = user > shown.user || system > shown.system || idle > shown.idle || ctxt > shown.ctxt || intr > shown.intr;
+    if (!grew) return;
     const now = this.clockMs();
     const previous = this.shownHere.get(base);
     const due = previous === undefined || previous.at !== record.at || now - previous.writtenAtMs >= SHOWN_WRITE_INTERVAL_MS;
-    if (due) this.write(base + SHOWN, `${record.at} ${user} ${system} ${idle}\n`, renameSync);
+    if (due) this.write(base + SHOWN, `${record.at} ${user} ${system} ${idle} ${ctxt} ${intr}\n`, renameSync);
     this.shownHere.set(base, { at: record.at, growth, writtenAtMs: due ? now : (previous?.writtenAtMs ?? now) });
   }
 
@@ -191,16 +221,13 @@ export class CpuCounterStore {
    * this one showed; nothing when the file is of another baseline or garbled.
    */
   private shown(base: string, record: CounterBaseline): CounterGrowth {
-    const [at, user, system, idle] = this.shownFiles.read(base + SHOWN).trim().split(' ').map(Number);
-    const valid = at === record.at && isCount(user) && isCount(system) && isCount(idle);
-    const persisted = valid ? { user, system, idle } : NO_GROWTH;
+    const [at, user, system, idle, ctxt = 0, intr = 0] = this.shownFiles.read(base + SHOWN).trim().split(' ').map(Number);
+    const valid = at === record.at && [user, system, idle, ctxt, intr].every(isCount);
+    const persisted: CounterGrowth = valid ? { user: user!, system: system!, idle: idle!, ctxt, intr } : NO_GROWTH;
     const here = this.shownHere.get(base);
     if (here === undefined || here.at !== record.at) return persisted;
-    return {
-      user: Math.max(persisted.user, here.growth.user),
-      system: Math.max(persisted.system, here.growth.system),
-      idle: Math.max(persisted.idle, here.growth.idle),
-    };
+    const larger = (name: keyof CounterGrowth): number => Math.max(persisted[name], here.growth[name]);
+    return { user: larger('user'), system: larger('system'), idle: larger('idle'), ctxt: larger('ctxt'), intr: larger('intr') };
   }
 
   /** Creates the record unless one exists; then the existing one (undefined if unreadable). */
@@ -267,12 +294,15 @@ export class CpuCounterStore {
   }
 }
 
-/** True for a record to delete: unreadable, or of a cgroup below `root` that is gone. */
+/**
+ * True for a record to delete: unreadable, or of a cgroup below `root` that is gone or
+ * was made again since (a restarted container: its new life has a record of its own).
+ */
 function isDeadRecord(text: string | undefined, root: string): boolean {
   const record = parseRecord(text);
   if (record === undefined) return true;
   const dirs = [record.cpuDir, record.usageDir];
-  return dirs.every((dir) => dir === root || dir.startsWith(`${root}/`)) && !dirs.every((dir) => existsSync(dir));
+  return dirs.every((dir) => dir === root || dir.startsWith(`${root}/`)) && cgroupLife(record) !== record.life;
 }
 
 /**

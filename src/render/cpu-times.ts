@@ -9,7 +9,7 @@ import type { ViewTarget } from '../caller/resolver.js';
 import type { CpuTicks, HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime, type HostUptime } from '../host/uptime.js';
 import type { CpuCounterStore } from './cpu-counters.js';
-import type { CpuTimes } from './cpu-time.js';
+import type { CpuTimes, EventCounts, EventSample } from './cpu-time.js';
 import type { CpuView } from './cpu-view.js';
 import type { ViewContext } from './sources.js';
 
@@ -34,6 +34,8 @@ export interface CpuLine {
 export interface CpuTimesView {
   readonly aggregate: CpuTicks;
   readonly lines: readonly CpuLine[];
+  /** ctxt and intr since the container's start; undefined when not sampled, or the host's own accounting. */
+  readonly events?: EventCounts;
 }
 
 /** USER_HZ: /proc/stat and /proc/uptime count hundredths of a second. */
@@ -63,27 +65,34 @@ function hostLines(host: HostStat, cpus: readonly number[]): CpuTimesView {
   return { aggregate, lines };
 }
 
-/** The view's age in ticks: its container init's, else the host's uptime. */
+/** The process whose start is the view's boot: its container's init, else `datedBy`; undefined: the host's boot. */
+export function datingPid(target: ViewTarget): number | undefined {
+  return target.containerInit ? target.pid : target.datedBy;
+}
+
+/** The view's age in ticks: its dating process's (see datingPid), else the host's uptime. */
 export function viewAge(procRoot: string, target: ViewTarget, host: HostUptime): number {
-  if (!target.containerInit || target.pid === undefined) return host.uptime;
-  const start = readStartTime(procRoot, target.pid);
+  const pid = datingPid(target);
+  const start = pid === undefined ? undefined : readStartTime(procRoot, pid);
   return start === undefined ? host.uptime : Math.max(0, host.uptime - start);
 }
 
+/** `events` samples ctxt and intr (stat); uptime needs CPU time only. */
 export function collectCpuTimes(
   context: ViewContext,
   deps: CpuViewDeps,
   view: CpuView,
   host: () => HostStat,
+  events?: () => EventSample,
 ): CpuTimesView {
   const { procRoot } = context.sources;
   const accounting = accountingOf(view.placement);
   if (accounting.path === ROOT_CGROUP) return hostLines(host(), view.cpus);
-  const sample = { cpus: view.cpus, usage: readCpuUsage(accounting), now: deps.now() };
+  const sample = { cpus: view.cpus, usage: readCpuUsage(accounting), now: deps.now(), events: events?.() };
   const cpu = view.placement.cpu ?? accounting;
   const key = { cpuDir: join(cpu.mount, cpu.path), usageDir: join(accounting.mount, accounting.path) };
   const ageUs = (): number => viewAge(procRoot, context.target, readHostUptime(procRoot)) * US_PER_TICK;
   const counters = deps.counters.counters(key, deps.bootId(procRoot), sample, ageUs);
   const lines = counters.cpus.map((id, index) => ({ id, ticks: ticksOf(counters.perCpu[index]!) }));
-  return { aggregate: ticksOf(counters.aggregate), lines };
+  return { aggregate: ticksOf(counters.aggregate), lines, events: counters.events };
 }

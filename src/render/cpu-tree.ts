@@ -1,13 +1,14 @@
 // sys/devices/system/cpu beyond its four CPU lists (cpu-sysfs.ts): the host's readable
-// files, read at every open. Files that name CPUs (topology and cache-sharing lists and
-// masks, `isolated`, ...) are cut to the view's CPUs, so lscpu and friends agree with
-// cpuinfo; everything else, and every file of a host-wide view, is the host's unchanged.
+// files, read at every open, its directories and its symlinks. Files that name CPUs
+// (topology and cache-sharing lists and masks, `isolated`, ...) are cut to the view's
+// CPUs, so lscpu and friends agree with cpuinfo; everything else, and every file of a
+// host-wide view, is the host's unchanged.
 // Which `cpuN` directories a reader sees at all is cpu-dirs.ts's rule, applied by the fs.
 import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
 import { CgprocfsError } from '../errors.js';
 import { onlineCpus, readHostStat } from '../host/stat.js';
-import { CPU_SYSFS_DIR, listCpuSysfsFiles, readCpuSysfsFile, type SysfsWalkLimits } from '../host/sysfs.js';
+import { CPU_SYSFS_DIR, readCpuSysfsFile, walkSysfs, type SysfsWalk, type SysfsWalkLimits } from '../host/sysfs.js';
 import { CPU_LIST_FILES } from './cpu-sysfs.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
 import type { FileView, ViewContext } from './sources.js';
@@ -15,8 +16,11 @@ import type { FileView, ViewContext } from './sources.js';
 const MOUNT_DIR = 'sys/devices/system/cpu';
 const DEFAULT_SYS_ROOT = '/sys';
 
-/** How a file names CPUs: `%*pbl` (`0-1,3`) or `%*pb` (hex, a comma every 32 bits). */
-export type CpuSetFormat = 'list' | 'mask';
+/**
+ * How a file names CPUs: `%*pbl` (`0-1,3`), `%*pb` (hex, a comma every 32 bits), or
+ * cpufreq's ids one space apart (drivers/cpufreq/cpufreq.c show_cpus: `0 1`).
+ */
+export type CpuSetFormat = 'list' | 'mask' | 'spaced';
 
 /**
  * The files that name CPUs, relative to the CPU directory. `kernel_max` is not one: it is
@@ -30,6 +34,7 @@ const CPU_SETS: ReadonlyArray<readonly [RegExp, CpuSetFormat]> = [
   [/^cpu\d+\/cache\/index\d+\/shared_cpu_list$/, 'list'],
   [/^cpu\d+\/cache\/index\d+\/shared_cpu_map$/, 'mask'],
   [/^(?:enabled|isolated|nohz_full)$/, 'list'],
+  [/^cpufreq\/policy\d+\/(?:affected|related)_cpus$/, 'spaced'],
 ];
 
 /** online, possible, present, offline: rendered by cpu-sysfs.ts, not passed through. */
@@ -65,7 +70,14 @@ export function collect(context: ViewContext, file: CpuTreeFile): CpuTreeSnapsho
 export function render(snapshot: CpuTreeSnapshot): string {
   const { host, source, cut } = snapshot;
   if (cut === undefined) return host;
+  if (cut.format === 'spaced') return cutSpacedCpus(host, cut.cpus);
   return cut.format === 'list' ? cutCpuList(host, cut.cpus, source) : cutCpuMask(host, cut.cpus, source);
+}
+
+/** A cpufreq policy's CPU ids with only `cpus` left, in its layout (one space apart, then a newline). */
+export function cutSpacedCpus(text: string, cpus: readonly number[]): string {
+  const keep = new Set(cpus);
+  return `${text.trim().split(/\s+/).filter((id) => id !== '' && keep.has(Number(id))).join(' ')}\n`;
 }
 
 /** A CPU list file with only `cpus` left, in the kernel's form (`0-1,3`, or an empty line). */
@@ -102,18 +114,46 @@ export interface CpuTreeOptions {
   readonly limits?: SysfsWalkLimits;
 }
 
+/** A host sysfs directory as the mount serves it, paths inside the mount. */
+export interface SysfsTree {
+  /** One view per host file. */
+  readonly views: Record<string, FileView>;
+  /** Every host directory, so an empty one (`cpufreq/` without a driver) is there too. */
+  readonly dirs: readonly string[];
+  /**
+   * The host's symlinks with the host's targets, unchanged: sysfs targets are relative
+   * (`cpu0/node0` -> `../../node/node0`), so inside a container whose /sys/devices/system/cpu
+   * and /node are ours they name our files. A target leaving the served tree (`cpu0/subsystem`
+   * -> `../../../../bus/cpu`) resolves in the container's own /sys, and dangles on the mount.
+   * Those under `cpuN/` or naming a CPU are shown only to readers of that CPU (cpu-dirs.ts).
+   */
+  readonly links: ReadonlyMap<string, string>;
+}
+
+/** A walk's files (those `viewOf` gives a view), directories and symlinks, under `mountDir`. */
+export function sysfsTreeOf(mountDir: string, walk: SysfsWalk, viewOf: (rel: string) => FileView | undefined): SysfsTree {
+  const views: Record<string, FileView> = {};
+  for (const rel of walk.files) {
+    const view = viewOf(rel);
+    if (view !== undefined) views[`${mountDir}/${rel}`] = view;
+  }
+  return {
+    views,
+    dirs: walk.dirs.map((rel) => `${mountDir}/${rel}`),
+    links: new Map([...walk.links].map(([rel, target]) => [`${mountDir}/${rel}`, target])),
+  };
+}
+
 /**
- * One view per host file, listed once here (when the view service is built). CPU hotplug
+ * The host's CPU directory, listed once here (when the view service is built). CPU hotplug
  * after that is not seen until the server restarts: a CPU added later has no directory,
  * and the files of one removed answer EIO (SOURCE_UNREADABLE), as any vanished host file.
  */
-export function createCpuTreeViews(options: CpuTreeOptions): Record<string, FileView> {
+export function createCpuTree(options: CpuTreeOptions): SysfsTree {
   const sysRoot = options.sysRoot ?? DEFAULT_SYS_ROOT;
-  const views: Record<string, FileView> = {};
-  for (const rel of listCpuSysfsFiles(sysRoot, options.limits)) {
-    if (OWN_FILES.has(rel)) continue;
+  return sysfsTreeOf(MOUNT_DIR, walkSysfs(sysRoot, CPU_SYSFS_DIR, options.limits), (rel) => {
+    if (OWN_FILES.has(rel)) return undefined;
     const file: CpuTreeFile = { sysRoot, rel, format: cpuSetFormatOf(rel), cpuCount: options.cpuCount };
-    views[`${MOUNT_DIR}/${rel}`] = (context) => render(collect(context, file));
-  }
-  return views;
+    return (context) => render(collect(context, file));
+  });
 }

@@ -8,6 +8,7 @@ import { CgprocfsError } from '../errors.js';
 import { readHostLoadavg } from '../host/loadavg.js';
 import { formatLoad, seededAverages, type LoadAverages } from '../load/fixed-point.js';
 import type { LoadavgTable } from '../load/table.js';
+import { warmStartActive } from '../load/warm-start.js';
 import { monotonicMs } from '../shared/clock.js';
 import { pidLevel } from './pid-level.js';
 import type { FileView, ViewContext } from './sources.js';
@@ -38,24 +39,20 @@ function settledActive(first: number, recount: () => number): number {
   return Math.min(first, recount());
 }
 
-export function collect({ sources, target }: ViewContext, table: LoadavgTable, now: number): LoadavgSnapshot {
+export function collect({ sources, target, readerTid }: ViewContext, table: LoadavgTable, now: number): LoadavgSnapshot {
   const { procRoot, layout } = sources;
   const list = taskListOf(layout, target.paths);
   if (list === undefined) throw new CgprocfsError('SOURCE_UNREADABLE', 'no cgroup hierarchy lists the tasks of the view');
   if (list.path === ROOT_CGROUP) return { host: readHostLoadavg(procRoot).text };
   const level = pidLevel(procRoot, target);
-  const nsLevel = typeof level === 'number' ? level : undefined;
-  const census = listCensus(sources, list, target.paths, nsLevel);
-  const count = { active: census.running + census.blocked, total: census.total };
+  const census = listCensus(sources, list, target.paths, typeof level === 'number' ? level : undefined);
   // A cgroup the sampler has no averages for yet starts from its current count (warm
-  // start), counted twice a moment apart, never from one moment's.
+  // start), counted twice a moment apart, never from one moment's, and never counting
+  // the reader or tasks waiting on a FUSE reply (warm-start.ts).
   let seed: number | undefined;
-  const settled = (): number =>
-    (seed ??= settledActive(count.active, () => {
-      const again = listCensus(sources, list, target.paths, nsLevel);
-      return again.running + again.blocked;
-    }));
-  const averages = table.read(list, now, () => ({ active: settled(), total: count.total })) ?? seededAverages(settled());
+  const active = (): number => warmStartActive(procRoot, list, readerTid);
+  const settled = (): number => (seed ??= settledActive(active(), active));
+  const averages = table.read(list, now, () => ({ active: settled(), total: census.total })) ?? seededAverages(settled());
   const running = Math.max(1, census.running);
   const lastPid = level === 'host' ? readHostLoadavg(procRoot).lastPid : level === 'gone' ? 0 : census.newestNsPid;
   return { averages, running, total: Math.max(running, census.total), lastPid };

@@ -26,6 +26,8 @@ export interface ViewContext {
   readonly sources: ViewSources;
   readonly target: ViewTarget;
   readonly options: RenderOptions;
+  /** The thread whose read this is, in the daemon's pid namespace; undefined for `render --cgroup`. */
+  readonly readerTid?: number;
 }
 
 /** One virtual file: the bytes of its view for a context. */

@@ -1,10 +1,16 @@
 // /proc/stat for one view: the aggregate line and one cpuN line per visible CPU from
 // the view's CPU times (cpu-times.ts), processes/procs_running/procs_blocked from
-// the view's tasks, and intr, ctxt, btime and softirq as the host's kernel wrote them.
+// the view's tasks, ctxt and intr counted since the container's start (its tasks'
+// context switches; its share of the host's interrupts), so that vmstat, which divides
+// them by the CPU time since boot, sees the container's rates (issue 21); btime and
+// softirq as the host's kernel wrote them.
+import { contextSwitches } from '../cgroup/task-switches.js';
+import { taskListOf } from '../cgroup/tasks.js';
 import { taskCensus } from './task-census.js';
 import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime } from '../host/uptime.js';
-import { collectCpuTimes, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
+import type { EventSample } from './cpu-time.js';
+import { collectCpuTimes, datingPid, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
 import { cpuViewOf } from './cpu-view.js';
 import { pidLevel } from './pid-level.js';
 import type { ViewContext } from './sources.js';
@@ -43,7 +49,29 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
     blocked: census.blocked,
     btime: deps.btime === 'container' ? containerBtime(context, host) : undefined,
   };
-  return { host, view: { cpu: collectCpuTimes(context, deps, view, () => host), tasks } };
+  const list = taskListOf(sources.layout, target.paths);
+  const events = (): EventSample => ({
+    switches: list === undefined ? 0 : contextSwitches(sources.procRoot, list),
+    hostInterrupts: interruptTotal(host),
+    share: view.cpus.length / Math.max(1, onlineCpus(host).length),
+  });
+  return { host, view: { cpu: collectCpuTimes(context, deps, view, () => host, events), tasks } };
+}
+
+/** The host's interrupts since boot: the first number of its `intr` line (0 without one). */
+function interruptTotal(host: HostStat): number {
+  const total = Number(host.others.find((line) => line.key === 'intr')?.text.split(' ')[1]);
+  return Number.isSafeInteger(total) && total >= 0 ? total : 0;
+}
+
+/**
+ * The `intr` line of a view: its total, then the per-interrupt counts as zeros (as many
+ * as the host prints): no cgroup counts interrupts by number, and the host's would
+ * describe other tenants.
+ */
+function interruptLine(hostLine: string, total: number): string {
+  const perInterrupt = hostLine.split(' ').length - 2;
+  return ['intr', total, ...new Array<number>(Math.max(0, perInterrupt)).fill(0)].join(' ');
 }
 
 /**
@@ -53,9 +81,10 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
  * sum is truncated once, as the kernel truncates its own.
  */
 function containerBtime({ sources, target }: ViewContext, host: HostStat): number | undefined {
-  if (!target.containerInit || target.pid === undefined) return undefined;
+  const pid = datingPid(target);
+  if (pid === undefined) return undefined;
   const hostBtime = Number(host.others.find((line) => line.key === 'btime')?.text.split(' ')[1]);
-  const start = readStartTime(sources.procRoot, target.pid);
+  const start = readStartTime(sources.procRoot, pid);
   if (!Number.isFinite(hostBtime) || start === undefined) return undefined;
   const boot = Date.now() / MS_PER_SECOND - readHostUptime(sources.procRoot).uptime / TICKS_PER_SECOND;
   const fraction = Math.min(Math.max(boot - hostBtime, 0), MAX_FRACTION);
@@ -76,7 +105,9 @@ export function render(snapshot: StatSnapshot): string {
     ['procs_blocked', tasks.blocked],
     ['btime', tasks.btime],
   ]);
+  if (cpu.events !== undefined) replaced.set('ctxt', cpu.events.ctxt);
   const others = host.others.map(({ key, text }) => {
+    if (key === 'intr' && cpu.events !== undefined) return interruptLine(text, cpu.events.intr);
     const value = replaced.get(key);
     return value === undefined ? text : `${key} ${value}`;
   });

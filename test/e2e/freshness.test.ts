@@ -1,5 +1,4 @@
 // No stale views: a cgroup move shows at the next open, and a rewind after EOF re-renders (top's lseek(0)+read).
-import { readFileSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
 import { subtreeTasks } from '../../src/cgroup/tasks.js';
 import { waitFor } from './harness/exec.js';
@@ -47,19 +46,18 @@ describeE2E('views are never stale', () => {
 
   // Reads go through descriptors held open, but a cgroup v1 task list read twice through
   // one descriptor within a second repeats the first read's list: the census must not
-  // use one. Each census here follows the one before by far less than a second.
+  // use one. Each census here follows the one before by far less than a second (on
+  // cgroup v2 the list is cgroup.threads).
   it('the task census sees tasks started a moment ago, read after read', async () => {
     fx.cgroups.make('census');
     const dir = fx.cgroups.dir('census');
-    const census = () => sorted(subtreeTasks(dir, 'tasks') ?? []);
+    const census = () => sorted(subtreeTasks(dir, fx.cgroups.threadList) ?? []);
     const startJoined = async (count: number): Promise<number[]> => {
       const pids = Array.from({ length: count }, () => fx.cgroups.spawn('census', 'sleep', ['60']).pid!);
       // Asked of each task, not of the cgroup's task list: an open of that list makes
       // the kernel rebuild the list it shares with every reader, hiding a stale one.
-      const memoryLine = `:memory:${fx.cgroups.cgroupPath('census')}`;
-      await waitFor('the tasks to join their cgroup', () =>
-        pids.every((pid) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').some((line) => line.endsWith(memoryLine))),
-      );
+      const census = fx.cgroups.cgroupPath('census');
+      await waitFor('the tasks to join their cgroup', () => pids.every((pid) => fx.cgroups.cgroupOf(pid) === census));
       return pids;
     };
     const first = await startJoined(2);

@@ -1,4 +1,4 @@
-// MemTotal and MemFree for a reader in a v1 memory cgroup: limit, ancestors, host cap, real usage.
+// MemTotal and MemFree for a reader in a memory cgroup (v1 or v2): limit, ancestors, host cap, real usage.
 import { expect, it } from 'vitest';
 import { waitForLine } from './harness/exec.js';
 import { field, hostMemTotalKb, memTotalLine, MiB } from './harness/meminfo.js';
@@ -29,11 +29,11 @@ describeE2E('meminfo follows the reader\'s memory cgroup', () => {
     expect(field(await meminfo(rel), 'MemTotal')).toBe(hostMemTotalKb());
   });
 
-  it('MemFree is the limit minus memory.usage_in_bytes', async () => {
+  it('MemFree is the limit minus memory.current (v1 memory.usage_in_bytes)', async () => {
     fx.cgroups.make('usage', { memoryLimit: 300 * MiB });
-    const before = fx.cgroups.readMemory('usage', 'memory.usage_in_bytes');
+    const before = fx.cgroups.memoryCurrent('usage');
     const text = await meminfo('usage');
-    const after = fx.cgroups.readMemory('usage', 'memory.usage_in_bytes');
+    const after = fx.cgroups.memoryCurrent('usage');
     // usage moves while cat runs (its own pages, per-cpu charge batches): allow a few MiB.
     const slackKb = 8 * 1024;
     expect(field(text, 'MemFree')).toBeGreaterThanOrEqual((300 * MiB - Math.max(before, after)) / 1024 - slackKb);

@@ -20,7 +20,7 @@ describeE2E('the mounted tree', () => {
 
   it.each([
     ['', ['proc', 'sys']],
-    ['proc', ['cpuinfo', 'diskstats', 'loadavg', 'meminfo', 'pressure', 'stat', 'swaps', 'uptime']],
+    ['proc', ['cpuinfo', 'diskstats', 'loadavg', 'meminfo', 'pressure', 'stat', 'swaps', 'uptime', 'vmstat']],
     ['proc/pressure', ['cpu', 'io', 'memory']],
   ])('lists exactly the expected entries in "%s"', async (rel, entries) => {
     expect((await ls(rel)).sort()).toEqual(entries);

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { describeRun, run, runOk, type RunResult } from './harness/exec.js';
 import { hostMemTotalKb, MiB } from './harness/meminfo.js';
-import { CGROUP_ROOT, describeE2E, REPO_ROOT, verdict } from './harness/prerequisites.js';
+import { describeE2E, REPO_ROOT, verdict } from './harness/prerequisites.js';
 import { useFixture } from './harness/suite.js';
 
 const LIB = join(REPO_ROOT, 'dist/preload/libcgprocfs-preload.so');
@@ -19,7 +19,7 @@ const LIMIT = 300 * MiB;
 const CPU_DIR = 'sys/devices/system/cpu';
 /** Mount files the container binds over its own when the mount has them, as docker-flags would. */
 const BINDABLE = ['proc/meminfo', 'proc/swaps', 'proc/loadavg', 'proc/uptime', 'proc/stat', 'proc/cpuinfo', `${CPU_DIR}/online`, `${CPU_DIR}/possible`];
-const HOOKS = ['__sysconf', 'get_avphys_pages', 'get_nprocs', 'get_nprocs_conf', 'get_phys_pages', 'getloadavg', 'sysconf', 'sysinfo'];
+const HOOKS = ['__sysconf', 'get_avphys_pages', 'get_nprocs', 'get_nprocs_conf', 'get_phys_pages', 'getloadavg', 'pthread_getaffinity_np', 'sched_getaffinity', 'sysconf', 'sysinfo'];
 const NOBODY = 65534;
 
 function onPath(tool: string): boolean {
@@ -70,6 +70,8 @@ interface Setup {
   user?: number;
   /** An /etc with ld.so.preload naming the library (an overlay: the host's /etc is untouched). */
   etcPreload?: boolean;
+  /** The test cgroup to run in (default `ctr`, pinned to one CPU). */
+  cgroup?: string;
 }
 
 type Probe = Map<string, string[]>;
@@ -134,18 +136,16 @@ describeE2E('the preload library in a container', () => {
       writeFileSync(join(tmp, 'etc-upper', 'ld.so.preload'), `${LIB}\n`);
       fx.cgroups.make('ctr', { memoryLimit: LIMIT });
       hostCpus = cpuCount(readFileSync(`/${CPU_DIR}/online`, 'utf8'));
-      cpuPending = pinToOneCpu(fx.cgroups.name);
+      cpuPending = pinToOneCpu();
     });
     afterAll(() => {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     });
 
-    function pinToOneCpu(cgroupName: string): string | undefined {
+    function pinToOneCpu(): string | undefined {
       if (!existsSync(fx.daemon.path(`${CPU_DIR}/online`))) return `the mount has no ${CPU_DIR}/online yet (issue 9, item 2)`;
       if (hostCpus < 2) return 'the host has one online CPU: a container cannot see fewer';
-      const cpus = join(CGROUP_ROOT, 'cpuset', cgroupName, 'ctr', 'cpuset.cpus');
-      if (!existsSync(cpus)) return `no cgroup v1 cpuset hierarchy (${cpus})`;
-      writeFileSync(cpus, readFileSync(`/${CPU_DIR}/online`, 'utf8').split(/[-,\n]/)[0]!);
+      fx.cgroups.setCpus('ctr', readFileSync(`/${CPU_DIR}/online`, 'utf8').split(/[-,\n]/)[0]!);
       return undefined;
     }
 
@@ -160,7 +160,7 @@ describeE2E('the preload library in a container', () => {
       const env = setup.preload === false ? [] : ['env', `LD_PRELOAD=${LIB}`];
       const user = setup.user === undefined ? [] : ['setpriv', `--reuid=${setup.user}`, `--regid=${setup.user}`, '--clear-groups'];
       const script = `set -e; ${steps.join('; ')}; exec "$@"`;
-      return fx.cgroups.run('ctr', 'unshare', ['--mount', '--pid', '--fork', '--mount-proc', '--kill-child', 'sh', '-c', script, 'container', ...user, ...env, ...command], { timeoutMs: 30_000 });
+      return fx.cgroups.run(setup.cgroup ?? 'ctr', 'unshare', ['--mount', '--pid', '--fork', '--mount-proc', '--kill-child', 'sh', '-c', script, 'container', ...user, ...env, ...command], { timeoutMs: 30_000 });
     }
 
     async function stdoutIn(command: readonly string[], setup: Setup = {}): Promise<string> {
@@ -246,6 +246,24 @@ describeE2E('the preload library in a container', () => {
       const getconf = await stdoutIn(['sh', '-c', 'getconf _NPROCESSORS_ONLN; getconf _NPROCESSORS_CONF']);
       expect(getconf).toBe('1\n1\n');
       expect(await stdoutIn(['python3', '-c', 'import os; print(os.cpu_count())'])).toBe('1\n');
+    });
+
+    it('under a half-CPU quota (no cpuset), nproc, os.sched_getaffinity and os.availableParallelism() count the one visible CPU with the library and the host\'s without; the kernel\'s mask stays whole', async (ctx) => {
+      pendingUnless(ctx, hostCpus < 2 ? 'the host has one online CPU: a container cannot see fewer' : undefined);
+      fx.cgroups.make('quota');
+      fx.cgroups.setCpuQuota('quota', 50_000);
+      const script = [
+        'nproc',
+        'python3 -c "import os; print(len(os.sched_getaffinity(0)))"',
+        `${quote(process.execPath)} -p "require('os').availableParallelism()"`,
+        'grep ^Cpus_allowed_list: /proc/self/status | cut -f2',
+      ].join('; ');
+      const withLib = (await stdoutIn(['sh', '-c', script], { cgroup: 'quota' })).split('\n');
+      const without = (await stdoutIn(['sh', '-c', script], { cgroup: 'quota', preload: false })).split('\n');
+      const online = readFileSync(`/${CPU_DIR}/online`, 'utf8').trim();
+      console.log(`[preload] --cpus 0.5: with the library ${withLib.join(' ')}; without ${without.join(' ')}`);
+      expect(withLib.slice(0, 4)).toEqual(['1', '1', '1', online]);
+      expect(without.slice(0, 4)).toEqual([String(hostCpus), String(hostCpus), String(hostCpus), online]);
     });
 
     it("without the mount's CPU files bound, the same probe with the library counts the host's CPUs", async (ctx) => {

@@ -1,11 +1,12 @@
 // `cgprocfs render <file> --pid N` prints every CPU, time and I/O view in the shape the mount shows the same
 // cgroup (issue 3: each file can be checked from the host); values that tick between two reads may differ.
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { directIo } from './harness/block.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeStateDir } from './harness/daemon.js';
 import type { ChildProcess } from 'node:child_process';
 import { parseLoadavg, parseUptime, statCpuLines } from './harness/cpu-files.js';
-import { killTrees, runOk } from './harness/exec.js';
+import { killTrees, runOk, scaled } from './harness/exec.js';
 import { DAEMON_BIN, describeE2E } from './harness/prerequisites.js';
 import { useFixture } from './harness/suite.js';
 
@@ -37,6 +38,17 @@ describeE2E('render prints each CPU, time and I/O view as the mount does', () =>
     fx.cgroups.setCpus('r', '1');
     sleeper = fx.cgroups.spawn('r', 'sleep', ['600']);
   });
+  // I/O of its own, so `r` has a diskstats line to compare; and a first reader in `r`, whose cat may
+  // be read from disk, so that no line appears between a rendering and the mount's read of the view.
+  beforeAll(async () => {
+    const scratch = mkdtempSync('/var/tmp/cgprocfs-e2e-render-');
+    try {
+      await directIo(fx.cgroups, 'r', scratch, 1);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    await fx.readIn('r', fx.daemon.path('proc/diskstats'));
+  }, scaled(120_000));
   afterAll(async () => {
     if (sleeper?.pid !== undefined) await killTrees([sleeper.pid]);
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -46,6 +58,12 @@ describeE2E('render prints each CPU, time and I/O view as the mount does', () =>
     const rendered = await runOk(process.execPath, [DAEMON_BIN, 'render', file, '--pid', String(sleeper!.pid), '--state-dir', stateDir], { timeoutMs: 20_000 });
     const mounted = await fx.readIn('r', fx.daemon.path(file));
     expect(rendered.endsWith('\n')).toBe(true);
+    expect(shape(rendered)).toEqual(shape(mounted));
+  });
+
+  it.each(SHAPES)('render $file --cgroup <its path, as /proc/<pid>/cgroup shows it> prints the mount\'s shape', async ({ file, shape }) => {
+    const rendered = await runOk(process.execPath, [DAEMON_BIN, 'render', file, '--cgroup', fx.cgroups.cgroupPath('r'), '--state-dir', stateDir], { timeoutMs: 20_000 });
+    const mounted = await fx.readIn('r', fx.daemon.path(file));
     expect(shape(rendered)).toEqual(shape(mounted));
   });
 

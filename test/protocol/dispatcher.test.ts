@@ -135,6 +135,51 @@ describe('dispatcher', () => {
     });
   });
 
+  describe('symlinks of the CPU tree (issue 21)', () => {
+    const CPU_DIR = 'sys/devices/system/cpu';
+    const node = (path: string): bigint => nodeIdOf(`${CPU_DIR}/${path}`);
+    const readlink = (path: string, who: { pid: number } = CONTAINER_CHILD) => call(request(Opcode.READLINK, node(path), undefined, who));
+    /** READDIR's entries as name -> d_type. */
+    const dirents = (payload: Buffer): Map<string, number> => {
+      const out = new Map<string, number>();
+      for (let at = 0; at < payload.length; ) {
+        const len = payload.readUInt32LE(at + 16);
+        out.set(payload.toString('utf8', at + 24, at + 24 + len), payload.readUInt32LE(at + 20));
+        at += Math.ceil((24 + len) / 8) * 8;
+      }
+      return out;
+    };
+
+    it('looks up cpu1/node0 as a symlink (S_IFLNK|0777, size of its target) and READLINK answers the host\'s relative target', () => {
+      const entry = call(req.lookup(node('cpu1'), 'node0', CONTAINER_CHILD));
+      expect(entry.errno).toBe(0);
+      expect(entry.payload.readBigUInt64LE(0)).toBe(node('cpu1/node0'));
+      expect(entry.payload.readUInt32LE(40 + 60)).toBe(0o120777);
+      expect(entry.payload.readBigUInt64LE(40 + 8)).toBe(BigInt('../../node/node0'.length));
+      const reply = readlink('cpu1/node0');
+      expect([reply.errno, reply.payload.toString()]).toEqual([0, '../../node/node0']);
+      expect(readlink('cpu1/subsystem').payload.toString()).toBe('../../../../bus/cpu');
+      expect(readlink('cpu1/cpufreq').payload.toString()).toBe('../cpufreq/policy1');
+    });
+
+    it('lists symlinks with DT_LNK beside DT_DIR and DT_REG entries', () => {
+      const types = dirents(call(req.read(node('cpu1'), 0n, 0n, 4096, CONTAINER_CHILD, Opcode.READDIR)).payload);
+      expect(Object.fromEntries(types)).toMatchObject({ node0: 10, subsystem: 10, cpufreq: 10, topology: 4, uevent: 8 });
+    });
+
+    it('hides the symlinks of a CPU outside the reader\'s view (container A sees CPUs 1-2)', () => {
+      expect(readlink('cpu0/node0').errno).toBe(Errno.ENOENT);
+      expect(call(req.lookup(node('cpu0'), 'node0', CONTAINER_CHILD)).errno).toBe(Errno.ENOENT);
+      expect(readlink('cpu0/node0', HOST_SHELL).payload.toString()).toBe('../../node/node0');
+    });
+
+    it('answers READLINK of a file or a directory with EINVAL, as readlink(2) does', () => {
+      expect(readlink('cpu1/uevent').errno).toBe(Errno.EINVAL);
+      expect(readlink('cpu1').errno).toBe(Errno.EINVAL);
+      expect(call(request(Opcode.READLINK, MEMINFO)).errno).toBe(Errno.EINVAL);
+    });
+  });
+
   describe('per-reader content', () => {
     it('renders meminfo for the reader\'s container at OPEN with direct I/O and no FLUSH', () => {
       const open = call(req.open(MEMINFO, O_LARGEFILE, CONTAINER_CHILD));
@@ -241,7 +286,7 @@ describe('dispatcher', () => {
   });
 
   describe('unknown, unimplemented and malformed requests', () => {
-    it.each(['STATX', 'READLINK', 'IOCTL', 'LSEEK', 'POLL', 'BMAP', 'FSYNC', 'READDIRPLUS'] as const)('answers %s with ENOSYS', (op) => {
+    it.each(['STATX', 'IOCTL', 'LSEEK', 'POLL', 'BMAP', 'FSYNC', 'READDIRPLUS'] as const)('answers %s with ENOSYS', (op) => {
       expect(call(request(Opcode[op], MEMINFO, Buffer.alloc(16))).errno).toBe(Errno.ENOSYS);
     });
 

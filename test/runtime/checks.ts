@@ -1,5 +1,6 @@
 // What the container tests read back from real tools, parsed, and the figures they print
 // (so a run's log states each check's number, as issue 7's closing note asks).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Inside every container that needs it: the host's node (same Debian release, same glibc). */
@@ -29,6 +30,20 @@ export function cpuinfoIds(cpuinfo: string): number[] {
 /** The N of the `cpuN` lines of a /proc/stat. */
 export function statCpuIds(stat: string): number[] {
   return [...stat.matchAll(/^cpu(\d+) /gm)].map((m) => Number(m[1]));
+}
+
+/** USER_HZ: /proc/<pid>/stat's start time counts in 1/100 s. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * How long ago the kernel started process `pid` (a container's init: the age its uptime must
+ * show), from the host's /proc/<pid>/stat start time and /proc/uptime, in seconds.
+ */
+export function processAgeSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command's closing parenthesis start at field 3 (state); start time is field 22.
+  const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  return uptimeSeconds(readFileSync('/proc/uptime', 'utf8')) - startTicks / TICKS_PER_SECOND;
 }
 
 /** The first field of /proc/uptime, in seconds. */
@@ -77,18 +92,21 @@ export function lastTopCpuLine(topOutput: string): CpuShares {
   return { us: field('us'), sy: field('sy'), id: field('id') };
 }
 
-const CPU_DIRECTORY = '/sys/devices/system/cpu';
-const CPU_LISTS = ['online', 'possible', 'present', 'offline'] as const;
+/** The bound directories, and the files of each a container reads: the CPU lists, the node lists (issue 21). */
+const DIRECTORY_FILES: Readonly<Record<string, readonly string[]>> = {
+  '/sys/devices/system/cpu': ['online', 'possible', 'present', 'offline'],
+  '/sys/devices/system/node': ['online', 'possible', 'has_cpu'],
+};
 
 /**
  * The files a container reads through the `docker-flags` binds: each bound file, and
- * for the bound CPU directory its CPU lists.
+ * for a bound directory its lists.
  */
 export function boundTargets(flags: readonly string[]): string[] {
   return flags.flatMap((word) => {
     const dst = /(?:^|,)dst=([^,]+)/.exec(word)?.[1];
     if (dst === undefined) return [];
-    return dst === CPU_DIRECTORY ? CPU_LISTS.map((list) => `${dst}/${list}`) : [dst];
+    return DIRECTORY_FILES[dst]?.map((file) => `${dst}/${file}`) ?? [dst];
   });
 }
 

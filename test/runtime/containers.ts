@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, run, type RunOptions, type RunResult } from '../e2e/harness/exec.js';
-import { CGROUP_ROOT } from '../e2e/harness/prerequisites.js';
+import { hierarchyRoots } from '../e2e/harness/cgroups.js';
 
 export type Cli = 'docker' | 'podman';
 
@@ -17,10 +17,11 @@ export class Containers {
   /** Whether any container was ever started through this registry. */
   used = false;
 
-  /** `fixed` go right after `run` (podman's --ulimit workaround). */
+  /** `fixed` go right after `run` (podman's --ulimit workaround); `global` before every subcommand (-H SOCKET). */
   constructor(
     readonly cli: Cli,
     private readonly fixed: readonly string[] = [],
+    private readonly global: readonly string[] = [],
   ) {}
 
   /** A fresh name of ours, removed in cleanup even when something else started the container. */
@@ -32,7 +33,7 @@ export class Containers {
   }
 
   private runArgs(name: string, options: readonly string[], image: readonly string[], command: readonly string[]): string[] {
-    return ['run', '--name', name, '--network', 'none', '--pull', 'never', ...this.fixed, ...options, ...image, ...command];
+    return [...this.global, 'run', '--name', name, '--network', 'none', '--pull', 'never', ...this.fixed, ...options, ...image, ...command];
   }
 
   /**
@@ -65,7 +66,7 @@ export class Containers {
   }
 
   async exec(name: string, command: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return run(this.cli, ['exec', name, ...command], { timeoutMs: RUN_TIMEOUT_MS, ...opts });
+    return run(this.cli, [...this.global, 'exec', name, ...command], { timeoutMs: RUN_TIMEOUT_MS, ...opts });
   }
 
   async execOk(name: string, command: readonly string[], opts: RunOptions = {}): Promise<string> {
@@ -75,14 +76,14 @@ export class Containers {
   }
 
   async inspect(name: string, format: string): Promise<string> {
-    const r = await run(this.cli, ['inspect', '--format', format, name], { timeoutMs: 30_000 });
+    const r = await run(this.cli, [...this.global, 'inspect', '--format', format, name], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(describeRun([this.cli, 'inspect', name], r));
     return r.stdout.trim();
   }
 
   /** Removes one of ours (SIGKILL if running), then any cgroup its init left under its id. */
   async remove(name: string): Promise<void> {
-    const r = await run(this.cli, ['rm', '-f', name], { timeoutMs: 60_000 });
+    const r = await run(this.cli, [...this.global, 'rm', '-f', name], { timeoutMs: 60_000 });
     if (r.code !== 0 && !/no such container/i.test(r.stderr)) throw new Error(describeRun([this.cli, 'rm', '-f', name], r));
     const id = this.ids.get(name);
     if (id) removeLeftCgroups(id);
@@ -107,8 +108,8 @@ export class Containers {
  */
 function removeLeftCgroups(id: string): void {
   if (!/^[0-9a-f]{64}$/.test(id)) return;
-  for (const hierarchy of readdirSync(CGROUP_ROOT)) {
-    const top = join(CGROUP_ROOT, hierarchy, 'docker', id);
+  for (const root of hierarchyRoots()) {
+    const top = join(root, 'docker', id);
     if (existsSync(top)) removeCgroupTree(top);
   }
 }
@@ -118,8 +119,8 @@ function removeLeftCgroups(id: string): void {
  * `libpod_parent`) in every hierarchy; one that still holds a container stays.
  */
 export function removeEmptyCgroupTrees(name: string): void {
-  for (const hierarchy of readdirSync(CGROUP_ROOT)) {
-    const top = join(CGROUP_ROOT, hierarchy, name);
+  for (const root of hierarchyRoots()) {
+    const top = join(root, name);
     if (existsSync(join(top, 'cgroup.procs'))) removeCgroupTree(top);
   }
 }

@@ -1,10 +1,12 @@
 // Test images built from Debian's archive with no registry: debootstrap --variant=minbase
-// into a build directory, trimmed, then `docker import`. The tag carries a hash of the
-// recipe, so a run finds a built image by name and a changed recipe builds a new one.
-// Images are kept; half-made build directories are removed, also those of killed runs.
+// (from the mirror apt uses) into a build directory, trimmed, then `docker import`; or
+// imported from a tarball of that tree made in advance (the v2 guest's images, test/v2).
+// The tag carries a hash of the recipe, so a run finds a built image by name and a changed
+// recipe builds a new one. Images are kept; half-made build directories are removed, also
+// those of killed runs.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isAlive, run, runOk } from '../e2e/harness/exec.js';
 import { readMountInfo } from '../e2e/harness/mounts.js';
 import type { Containers } from './containers.js';
@@ -30,11 +32,13 @@ const PACKAGES: Record<ImageName, readonly string[]> = {
   systemd: ['procps', 'systemd', 'systemd-sysv', 'dbus'],
 };
 const BUILD_ROOT = join(STATE_DIR, 'build');
+const TARBALLS = join(STATE_DIR, 'tarballs');
 const BUILD_TIMEOUT_MS = 20 * 60_000;
-const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+const SOURCES_LIST = '/etc/apt/sources.list';
+const SOURCES_PARTS = '/etc/apt/sources.list.d';
 
 /** The host's release: the images must share its glibc, so that the host's node runs inside. */
-function hostSuite(): string {
+export function hostSuite(): string {
   const osRelease = readFileSync('/etc/os-release', 'utf8');
   const codename = /^VERSION_CODENAME=(\S+)$/m.exec(osRelease)?.[1];
   if (!codename) throw new Error('/etc/os-release names no VERSION_CODENAME: cannot choose a Debian suite to debootstrap');
@@ -50,21 +54,49 @@ export function imageTag(name: ImageName, recipe: Recipe = recipeOf(name)): stri
   return `cgprocfs-test/${name}:${hash}`;
 }
 
-/** The Debian mirror apt uses here (deb822 or one-line sources), so no other host is contacted. */
-export function debianMirror(): string {
-  const candidates = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'];
-  for (const file of candidates) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
+/** Where a prebuilt tree of an image waits as a tarball, imported instead of debootstrapped (the v2 guest has no network). */
+export function imageTarball(tag: string): string {
+  return join(TARBALLS, `${tag.replace(/[/:]/g, '-')}.tar`);
+}
+
+/**
+ * The archive URI of `suite` in apt's sources: one-line `deb [options] URI SUITE ...` entries
+ * and deb822 stanzas (`URIs:` with `Suites:`), whose other suites (-updates, -security) do not count.
+ */
+export function mirrorInSources(texts: readonly string[], suite: string): string | undefined {
+  for (const text of texts) {
+    for (const m of text.matchAll(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/gm)) if (m[2] === suite) return m[1];
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
+      if (!field('Types').includes('deb') || !field('Suites').includes(suite)) continue;
+      const [uri] = field('URIs');
+      if (uri) return uri;
     }
-    const uris = [...text.matchAll(/^URIs:\s*(\S+)/gm), ...text.matchAll(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s/gm)].map((m) => m[1] ?? '');
-    const main = uris.find((uri) => /\/debian\/?$/.test(uri));
-    if (main) return main;
   }
-  return DEFAULT_MIRROR;
+  return undefined;
+}
+
+function readSources(): string[] {
+  let parts: string[] = [];
+  try {
+    parts = readdirSync(SOURCES_PARTS).filter((f) => /\.(list|sources)$/.test(f)).map((f) => join(SOURCES_PARTS, f));
+  } catch {
+    // no sources.list.d
+  }
+  return [SOURCES_LIST, ...parts].flatMap((file) => {
+    try {
+      return [readFileSync(file, 'utf8')];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The Debian mirror apt uses here for `suite`, so no other host is ever contacted; an error when apt names none. */
+export function debianMirror(suite = hostSuite()): string {
+  const mirror = mirrorInSources(readSources(), suite);
+  if (mirror === undefined) throw new Error(`apt's sources (${SOURCES_LIST}, ${SOURCES_PARTS}/) name no mirror for ${suite}`);
+  return mirror.replace(/\/+$/, '');
 }
 
 async function imageExists(tag: string): Promise<boolean> {
@@ -99,19 +131,51 @@ async function sweepAbandonedBuilds(): Promise<void> {
   }
 }
 
-async function build(name: ImageName, tag: string): Promise<void> {
+/** Debootstraps the image's tree into the empty directory `dir` and trims it. */
+async function makeTree(name: ImageName, dir: string): Promise<void> {
   const recipe = recipeOf(name);
+  const debootstrap = ['--variant=minbase', `--include=${recipe.packages.join(',')}`, recipe.suite, dir, debianMirror(recipe.suite)];
+  await runOk('debootstrap', debootstrap, { timeoutMs: BUILD_TIMEOUT_MS });
+  await runOk('sh', ['-c', `cd "$1" && rm -rf ${recipe.trim.join(' ')}`, 'trim', dir]);
+}
+
+/** A fresh build directory (named so that the sweep finds it once this run is gone), removed after `use`. */
+async function inBuildDir(name: ImageName, use: (dir: string) => Promise<void>): Promise<void> {
   mkdirSync(BUILD_ROOT, { recursive: true });
   const dir = mkdtempSync(join(BUILD_ROOT, `${name}-${process.pid}-`));
   try {
-    const debootstrap = ['--variant=minbase', `--include=${recipe.packages.join(',')}`, recipe.suite, dir, debianMirror()];
-    await runOk('debootstrap', debootstrap, { timeoutMs: BUILD_TIMEOUT_MS });
-    await runOk('sh', ['-c', `cd "$1" && rm -rf ${recipe.trim.join(' ')}`, 'trim', dir]);
-    const importScript = 'tar -C "$1" --numeric-owner -c . | docker import --change "LABEL org.cgprocfs.test-image=$3" - "$2"';
-    await runOk('bash', ['-o', 'pipefail', '-c', importScript, 'import', dir, tag, name], { timeoutMs: 5 * 60_000 });
+    await use(dir);
   } finally {
     await removeTree(dir);
   }
+}
+
+async function build(name: ImageName, tag: string): Promise<void> {
+  const tarball = imageTarball(tag);
+  if (existsSync(tarball)) {
+    const script = 'docker import --change "LABEL org.cgprocfs.test-image=$3" "$1" "$2"';
+    await runOk('sh', ['-c', script, 'import', tarball, tag, name], { timeoutMs: 10 * 60_000 });
+    return;
+  }
+  await inBuildDir(name, async (dir) => {
+    await makeTree(name, dir);
+    const importScript = 'tar -C "$1" --numeric-owner -c . | docker import --change "LABEL org.cgprocfs.test-image=$3" - "$2"';
+    await runOk('bash', ['-o', 'pipefail', '-c', importScript, 'import', dir, tag, name], { timeoutMs: 5 * 60_000 });
+  });
+}
+
+/**
+ * Writes the tree of image `name` as a tarball that build() imports in place of a debootstrap,
+ * at imageTarball() below `root` (a guest's root directory). Returns the tarball's path.
+ */
+export async function writeImageTarball(name: ImageName, root: string): Promise<string> {
+  const file = join(root, imageTarball(imageTag(name)));
+  mkdirSync(dirname(file), { recursive: true });
+  await inBuildDir(name, async (dir) => {
+    await makeTree(name, dir);
+    await runOk('tar', ['-C', dir, '--numeric-owner', '-cf', file, '.'], { timeoutMs: 5 * 60_000 });
+  });
+  return file;
 }
 
 export interface ImageReport {

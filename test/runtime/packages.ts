@@ -13,6 +13,7 @@ export const PACKAGES = {
   images: ['debootstrap'],
   podman: ['podman'],
   nspawn: ['systemd-container'],
+  lxc: ['lxc'],
 } as const;
 
 async function installed(pkg: string): Promise<boolean> {

@@ -20,6 +20,7 @@ export interface RuntimeNeeds {
   images: readonly ImageName[];
   podman?: boolean;
   nspawn?: boolean;
+  lxc?: boolean;
 }
 
 export interface Runtime {
@@ -41,6 +42,7 @@ export async function prepareRuntime(needs: RuntimeNeeds): Promise<Prepared> {
     const packages: string[] = [...PACKAGES.docker, ...PACKAGES.images];
     if (needs.podman) packages.push(...PACKAGES.podman);
     if (needs.nspawn) packages.push(...PACKAGES.nspawn);
+    if (needs.lxc) packages.push(...PACKAGES.lxc);
     const installed = await ensurePackages(packages);
     engine = await DockerEngine.ensure();
     const images = await ensureImages(needs.images);

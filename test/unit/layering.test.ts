@@ -1,11 +1,12 @@
-// Guards the one-way layers (docs: architecture.md "Layers"): the domain knows
-// nothing about FUSE or the virtual tree, so it can run against fixture trees.
+// Guards the one-way layers (docs: architecture.md "Layers"): the domain, and the table of
+// files a container binds (files/), know nothing about FUSE or the virtual tree, so they
+// run against fixture trees.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = join(import.meta.dirname, '..', '..', 'src');
-const DOMAIN = ['cgroup', 'host', 'caller', 'render', 'load'];
+const DOMAIN = ['cgroup', 'host', 'caller', 'render', 'load', 'files'];
 const FORBIDDEN = ['fuse', 'fs', 'daemon', 'cli'];
 const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 

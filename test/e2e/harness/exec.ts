@@ -2,6 +2,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
+/**
+ * How many times slower than the machines the suites were written on this one runs them (1 by
+ * default; the cgroup v2 guest of test/v2, emulated by qemu TCG, sets CGPROCFS_E2E_SLOWDOWN). Waits
+ * and windows of time in which a test needs enough to happen are scaled by it; never a threshold.
+ */
+export const SLOWDOWN = Math.max(1, Number(process.env['CGPROCFS_E2E_SLOWDOWN']) || 1);
+
+/** `ms` of this machine's time: `ms` on the machines the suites were written on. */
+export const scaled = (ms: number): number => ms * SLOWDOWN;
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -36,7 +46,7 @@ export async function runOk(cmd: string, args: readonly string[], opts: RunOptio
  * broken mount fails the test instead of hanging it.
  */
 export function collect(child: ChildProcess, opts: Pick<RunOptions, 'timeoutMs' | 'input'> = {}): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? scaled(30_000);
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -94,7 +104,7 @@ const tick = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 10_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+  { timeoutMs = scaled(10_000), intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,5 +1,5 @@
 // What the e2e suites need from the machine, and the one rule for a missing need: skip locally, fail under CI=true.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
@@ -27,9 +27,39 @@ export interface Environment {
   uid: number | undefined;
   exists: (path: string) => boolean;
   onPath: (tool: string) => boolean;
+  /** A file's text, or undefined when it cannot be read. */
+  read: (path: string) => string | undefined;
 }
 
-const realEnvironment: Environment = { uid: process.getuid?.(), exists: existsSync, onPath: (tool) => onPath(tool) };
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const realEnvironment: Environment = { uid: process.getuid?.(), exists: existsSync, onPath: (tool) => onPath(tool), read: readOptional };
+
+/** What the suites make limits with, on a pure cgroup v2 host: the root must delegate them to its children. */
+const V2_NEEDED_CONTROLLERS = ['memory', 'cpu', 'cpuset', 'io'] as const;
+
+/**
+ * The cgroup layouts the suites run on: v1 or hybrid with a v1 memory hierarchy, or pure cgroup v2
+ * (cgroup.controllers at the top) whose root delegates the controllers the suites set limits with.
+ */
+function missingCgroups(env: Environment): string[] {
+  const subtree = env.read(`${CGROUP_ROOT}/cgroup.subtree_control`);
+  if (env.exists(`${CGROUP_ROOT}/cgroup.controllers`) && subtree !== undefined) {
+    const enabled = subtree.split(/\s+/);
+    const absent = V2_NEEDED_CONTROLLERS.filter((c) => !enabled.includes(c));
+    if (absent.length === 0) return [];
+    const fix = absent.map((c) => `+${c}`).join(' ');
+    return [`cgroup v2: the root does not delegate ${absent.join(', ')} (echo '${fix}' > ${CGROUP_ROOT}/cgroup.subtree_control)`];
+  }
+  if (env.exists(`${CGROUP_ROOT}/memory/memory.limit_in_bytes`)) return [];
+  return [`no cgroup v1 memory hierarchy at ${CGROUP_ROOT}/memory and no cgroup v2 tree at ${CGROUP_ROOT}`];
+}
 
 /** Every unmet prerequisite, as a sentence that says how to meet it. Empty when all are met. */
 export function missingPrerequisites(env: Environment = realEnvironment): string[] {
@@ -37,9 +67,7 @@ export function missingPrerequisites(env: Environment = realEnvironment): string
   if (env.uid !== 0) missing.push('must run as root (mounts FUSE, writes cgroups)');
   if (!env.exists('/dev/fuse')) missing.push('/dev/fuse is absent (modprobe fuse)');
   for (const tool of TOOLS) if (!env.onPath(tool)) missing.push(`${tool} is not on PATH (util-linux / procps)`);
-  if (!env.exists(`${CGROUP_ROOT}/memory/memory.limit_in_bytes`)) {
-    missing.push(`no cgroup v1 memory hierarchy at ${CGROUP_ROOT}/memory`);
-  }
+  missing.push(...missingCgroups(env));
   if (!env.exists(DAEMON_BIN)) missing.push(`${DAEMON_BIN} is absent (run npm run build)`);
   return missing;
 }

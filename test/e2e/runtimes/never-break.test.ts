@@ -5,14 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { isAlive, run, waitFor } from '../harness/exec.js';
+import { isAlive, run, scaled, waitFor } from '../harness/exec.js';
 import { boundTargets, figure, NODE_BIND, NODE_IN_CONTAINER, SCRIPTS_BIND, SCRIPTS_IN_CONTAINER, sleep } from '../../runtime/checks.js';
 import { describeRuntime, prepareRuntime } from '../../runtime/runtime.js';
 import { serverPids } from '../harness/daemon.js';
 
 const prepared = await prepareRuntime({ images: ['procps'] });
 
-const LOAD_MS = 14_000;
+const LOAD_MS = scaled(14_000);
 const LIMITS_MIB = [200, 300, 400] as const;
 
 interface LoadResult {
@@ -29,7 +29,7 @@ function theServer(daemonPid: number, not?: number): Promise<number> {
   return waitFor('exactly one serving server process', () => {
     const pids = serverPids(daemonPid).filter((pid) => pid !== not);
     return pids.length === 1 ? pids[0] : undefined;
-  }, { timeoutMs: 15_000 });
+  }, { timeoutMs: scaled(15_000) });
 }
 
 describeRuntime('never break a container', prepared, (fx) => {
@@ -62,7 +62,7 @@ describeRuntime('never break a container', prepared, (fx) => {
     process.kill(daemonPid, 'SIGHUP');
     events.push({ what: 'SIGHUP supervisor', at: Date.now() });
     await theServer(daemonPid, server);
-    await waitFor('the old server to exit after the reload', () => !isAlive(server), { timeoutMs: 15_000 });
+    await waitFor('the old server to exit after the reload', () => !isAlive(server), { timeoutMs: scaled(15_000) });
     const reloadedAt = Date.now();
 
     const exits = await Promise.all(names.map((n) => run('docker', ['wait', n], { timeoutMs: LOAD_MS + 60_000 })));
@@ -91,5 +91,5 @@ describeRuntime('never break a container', prepared, (fx) => {
     }
     expect(fx.daemon.logs()).toMatch(/"msg":"reloaded"/);
     expect(fx.daemon.running).toBe(true);
-  }, 120_000);
+  }, scaled(120_000));
 });

@@ -4,8 +4,9 @@ import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DOCKER_TARGETS, dockerBinds, dockerFlags, formatDockerFlags } from '../../../src/cli/docker-flags.js';
+import { dockerBinds, dockerFlags, formatDockerFlags } from '../../../src/cli/docker-flags.js';
 import { CgprocfsError } from '../../../src/errors.js';
+import { ALL_TARGETS, RUNC_TARGETS } from '../../../src/files/binds.js';
 
 const MP = '/var/lib/cgprocfs';
 const everything = () => true;
@@ -22,11 +23,25 @@ function errorOf(fn: () => unknown): CgprocfsError {
 }
 
 describe('docker-flags targets', () => {
-  it('offers only the /proc files runc accepts as bind targets, plus the sysfs CPU directory', () => {
-    expect(DOCKER_TARGETS).toEqual([
+  it('offers only the /proc files runc accepts as bind targets, plus the sysfs CPU and NUMA node directories', () => {
+    expect(RUNC_TARGETS).toEqual([
       'proc/cpuinfo', 'proc/diskstats', 'proc/meminfo', 'proc/stat', 'proc/swaps', 'proc/uptime', 'proc/loadavg',
-      'sys/devices/system/cpu',
+      'sys/devices/system/cpu', 'sys/devices/system/node',
     ]);
+  });
+
+  // runc's checkProcMount (libcontainer/rootfs_linux.go): anything else inside /proc fails the container.
+  const RUNC_PROC_ALLOWED = [
+    'cpuinfo', 'diskstats', 'meminfo', 'stat', 'swaps', 'uptime', 'loadavg', 'slabinfo', 'sys/kernel/ns_last_pid', 'sys/crypto/fips_enabled',
+  ];
+
+  it('never offers runc a target inside /proc that its checkProcMount refuses', () => {
+    const inProc = RUNC_TARGETS.filter((path) => path.startsWith('proc/')).map((path) => path.slice('proc/'.length));
+    expect(inProc.filter((path) => !RUNC_PROC_ALLOWED.includes(path))).toEqual([]);
+  });
+
+  it('keeps pressure/* and vmstat for runtimes that mount /proc themselves (LXC)', () => {
+    expect(ALL_TARGETS.filter((path) => !RUNC_TARGETS.includes(path))).toEqual(['proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io', 'proc/vmstat']);
   });
 
   it('binds each existing file to the same path under / (vmstat and pressure/* never: runc refuses them)', () => {
@@ -56,9 +71,9 @@ describe('docker-flags formats', () => {
   it('prints every flag on one line in the args format, for docker run $(...)', () => {
     const text = formatDockerFlags(dockerBinds('/run/cg', everything), 'args');
     expect(text.split('\n')).toEqual([expect.any(String), '']);
-    expect(text.trim().split(' ')).toHaveLength(2 * DOCKER_TARGETS.length);
+    expect(text.trim().split(' ')).toHaveLength(2 * RUNC_TARGETS.length);
     expect(text).toMatch(/^--mount type=bind,src=\/run\/cg\/proc\/cpuinfo,dst=\/proc\/cpuinfo,readonly --mount /);
-    expect(text).toMatch(/ --mount type=bind,src=\/run\/cg\/sys\/devices\/system\/cpu,dst=\/sys\/devices\/system\/cpu,readonly\n$/);
+    expect(text).toMatch(/ --mount type=bind,src=\/run\/cg\/sys\/devices\/system\/node,dst=\/sys\/devices\/system\/node,readonly\n$/);
   });
 
   it('never uses -v, which would create a missing source as a directory on the host', () => {

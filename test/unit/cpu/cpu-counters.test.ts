@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { pruneCpuCounters } from '../../../src/render/cpu-files.js';
-import { CGROUP_V1, CGROUP_V2, useFixtureCopies } from '../helpers/fixtures.js';
+import { CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 import {
   contextFor, cpuLines, cpuViews, DOCKER_A, SECOND_US, TestClock, useStateDirs,
 } from './context.js';
@@ -85,6 +85,76 @@ describe('the CPU counter store', () => {
     const after = cpuLines(restarted.render('proc/stat', context)).get('cpu');
     expect(sum(after, BUSY) - sum(before, BUSY)).toBe(TICKS_PER_SECOND);
     expect(sum(after, ALL) - sum(before, ALL)).toBe(2 * 10 * TICKS_PER_SECOND);
+  });
+
+  it('starts anew for a cgroup removed and made again under the same path (docker restart), and prunes the old life', () => {
+    const tree = dockerA(copy);
+    const dir = stateDir();
+    const views = cpuViews(dir);
+    // An init 1000 s old (fixture pid 2100) and 15 s of CPU time: the first life.
+    const context = contextFor(tree.root, { path: DOCKER_A, pid: 2100, containerInit: true });
+    views.clock.advance(600 * SECOND_US);
+    tree.use(500 * SECOND_US, 100 * SECOND_US);
+    const before = cpuLines(views.render('proc/stat', context)).get('cpu');
+    expect(sum(before, BUSY)).toBe(61_500);
+    // The restart: the old directory goes (renamed away first, so the new one cannot
+    // reuse its inode number on the test's filesystem) and a new one is made, usage 0.
+    const cgroup = join(tree.root, DOCKER_A);
+    renameSync(cgroup, `${cgroup}.old`);
+    cpSync(`${cgroup}.old`, cgroup, { recursive: true });
+    rmSync(`${cgroup}.old`, { recursive: true });
+    writeFileSync(join(cgroup, 'cpu.stat'), 'usage_usec 2000000\nuser_usec 1500000\nsystem_usec 500000\nnice_usec 0\n');
+    const after = cpuLines(views.render('proc/stat', context)).get('cpu');
+    // The new life's 2 s of CPU over the init's age, not the old life's counters continued.
+    expect(sum(after, BUSY)).toBe(200);
+    expect(sum(after, ALL)).toBe(2 * 1000 * TICKS_PER_SECOND);
+    expect(records(dir)).toHaveLength(1);
+    expect(pruneCpuCounters(dir, detectLayout(tree.root))).toBe(0);
+  });
+
+  it('prunes the record of a cgroup made again since, which no reader of its new life has read yet', () => {
+    const tree = dockerA(copy);
+    const dir = stateDir();
+    cpuViews(dir).render('proc/stat', contextFor(tree.root, { path: DOCKER_A }));
+    const cgroup = join(tree.root, DOCKER_A);
+    renameSync(cgroup, `${cgroup}.old`);
+    cpSync(`${cgroup}.old`, cgroup, { recursive: true });
+    rmSync(`${cgroup}.old`, { recursive: true });
+    expect(pruneCpuCounters(dir, detectLayout(tree.root))).toBe(1);
+    expect(records(dir)).toHaveLength(0);
+  });
+
+  it('counts ctxt from the container\'s tasks and intr as its share of the host\'s, never going back when a task exits', () => {
+    const tree = dockerA(copy);
+    const proc = copy(PROC_ROOT);
+    const views = cpuViews(stateDir());
+    const context = contextFor(tree.root, { path: DOCKER_A }, proc);
+    const switches = (tid: number, count: number) => writeFileSync(join(proc, String(tid), 'schedstat'), `1000 2000 ${count}\n`);
+    let hostInterrupts = 1984532;
+    const interrupt = (count: number) => {
+      hostInterrupts += count;
+      const stat = readFileSync(join(proc, 'stat'), 'utf8').replace(/^intr \d+/m, `intr ${hostInterrupts}`);
+      writeFileSync(join(proc, 'stat'), stat);
+    };
+    const read = (advance = true) => {
+      if (advance) views.clock.advance(SECOND_US);
+      const text = views.render('proc/stat', context);
+      return [Number(/^ctxt (\d+)$/m.exec(text)?.[1]), Number(/^intr (\d+) /m.exec(text)?.[1])];
+    };
+    // Tasks 2100, 2101, 2150, 2300 have switched 40 + 25 + 7 + 3 times; 2 of the host's 4
+    // CPUs, as old as the host (no container init), at the host's uptime.
+    expect(read(false)).toEqual([75, 992266]);
+    switches(2300, 13);
+    interrupt(1000);
+    expect(read()).toEqual([85, 992766]);
+    // 2150 exits (its 7 go along) while 2100 switches twice: the count holds...
+    rmSync(join(proc, '2150'), { recursive: true });
+    switches(2100, 42);
+    expect(read()).toEqual([85, 992766]);
+    // ...and goes on from there with the others' next switches.
+    switches(2101, 30);
+    interrupt(10);
+    expect(read()).toEqual([90, 992771]);
   });
 
   it('lets the first writer\'s record stand: a second store reads it rather than starting its own', () => {

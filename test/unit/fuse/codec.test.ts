@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Opcode, Size } from '../../../src/fuse/abi.js';
+import { FileType, Opcode, Size } from '../../../src/fuse/abi.js';
 import {
   DecodeError,
   decodeRequest,
@@ -10,6 +10,7 @@ import {
   encodeInitOut,
   encodeNotify,
   encodeOpenOut,
+  encodeReadlinkOut,
   encodeReply,
   encodeStatfsOut,
   type Attr,
@@ -132,6 +133,21 @@ describe('decodeRequest', () => {
     expect(() => decodeRequest(bytes)).toThrow(DecodeError);
   });
 
+  it('decodes READLINK, a header without a body, and rejects one that claims more bytes', () => {
+    const readlink = hex`
+      28 00 00 00  05 00 00 00   # len 40, opcode READLINK
+      0a 00 00 00  00 00 00 00   # unique 10
+      2a 00 00 00  00 00 00 00   # nodeid 42 (the symlink)
+      00 00 00 00  00 00 00 00   # uid 0, gid 0
+      9b 37 00 00  00 00 00 00   # pid 14235
+    `;
+    const req = decodeRequest(readlink);
+    expect(req).toEqual({ kind: 'readlink', header: { len: 40, opcode: Opcode.READLINK, unique: 10n, nodeid: 42n, uid: 0, gid: 0, pid: 14235 } });
+    const claimsMore = Buffer.from(readlink);
+    claimsMore.writeUInt32LE(48, 0);
+    expect(() => decodeRequest(claimsMore)).toThrow(DecodeError);
+  });
+
   it('decodes an unknown opcode as other instead of failing', () => {
     const b = Buffer.alloc(40);
     b.writeUInt32LE(40, 0);
@@ -184,6 +200,20 @@ describe('encoders', () => {
     expect(out).toHaveLength(64);
     expect(out.readUInt32LE(12)).toBe(1);
     expect(out.readUInt32LE(32)).toBe(1 << 7);
+  });
+
+  it('encodes a READLINK reply as the target\'s bytes alone, without a NUL', () => {
+    expect(encodeReply(10n, encodeReadlinkOut('../../node/node0'))).toEqual(hex`
+      20 00 00 00  00 00 00 00   # len 32, error 0
+      0a 00 00 00  00 00 00 00   # unique 10
+      2e 2e 2f 2e  2e 2f 6e 6f   # "../../no"
+      64 65 2f 6e  6f 64 65 30   # "de/node0"
+    `);
+  });
+
+  it('gives a symlink\'s dirent type DT_LNK (10)', () => {
+    const out = encodeDirents([{ ino: 9n, name: 'node0', type: FileType.DT_LNK }], 0, 4096);
+    expect(out.readUInt32LE(20)).toBe(10);
   });
 
   it('pads dirents to 8 bytes and points each off at the next entry', () => {

@@ -12,6 +12,18 @@ const V1_MEMORY = '/sys/fs/cgroup/memory';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
+/** A Node program that starts four worker threads (each a stack and a V8 heap of mappings), then stops itself. */
+const MANY_MAPPINGS = `const { Worker } = require('node:worker_threads'); let online = 0;
+for (let i = 0; i < 4; i++) new Worker('setInterval(() => {}, 1e6)', { eval: true })
+  .on('online', () => { if (++online === 4) process.kill(process.pid, 'SIGSTOP'); });`;
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); ) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Replaces the file under its name (a new inode), as an atomic writer does. */
 function replace(path: string, text: string): void {
   writeFileSync(`${path}.new`, text);
@@ -30,13 +42,23 @@ describe('held pseudo-file descriptors', () => {
       .toEqual([false, false, true]);
   });
 
-  it('reads a kernel file whose reads return a page at a time, whole', () => {
-    // /proc/crypto is a seq_file of many records: one read returns about 4 KiB of its 11.
-    const files = new HeldFiles({ capacity: 4, maxAgeMs: 60_000 });
-    const whole = readFileSync('/proc/crypto', 'utf8');
-    expect(whole.length).toBeGreaterThan(8192);
-    expect([files.read('/proc/crypto'), files.read('/proc/crypto'), files.size]).toEqual([whole, whole, 1]);
-    files.clear();
+  it('reads a kernel file whose reads return a page at a time, whole', async () => {
+    // /proc/<pid>/maps is a seq_file: one read returns at most a page of its records. A
+    // stopped process with four worker threads has about 15 KiB of them, on any machine
+    // (/proc/crypto, say, is 11 KiB on one kernel and 4.6 KiB on another), and no mapping
+    // changes while it is stopped.
+    const child = spawn(process.execPath, ['-e', MANY_MAPPINGS], { stdio: 'ignore' });
+    try {
+      const maps = `/proc/${child.pid}/maps`;
+      await until(() => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') === true);
+      const files = new HeldFiles({ capacity: 4, maxAgeMs: 60_000 });
+      const whole = readFileSync(maps, 'utf8');
+      expect(whole.length).toBeGreaterThan(8192);
+      expect([files.read(maps), files.read(maps), files.size]).toEqual([whole, whole, 1]);
+      files.clear();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('closes a descriptor nobody reads once it is past its age', () => {

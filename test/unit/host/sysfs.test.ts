@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CPU_SYSFS_DIR, listCpuSysfsFiles, readCpuSysfsFile } from '../../../src/host/sysfs.js';
+import { CPU_SYSFS_DIR, listCpuSysfsFiles, readCpuSysfsFile, walkSysfs } from '../../../src/host/sysfs.js';
 import { SYS_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 
 const depth = (rel: string): number => rel.split('/').length;
@@ -24,7 +24,8 @@ describe('the host CPU directory walk', () => {
     const files = listCpuSysfsFiles(SYS_ROOT);
     expect(files.map(depth)).toEqual([...files.map(depth)].sort((a, b) => a - b));
     const capped = listCpuSysfsFiles(SYS_ROOT, { maxDepth: 6, maxFiles: 30 });
-    expect(capped).toEqual(files.slice(0, 30));
+    // The cap counts symlinks too (walkSysfs): fewer than 30 files, the shallowest ones.
+    expect(capped).toEqual(files.slice(0, capped.length));
     expect(capped.filter((rel) => /^cpu\d+\/uevent$/.test(rel))).toHaveLength(4);
   });
 
@@ -44,6 +45,29 @@ describe('the host CPU directory walk', () => {
     symlinkSync('kernel_max', join(dir, 'kernel_max_link'));
     const files = listCpuSysfsFiles(sysRoot);
     expect(files).toEqual(listCpuSysfsFiles(SYS_ROOT));
+  });
+
+  it('keeps the host\'s symlinks with their relative targets, and its directories, empty ones too (issue 21)', () => {
+    const sysRoot = copy(SYS_ROOT);
+    // Git keeps no empty directory: a host without a cpufreq driver has an empty cpufreq/.
+    rmSync(join(sysRoot, CPU_SYSFS_DIR, 'cpufreq'), { recursive: true });
+    mkdirSync(join(sysRoot, CPU_SYSFS_DIR, 'cpufreq'));
+    const walk = walkSysfs(sysRoot, CPU_SYSFS_DIR);
+    expect(walk.links.get('cpu2/node0')).toBe('../../node/node0');
+    expect(walk.links.get('cpu2/subsystem')).toBe('../../../../bus/cpu');
+    // A dangling target (cpufreq/policy0 is gone) is still the host's symlink.
+    expect(walk.links.get('cpu0/cpufreq')).toBe('../cpufreq/policy0');
+    expect(walk.dirs).toEqual(expect.arrayContaining(['cpufreq', 'cpu0', 'cpu0/power', 'cpu3/cache/index3', 'vulnerabilities']));
+    expect(walk.files.some((rel) => rel.startsWith('cpufreq/'))).toBe(false);
+    expect(walk.files).toEqual(listCpuSysfsFiles(sysRoot));
+  });
+
+  it('bounds files and symlinks together, and lists no directory it did not walk into', () => {
+    const capped = walkSysfs(SYS_ROOT, CPU_SYSFS_DIR, { maxDepth: 6, maxFiles: 30 });
+    expect(capped.files.length + capped.links.size).toBe(30);
+    const shallow = walkSysfs(SYS_ROOT, CPU_SYSFS_DIR, { maxDepth: 2, maxFiles: 1000 });
+    expect(shallow.dirs).toContain('cpu0');
+    expect(shallow.dirs).not.toContain('cpu0/topology');
   });
 
   it('lists nothing for a sys root without a CPU directory', () => {

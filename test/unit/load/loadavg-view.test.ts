@@ -67,6 +67,28 @@ describe.each(LAYOUTS)('proc/loadavg on %s', (_, root) => {
 describe('proc/loadavg averages', () => {
   const copy = useFixtureCopies();
 
+  describe('the warm start (issue 21)', () => {
+    // B's subtree: R 3151 and 3202, D 3152; its tasks' pid namespace is B's, so 3151 reads B.
+    const firstRead = (procRoot: string, readerTid: number | undefined): string =>
+      createLoadavgView(new LoadavgTable(allocateLoadavgMemory(16)), () => T0)({ ...contextFor(CGROUP_V2, reader(3151, 'init', procRoot), procRoot), readerTid });
+
+    it('never counts the reader itself, which a CPU quota can hold runnable while it waits for the reply', () => {
+      expect(firstRead(PROC_ROOT, undefined)).toMatch(/^3\.00 3\.00 3\.00 /);
+      // Still "2/7": the running field counts the reader, as the kernel's does.
+      expect(firstRead(PROC_ROOT, 3151)).toBe('2.00 2.00 2.00 2/7 62\n');
+    });
+
+    it('never counts a task in D that waits on a FUSE reply (wchan request_wait_answer), and counts other D tasks', () => {
+      const procRoot = copy(PROC_ROOT);
+      writeFileSync(join(procRoot, '3152', 'wchan'), 'io_schedule');
+      expect(firstRead(procRoot, 3151)).toMatch(/^2\.00 /);
+      writeFileSync(join(procRoot, '3152', 'wchan'), 'request_wait_answer');
+      expect(firstRead(procRoot, 3151)).toMatch(/^1\.00 /);
+      asleep(procRoot, 3202);
+      expect(firstRead(procRoot, 3151)).toMatch(/^0\.00 0\.00 0\.00 /);
+    });
+  });
+
   it('shows the averages the sampler advanced since the first read', () => {
     const procRoot = copy(PROC_ROOT);
     const memory = allocateLoadavgMemory(16);

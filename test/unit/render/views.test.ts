@@ -33,7 +33,7 @@ describe('the view service', () => {
     expect(memTotal(views({ resolve }).renderForReader('proc/meminfo', 3150))).toBe(mib * MIB_IN_KB);
   });
 
-  it.each([['renderForReader', () => views().renderForReader('proc/vmstat', 0)], ['renderForCgroup', () => views().renderForCgroup('meminfo', '/')]])(
+  it.each([['renderForReader', () => views().renderForReader('proc/zoneinfo', 0)], ['renderForCgroup', () => views().renderForCgroup('meminfo', '/')]])(
     '%s raises NO_SUCH_FILE for an unknown file before looking at the caller',
     (_, call) => {
       expect(call).toThrow(expect.objectContaining({ code: 'NO_SUCH_FILE' }));
