@@ -13,7 +13,10 @@ const REMEMBERED = 4096;
 /** How long a thread's class is trusted (a thread id is reused only after pid_max others). */
 const TRUSTED_MS = 10_000;
 
-/** The class of requests a thread id makes: its pid namespace's inode number; 0 for no thread (the kernel's own requests) or one gone. */
+/**
+ * The class of requests a thread id makes: its pid namespace's inode number; 0 for no
+ * thread (the kernel's own requests, which the queue serves first) or one gone.
+ */
 export function requesterClasses(procRoot: string, clock: () => number = monotonicMs): (tid: number) => number {
   const known = new LruMap<number, { cls: number; at: number }>(REMEMBERED);
   return (tid) => {

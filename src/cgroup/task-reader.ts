@@ -40,6 +40,16 @@ export function parseTaskTgid(text: string): number | undefined {
   return Number.isSafeInteger(tgid) && tgid > 0 ? tgid : undefined;
 }
 
+/**
+ * The switches of a /proc/<tid>/schedstat text (`run_ns wait_ns pcount`: pcount, the
+ * times the task was switched onto a CPU, its voluntary plus involuntary switches, as
+ * /proc/<tid>/status shows them); 0 when unreadable or without sched_info ("0 0 0").
+ */
+export function parseSchedstatSwitches(text: string): number {
+  const pcount = Number(text.trim().split(' ')[2]);
+  return Number.isSafeInteger(pcount) && pcount >= 0 ? pcount : 0;
+}
+
 /** The state letter of a /proc/<tid>/stat text: the field after `(comm)`, which may hold spaces and parentheses. */
 export function parseTaskStatState(text: string): string {
   const close = text.lastIndexOf(')');
@@ -82,6 +92,17 @@ export class TaskReader {
       this.known.delete(tid);
     }
     return this.first(tid);
+  }
+
+  /**
+   * The task's context switches (the kernel counts them per task only, no cgroup file
+   * has them; issue 21), through its thread group's directory; 0 when it is gone.
+   */
+  switches(tid: number): number {
+    const known = this.known.get(tid) ?? (this.read(tid) === undefined ? undefined : this.known.get(tid));
+    const dir = known === undefined ? join(this.procRoot, String(tid)) : this.taskDir(known.tgid, tid);
+    const text = readOptionalText(join(dir, 'schedstat'));
+    return text === undefined ? 0 : parseSchedstatSwitches(text);
   }
 
   /** A remembered task, through its thread group's directory; undefined when that fails. */

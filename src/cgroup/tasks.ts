@@ -22,11 +22,13 @@ export interface TaskCensus {
   /** The largest pid among the tasks, in the innermost namespace or at a given level (0 when none). */
   readonly newestNsPid: number;
   /**
-   * False when the time budget ran out before every task was read: running, blocked
-   * and total are then scaled from the tasks read to the tasks listed, and newestNsPid
-   * is the newest among the tasks read.
+   * False when the time budget ran out before every task was read: running, blocked,
+   * total and switches are then scaled from the tasks read to the tasks listed, and
+   * newestNsPid is the newest among the tasks read.
    */
   readonly exact: boolean;
+  /** The tasks' context switches, when the census was asked to count them (0 otherwise). */
+  readonly switches: number;
 }
 
 /** A census as the sampler keeps it: also the task that started last among those read. */
@@ -114,6 +116,8 @@ export interface CensusOptions {
   readonly nsLevel?: number;
   /** Time for reading tasks, ms (default: no limit); the listing is not cut short. */
   readonly budgetMs?: number;
+  /** Count the tasks' context switches too (one more read per task). */
+  readonly switches?: boolean;
   readonly clock?: () => number;
 }
 
@@ -139,7 +143,8 @@ export class CensusTaker {
     let tried = 0;
     while (tried < tids.length && (tried === 0 || clock() < deadline)) {
       const tid = tids[(from + tried) % tids.length]!;
-      tally.add(tid, this.reader.read(tid));
+      const task = this.reader.read(tid);
+      tally.add(tid, task, task !== undefined && options.switches === true ? this.reader.switches(tid) : 0);
       tried++;
     }
     if (tried < tids.length) this.cursors.set(list.dir, from + tried);
@@ -157,13 +162,15 @@ class Tally {
   private blocked = 0;
   private alive = 0;
   private newestNsPid = 0;
+  private switches = 0;
   private newest = { tid: 0, start: -1 };
 
   constructor(private readonly nsLevel: number | undefined) {}
 
-  add(tid: number, task: TaskReading | undefined): void {
+  add(tid: number, task: TaskReading | undefined, switches: number): void {
     if (task === undefined) return;
     this.alive++;
+    this.switches += switches;
     if (task.state === RUNNING) this.running++;
     else if (task.state === UNINTERRUPTIBLE) this.blocked++;
     const pid = this.nsLevel === undefined ? task.nspid.at(-1) : task.nspid[this.nsLevel];
@@ -182,13 +189,14 @@ class Tally {
       total: scale(this.alive),
       newestNsPid: this.newestNsPid,
       exact,
+      switches: scale(this.switches),
       newestTid: this.newest.tid,
     };
   }
 }
 
 /** No tasks: the census of a cgroup that is gone or lists nothing. */
-export const NO_TASKS: SampledCensus = { running: 0, blocked: 0, total: 0, newestNsPid: 0, exact: true, newestTid: 0 };
+export const NO_TASKS: SampledCensus = { running: 0, blocked: 0, total: 0, newestNsPid: 0, exact: true, switches: 0, newestTid: 0 };
 
 /**
  * The number of tasks in the view's cgroup subtree, from the pids controller's

@@ -1,13 +1,14 @@
 // The device loop: a blocking read of one request from /dev/fuse, the dispatcher's
 // reply written back with one write. It runs in a worker thread (readSync blocks only
 // that thread) and never touches the libuv threadpool (reference §8). Served fairly,
-// a free worker first takes every request waiting in the kernel into the shared
-// request queue, then serves the one whose requester's turn it is (request-queue.ts).
+// once one requester floods the others a free worker first takes every request
+// waiting in the kernel into the shared request queue, then serves the one whose
+// requester's turn it is (request-queue.ts).
 
 import { readSync, writeSync } from 'node:fs';
 import { REQUEST_BUFFER_SIZE } from './abi.js';
 import { requestPid } from './codec.js';
-import type { RequestQueue } from './request-queue.js';
+import { FloodWatch, type RequestQueue } from './request-queue.js';
 import { systemErrorCode } from '../errors.js';
 
 export interface LoopLogger {
@@ -54,6 +55,13 @@ export function deviceConnection(fd: number): Connection {
 }
 
 /**
+ * A read that returns sooner than this found its request waiting: others may wait
+ * behind it. One that slept was woken for a new request, with nothing else queued:
+ * it is served at once, without asking the kernel (the usual case, a few readers).
+ */
+const WAITING_READ_NS = 10_000n;
+
+/**
  * Serves requests until the connection ends, or until `draining()` turns true
  * (checked after each request: a reload lets the old server finish what it holds,
  * its queued requests included). Throws on an unexpected read error.
@@ -65,26 +73,60 @@ export function serveDevice(fd: number | Connection, handler: RequestHandler, lo
     const reply = handler.handle(request);
     if (reply && !writeReply(connection, reply, log)) handler.replyDropped(request, reply);
   };
+  /** The queue slot of the request served last, given back when the next is taken. */
+  let done: number | undefined;
+  const watch = new FloodWatch();
   for (;;) {
-    if (fair !== undefined) {
-      const end = draining() ? undefined : takeWaiting(connection, fair);
-      if (end !== undefined) return end;
-      const next = fair.queue.take();
+    if (fair !== undefined && (done !== undefined || fair.queue.queued() > 0)) {
+      // Requests wait: gather the kernel's too, and serve the one whose turn it is.
+      const gathered = draining() ? undefined : gather(connection, fair, buf, watch);
+      if (typeof gathered === 'string') return gathered;
+      if (gathered !== undefined) {
+        serve(buf.subarray(0, gathered));
+        continue;
+      }
+      const next = fair.queue.take(done);
+      done = next?.slot;
       if (next !== undefined) {
-        try {
-          serve(next.request);
-        } finally {
-          fair.queue.free(next.slot);
-        }
+        serve(next.request);
         continue;
       }
     }
     if (draining()) return 'drained';
-    // Nothing waits: block for the next request and serve it at once.
+    const started = process.hrtime.bigint();
     const length = readOne(connection, buf);
     if (typeof length === 'string') return length;
-    if (length !== undefined) serve(buf.subarray(0, length));
+    if (length === undefined) continue;
+    const request = buf.subarray(0, length);
+    if (fair !== undefined) {
+      const cls = fair.classOf(requestPid(request));
+      watch.record(cls);
+      // Found waiting with others behind it, in a flood: it takes its turn with them.
+      const foundWaiting = process.hrtime.bigint() - started < WAITING_READ_NS;
+      if (foundWaiting && watch.flooded() && !draining() && fair.pending() && fair.queue.push(request, cls)) continue;
+    }
+    serve(request);
   }
+}
+
+/**
+ * Moves the requests waiting in the kernel into the queue; returns why the connection
+ * ended, if it did, or the length of a request left in `buf` because the queue is
+ * full (served at once, in the kernel's order). Another worker may take a request
+ * between the poll and the read: this read then waits for the next one, which is what
+ * an idle worker does anyway.
+ */
+function gather(connection: Connection, fair: FairService, buf: Buffer, watch: FloodWatch): number | Exclude<LoopEnd, 'drained'> | undefined {
+  while (fair.pending()) {
+    const length = readOne(connection, buf);
+    if (length === undefined) continue;
+    if (typeof length === 'string') return length;
+    const request = buf.subarray(0, length);
+    const cls = fair.classOf(requestPid(request));
+    watch.record(cls);
+    if (!fair.queue.push(request, cls)) return length;
+  }
+  return undefined;
 }
 
 /** One request read into `buf`: its length, undefined to retry, or why the connection ended. */
@@ -98,26 +140,6 @@ function readOne(connection: Connection, buf: Buffer): number | Exclude<LoopEnd,
     if (code && RETRY_READ.has(code)) return undefined;
     throw err;
   }
-}
-
-/**
- * Moves every request waiting in the kernel into the queue, while it has room. Another
- * worker may take a request between the poll and the read: this read then waits for
- * the next one, which is what an idle worker does anyway.
- */
-function takeWaiting(connection: Connection, fair: FairService): Exclude<LoopEnd, 'drained'> | undefined {
-  while (fair.pending()) {
-    const slot = fair.queue.reserve();
-    if (slot === undefined) return undefined;
-    const length = readOne(connection, fair.queue.buffer(slot));
-    if (typeof length !== 'number') {
-      fair.queue.free(slot);
-      if (length === undefined) continue;
-      return length;
-    }
-    fair.queue.publish(slot, length, fair.classOf(requestPid(fair.queue.buffer(slot, length))));
-  }
-  return undefined;
 }
 
 /**

@@ -47,17 +47,18 @@ export class ContainerTasks {
 
   /**
    * The tasks of the view's cgroup subtree listed at `list`; `nsLevel` picks which
-   * NSpid entry newestNsPid reports (default: the innermost).
+   * NSpid entry newestNsPid reports (default: the innermost); with `switches`, their
+   * context switches are counted too.
    */
-  census(list: TaskList, paths: CgroupPaths, nsLevel?: number): TaskCensus {
+  census(list: TaskList, paths: CgroupPaths, nsLevel?: number, switches = false): TaskCensus {
     const { table } = this.options;
-    if (table === undefined) return this.censuses.census(list, { nsLevel }) ?? NO_TASKS;
+    if (table === undefined) return this.censuses.census(list, { nsLevel, switches }) ?? NO_TASKS;
     const size = pidsCurrent(this.layout, paths) ?? table.taskCount(list);
     if (size !== undefined && size > COUNTED_TASKS) {
       const sampled = table.sampled(list, this.now());
       if (sampled !== undefined) return this.fromSampler(list, nsLevel, sampled.sampled ? sampled.tasks : { ...NO_TASKS, total: size });
     }
-    const census = this.censuses.census(list, { nsLevel, budgetMs: CENSUS_BUDGET_MS }) ?? NO_TASKS;
+    const census = this.censuses.census(list, { nsLevel, switches, budgetMs: CENSUS_BUDGET_MS }) ?? NO_TASKS;
     // Without pids.current, the table keeps the size of a container found large, so
     // the next rendering does not list its tasks again.
     if (size === undefined && census.total > COUNTED_TASKS) {
@@ -73,6 +74,6 @@ export class ContainerTasks {
     let newestNsPid = nspid === undefined ? undefined : nsLevel === undefined ? nspid.at(-1) : nspid[nsLevel];
     if (newestNsPid === undefined) newestNsPid = this.lastPids.get(key) ?? 0;
     else this.lastPids.set(key, newestNsPid);
-    return { running: tasks.running, blocked: tasks.blocked, total: tasks.total, newestNsPid, exact: false };
+    return { running: tasks.running, blocked: tasks.blocked, total: tasks.total, newestNsPid, exact: false, switches: tasks.switches };
   }
 }

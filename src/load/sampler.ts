@@ -117,7 +117,7 @@ export class LoadavgSampler {
   private sample(slot: number, entry: SlotEntry, steps: number, now: number, budgetMs: number): 'sampled' | 'gone' | 'failed' {
     let census: SampledCensus | undefined;
     try {
-      census = this.censuses.census(entry, { budgetMs });
+      census = this.censuses.census(entry, { budgetMs, switches: true });
     } catch {
       return 'failed';
     }

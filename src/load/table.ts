@@ -38,6 +38,8 @@ export interface LoadavgMemory {
   readonly words: SharedArrayBuffer;
   readonly times: SharedArrayBuffer;
   readonly paths: SharedArrayBuffer;
+  /** Per slot, the context switches the last sample counted (Float64: they outgrow 32 bits). */
+  readonly switches: SharedArrayBuffer;
 }
 
 export function allocateLoadavgMemory(capacity = LOADAVG_TABLE_CAPACITY): LoadavgMemory {
@@ -46,6 +48,7 @@ export function allocateLoadavgMemory(capacity = LOADAVG_TABLE_CAPACITY): Loadav
     words: new SharedArrayBuffer((HEADER_WORDS + capacity * ROW) * Int32Array.BYTES_PER_ELEMENT),
     times: new SharedArrayBuffer(capacity * TIMES * BigInt64Array.BYTES_PER_ELEMENT),
     paths: new SharedArrayBuffer(capacity * LOADAVG_PATH_BYTES),
+    switches: new SharedArrayBuffer(capacity * Float64Array.BYTES_PER_ELEMENT),
   };
 }
 
@@ -68,6 +71,8 @@ export interface SampledTasks {
   readonly total: number;
   /** Host thread id of the task that started last among those read (0: none). */
   readonly newestTid: number;
+  /** The tasks' context switches (scaled like the counts). */
+  readonly switches: number;
 }
 
 /** A cgroup's averages and last sample, as a view reads them. */
@@ -114,12 +119,14 @@ export class LoadavgTable {
   private readonly words: Int32Array;
   private readonly times: BigInt64Array;
   private readonly paths: Buffer;
+  private readonly switches: Float64Array;
   readonly capacity: number;
 
   constructor(memory: LoadavgMemory) {
     this.words = new Int32Array(memory.words);
     this.times = new BigInt64Array(memory.times);
     this.paths = Buffer.from(memory.paths);
+    this.switches = new Float64Array(memory.switches);
     this.capacity = this.times.length / TIMES;
   }
 
@@ -195,6 +202,8 @@ export class LoadavgTable {
       Atomics.store(this.words, row + Col.RUNNING, tasks.running);
       Atomics.store(this.words, row + Col.BLOCKED, tasks.blocked);
       Atomics.store(this.words, row + Col.NEWEST_TID, tasks.newestTid);
+      // Under the seqlock with the rest; Float64 has no atomics, the sequence check covers it.
+      this.switches[slot] = tasks.switches;
       Atomics.or(this.words, row + Col.FLAGS, FLAG_SEEDED);
     });
     Atomics.store(this.times, slot * TIMES + Time.SAMPLED_AT, BigInt(Math.floor(sampledAt)));
@@ -264,6 +273,7 @@ export class LoadavgTable {
         blocked: Atomics.load(w, row + Col.BLOCKED),
         total: Atomics.load(w, row + Col.TASKS),
         newestTid: Atomics.load(w, row + Col.NEWEST_TID),
+        switches: this.switches[slot]!,
       };
       if (Atomics.load(w, row + Col.SEQ) === seq) return holds ? { slot, averages, seeded, tasks } : undefined;
     }
@@ -298,6 +308,7 @@ export class LoadavgTable {
       Atomics.store(w, row + Col.RUNNING, 0);
       Atomics.store(w, row + Col.BLOCKED, 0);
       Atomics.store(w, row + Col.NEWEST_TID, 0);
+      this.switches[slot] = 0;
       seededAverages(census?.active ?? 0).forEach((value, i) => Atomics.store(w, row + Col.AVG + i, value));
       Atomics.store(this.times, slot * TIMES + Time.READ_AT, BigInt(Math.floor(now)));
       Atomics.store(this.times, slot * TIMES + Time.SAMPLED_AT, BigInt(Math.floor(now)));

@@ -52,7 +52,10 @@ export function collect({ sources, target, readerTid }: ViewContext, table: Load
   let seed: number | undefined;
   const active = (): number => warmStartActive(procRoot, list, readerTid);
   const settled = (): number => (seed ??= settledActive(active(), active));
-  const averages = table.read(list, now, () => ({ active: settled(), total: census.total })) ?? seededAverages(settled());
+  // A container too large to count at a rendering (issue 17) is not warm-started here
+  // either: until the sampler counts it, it shows what the census has (0, or scaled).
+  const fallback = (): LoadAverages => seededAverages(census.exact ? settled() : census.running + census.blocked);
+  const averages = table.read(list, now, () => ({ active: settled(), total: census.total })) ?? fallback();
   const running = Math.max(1, census.running);
   const lastPid = level === 'host' ? readHostLoadavg(procRoot).lastPid : level === 'gone' ? 0 : census.newestNsPid;
   return { averages, running, total: Math.max(running, census.total), lastPid };

@@ -4,8 +4,6 @@
 // context switches; its share of the host's interrupts), so that vmstat, which divides
 // them by the CPU time since boot, sees the container's rates (issue 21); btime and
 // softirq as the host's kernel wrote them.
-import { contextSwitches } from '../cgroup/task-switches.js';
-import { taskListOf } from '../cgroup/tasks.js';
 import { taskCensus } from './task-census.js';
 import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime } from '../host/uptime.js';
@@ -40,7 +38,8 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host), sources.cpuLimits);
   if (view.hostWide) return { host, view: undefined };
   const level = pidLevel(sources.procRoot, target);
-  const census = taskCensus(sources, target.paths, typeof level === 'number' ? level : undefined);
+  // The tasks' context switches are counted in the same pass (ctxt), within the same budget.
+  const census = taskCensus(sources, target.paths, typeof level === 'number' ? level : undefined, true);
   const tasks = {
     // The pid namespace's newest pid counts its forks without showing a host pid.
     processes: typeof level === 'number' ? census.newestNsPid : level === 'gone' ? 0 : undefined,
@@ -49,9 +48,8 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
     blocked: census.blocked,
     btime: deps.btime === 'container' ? containerBtime(context, host) : undefined,
   };
-  const list = taskListOf(sources.layout, target.paths);
   const events = (): EventSample => ({
-    switches: list === undefined ? 0 : contextSwitches(sources.procRoot, list),
+    switches: census.switches,
     hostInterrupts: interruptTotal(host),
     share: view.cpus.length / Math.max(1, onlineCpus(host).length),
   });

@@ -9,16 +9,16 @@ import type { ViewSources } from './sources.js';
 /** Unbudgeted census takers for sources without ContainerTasks, per proc root. */
 const exactCensuses = new Map<string, CensusTaker>();
 
-/** The census of the tasks listed at `list` (see ContainerTasks.census for `nsLevel`). */
-export function listCensus(sources: ViewSources, list: TaskList, paths: CgroupPaths, nsLevel?: number): TaskCensus {
-  if (sources.tasks !== undefined) return sources.tasks.census(list, paths, nsLevel);
+/** The census of the tasks listed at `list` (see ContainerTasks.census for `nsLevel` and `switches`). */
+export function listCensus(sources: ViewSources, list: TaskList, paths: CgroupPaths, nsLevel?: number, switches = false): TaskCensus {
+  if (sources.tasks !== undefined) return sources.tasks.census(list, paths, nsLevel, switches);
   let censuses = exactCensuses.get(sources.procRoot);
   if (censuses === undefined) exactCensuses.set(sources.procRoot, (censuses = new CensusTaker(new TaskReader(sources.procRoot))));
-  return censuses.census(list, { nsLevel }) ?? NO_TASKS;
+  return censuses.census(list, { nsLevel, switches }) ?? NO_TASKS;
 }
 
 /** The census of the view's cgroup subtree; no tasks when no hierarchy lists them. */
-export function taskCensus(sources: ViewSources, paths: CgroupPaths, nsLevel?: number): TaskCensus {
+export function taskCensus(sources: ViewSources, paths: CgroupPaths, nsLevel?: number, switches = false): TaskCensus {
   const list = taskListOf(sources.layout, paths);
-  return list === undefined ? NO_TASKS : listCensus(sources, list, paths, nsLevel);
+  return list === undefined ? NO_TASKS : listCensus(sources, list, paths, nsLevel, switches);
 }

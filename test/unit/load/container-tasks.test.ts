@@ -1,6 +1,6 @@
 // Which task figures a view shows: a small container counted at each rendering, a
 // large one (issue 17: tens of thousands of threads) from the sampler's last tick.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
@@ -9,7 +9,8 @@ import { taskListOf } from '../../../src/cgroup/tasks.js';
 import { COUNTED_TASKS, ContainerTasks } from '../../../src/load/container-tasks.js';
 import { LoadavgSampler } from '../../../src/load/sampler.js';
 import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
-import { CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { createViewService } from '../../../src/render/views.js';
+import { CGROUP_V2, PROC_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -21,7 +22,7 @@ function setup(cgroupRoot: string, procRoot = PROC_ROOT) {
   const tasks = new ContainerTasks(layout, procRoot, { table, now: () => T0, workClock: () => 0 });
   const sampler = new LoadavgSampler(memory, procRoot, () => T0 + 100, undefined, () => 0);
   const census = (path: string, nsLevel?: number) => tasks.census(taskListOf(layout, uniformPaths(path))!, uniformPaths(path), nsLevel);
-  return { table, sampler, census, layout };
+  return { table, sampler, census, layout, tasks };
 }
 
 /** Adds `count` sleeping single-threaded tasks to the cgroup `rel` of a v2 copy and to a proc root copy. */
@@ -53,11 +54,25 @@ describe('task figures of a view', () => {
     writeFileSync(join(root, 'lxc.payload.b', 'pids.current'), '20000\n');
     const { census, sampler } = setup(root);
     // The first reader registers it; the total is pids.current's until the sampler counts.
-    expect(census('/lxc.payload.b', 1)).toEqual({ running: 0, blocked: 0, total: 20000, newestNsPid: 0, exact: false });
+    expect(census('/lxc.payload.b', 1)).toEqual({ running: 0, blocked: 0, total: 20000, newestNsPid: 0, exact: false, switches: 0 });
     sampler.tick({ newOnly: true });
     // The sampler's count, and the newest task it read (3201) at the reader's level.
-    expect(census('/lxc.payload.b', 1)).toEqual({ running: 2, blocked: 1, total: 7, newestNsPid: 61, exact: false });
+    expect(census('/lxc.payload.b', 1)).toEqual({ running: 2, blocked: 1, total: 7, newestNsPid: 61, exact: false, switches: 0 });
     expect(census('/lxc.payload.b')).toMatchObject({ newestNsPid: 2 });
+  });
+
+  it('counts a small container\'s context switches at the rendering, a large one\'s from the sampler', () => {
+    const root = copy(CGROUP_V2);
+    const { census, sampler, tasks, layout } = setup(root);
+    const docker = '/system.slice/docker-a1b2c3.scope';
+    const list = () => taskListOf(layout, uniformPaths(docker))!;
+    // Docker A's tasks switched 40 + 25 + 7 + 3 times, read through their thread groups.
+    expect(tasks.census(list(), uniformPaths(docker), undefined, true)).toMatchObject({ switches: 75, exact: true });
+    expect(census(docker)).toMatchObject({ switches: 0 });
+    writeFileSync(join(root, 'system.slice', 'docker-a1b2c3.scope', 'pids.current'), '20000\n');
+    expect(tasks.census(list(), uniformPaths(docker), undefined, true)).toMatchObject({ switches: 0, exact: false });
+    sampler.tick({ newOnly: true });
+    expect(tasks.census(list(), uniformPaths(docker), undefined, true)).toMatchObject({ switches: 75, total: 4, exact: false });
   });
 
   it('without pids.current, remembers in the table a container found large, so its tasks are not counted at every rendering', () => {
@@ -71,5 +86,20 @@ describe('task figures of a view', () => {
     expect(table.taskCount(taskListOf(layout, uniformPaths(`/${rel}`))!)).toBe(COUNTED_TASKS + 3);
     // From then on the figures are the table's: seeded, not counted again.
     expect(census(`/${rel}`)).toMatchObject({ running: 0, blocked: 0, total: COUNTED_TASKS + 3, exact: false });
+  });
+
+  it('never lists a large container\'s tasks at a rendering of stat or loadavg (regression: ctxt listed 20,000 threads at each)', () => {
+    const root = copy(CGROUP_V2);
+    const container = join(root, 'lxc.payload.b');
+    writeFileSync(join(container, 'pids.current'), '20000\n');
+    // A task list that fails when read: any listing at a rendering would fail it.
+    for (const dir of [container, join(container, 'nested')]) {
+      rmSync(join(dir, 'cgroup.threads'));
+      mkdirSync(join(dir, 'cgroup.threads'));
+    }
+    const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: root, procRoot: PROC_ROOT, loadavg: allocateLoadavgMemory(16) });
+    // Read by container B's nginx (3150), whose view is B's init's cgroup.
+    expect(views.renderForReader('proc/stat', 3150).toString()).toMatch(/^procs_running 1$/m);
+    expect(views.renderForReader('proc/loadavg', 3150).toString()).toMatch(/^0\.00 0\.00 0\.00 1\/20000 /);
   });
 });

@@ -9,7 +9,7 @@ import { childModule } from '../../support/child-module.js';
 
 const T0 = 1_700_000_000_000;
 const PUBLISHES = 200_000;
-const tasks = (total: number) => ({ running: 0, blocked: 0, total, newestTid: 0 });
+const tasks = (total: number) => ({ running: 0, blocked: 0, total, newestTid: 0, switches: 0 });
 /** Phases the two threads step through, in a shared Int32 word. */
 const Phase = { REGISTERED: 1, TICKED: 2, SEEN: 3, STRESS: 4, STOP: 5 } as const;
 

@@ -193,9 +193,19 @@ describe('the per-tick budget', () => {
     sampler.tick({ newOnly: true });
     expect(table.sampled(key, clock.now)).toEqual({
       averages: seededAverages(3),
-      tasks: { running: 2, blocked: 1, total: 7, newestTid: 3201 },
+      tasks: { running: 2, blocked: 1, total: 7, newestTid: 3201, switches: 0 },
       sampled: true,
     });
+  });
+
+  it('publishes the tasks\' context switches, for stat\'s ctxt of a container too large to count at a rendering', () => {
+    const { clock, table, sampler } = setup();
+    const key = { dir: join(CGROUP_V2, 'system.slice', 'docker-a1b2c3.scope'), file: 'cgroup.threads' } as const;
+    table.register(key, T0);
+    clock.now += 100;
+    sampler.tick({ newOnly: true });
+    // Docker A's tasks switched 40 + 25 + 7 + 3 times (test/fixtures/README.md).
+    expect(table.sampled(key, clock.now)?.tasks.switches).toBe(75);
   });
 
   it('samples only cgroups never counted when asked for new ones', () => {

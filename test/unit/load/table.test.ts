@@ -47,7 +47,7 @@ describe('the loadavg table', () => {
     const slot = t.register(key('a'), T0)!;
     expect(t.entry(slot)?.seeded).toBe(false);
     expect(t.read(key('a'), T0, count(5))).toBeUndefined();
-    t.publish(slot, [100, 200, 300], { running: 1, blocked: 2, total: 4, newestTid: 77 }, T0 + 5004);
+    t.publish(slot, [100, 200, 300], { running: 1, blocked: 2, total: 4, newestTid: 77, switches: 9 }, T0 + 5004);
     expect(t.read(key('a'), T0, count(5))).toEqual([100, 200, 300]);
     expect(t.entry(slot)).toMatchObject({ seeded: true, tasks: 4, sampledAt: T0 + 5004 });
   });
@@ -55,10 +55,10 @@ describe('the loadavg table', () => {
   it('registers a cgroup for the sampler at its first sampled read, then shows what the sampler published', () => {
     const t = table();
     expect(t.taskCount(key('a'))).toBeUndefined();
-    expect(t.sampled(key('a'), T0)).toEqual({ averages: [0, 0, 0], tasks: { running: 0, blocked: 0, total: 0, newestTid: 0 }, sampled: false });
+    expect(t.sampled(key('a'), T0)).toEqual({ averages: [0, 0, 0], tasks: { running: 0, blocked: 0, total: 0, newestTid: 0, switches: 0 }, sampled: false });
     const slot = t.register(key('a'), T0)!;
-    t.publish(slot, [100, 200, 300], { running: 5, blocked: 1, total: 20_000, newestTid: 4242 }, T0 + 5004);
-    expect(t.sampled(key('a'), T0 + 6000)).toEqual({ averages: [100, 200, 300], tasks: { running: 5, blocked: 1, total: 20_000, newestTid: 4242 }, sampled: true });
+    t.publish(slot, [100, 200, 300], { running: 5, blocked: 1, total: 20_000, newestTid: 4242, switches: 123_456_789_012 }, T0 + 5004);
+    expect(t.sampled(key('a'), T0 + 6000)).toEqual({ averages: [100, 200, 300], tasks: { running: 5, blocked: 1, total: 20_000, newestTid: 4242, switches: 123_456_789_012 }, sampled: true });
     expect(t.taskCount(key('a'))).toBe(20_000);
     expect(t.entry(slot)?.readAt).toBe(T0 + 6000);
   });
@@ -99,7 +99,7 @@ describe('the loadavg table', () => {
   it('stores averages as the kernel\'s fixed point', () => {
     const t = table();
     const slot = t.register(key('a'), T0)!;
-    t.publish(slot, [3 * FIXED_1, 2 * FIXED_1, FIXED_1], { running: 3, blocked: 0, total: 3, newestTid: 0 }, T0);
+    t.publish(slot, [3 * FIXED_1, 2 * FIXED_1, FIXED_1], { running: 3, blocked: 0, total: 3, newestTid: 0, switches: 0 }, T0);
     expect(t.entry(slot)?.averages).toEqual([6144, 4096, 2048]);
   });
 });
