@@ -3,12 +3,12 @@
 // another user runs on the engine is ever touched.
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeRun, run, scaled, type RunOptions, type RunResult } from '../e2e/harness/exec.js';
+import { describeRun, run, type RunOptions, type RunResult } from '../e2e/harness/exec.js';
 import { hierarchyRoots } from '../e2e/harness/cgroups.js';
 
 export type Cli = 'docker' | 'podman';
 
-const RUN_TIMEOUT_MS = scaled(60_000);
+const RUN_TIMEOUT_MS = 60_000;
 
 export class Containers {
   private readonly names = new Set<string>();
@@ -75,14 +75,14 @@ export class Containers {
   }
 
   async inspect(name: string, format: string): Promise<string> {
-    const r = await run(this.cli, ['inspect', '--format', format, name], { timeoutMs: scaled(30_000) });
+    const r = await run(this.cli, ['inspect', '--format', format, name], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(describeRun([this.cli, 'inspect', name], r));
     return r.stdout.trim();
   }
 
   /** Removes one of ours (SIGKILL if running), then any cgroup its init left under its id. */
   async remove(name: string): Promise<void> {
-    const r = await run(this.cli, ['rm', '-f', name], { timeoutMs: scaled(60_000) });
+    const r = await run(this.cli, ['rm', '-f', name], { timeoutMs: 60_000 });
     if (r.code !== 0 && !/no such container/i.test(r.stderr)) throw new Error(describeRun([this.cli, 'rm', '-f', name], r));
     const id = this.ids.get(name);
     if (id) removeLeftCgroups(id);

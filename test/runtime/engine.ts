@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, killQuietly, killTrees, run, scaled, waitFor } from '../e2e/harness/exec.js';
+import { isAlive, killQuietly, killTrees, run, waitFor } from '../e2e/harness/exec.js';
 
 export const STATE_DIR = '/var/tmp/cgprocfs-runtime';
 const RECORD = join(STATE_DIR, 'dockerd.json');
@@ -14,8 +14,8 @@ const USERS = join(STATE_DIR, 'engine-users');
 
 // No registry, no bridge, no iptables (reference: container-runtimes.md, "Docker engine").
 const DOCKERD_ARGS = ['--iptables=false', '--ip6tables=false', '--bridge=none', '--ip-forward=false', '--ip-masq=false'];
-const START_TIMEOUT_MS = scaled(30_000);
-const STOP_TIMEOUT_MS = scaled(30_000);
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 30_000;
 
 interface EngineRecord {
   pid: number;
@@ -24,7 +24,7 @@ interface EngineRecord {
 
 /** True when `docker` reaches a server within a few seconds. */
 export async function engineAnswers(): Promise<boolean> {
-  const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { timeoutMs: scaled(10_000) });
+  const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { timeoutMs: 10_000 });
   return r.code === 0 && r.stdout.trim() !== '';
 }
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isAlive, run, runOk, scaled } from '../e2e/harness/exec.js';
+import { isAlive, run, runOk } from '../e2e/harness/exec.js';
 import { readMountInfo } from '../e2e/harness/mounts.js';
 import type { Containers } from './containers.js';
 import { STATE_DIR } from './engine.js';
@@ -100,7 +100,7 @@ export function debianMirror(suite = hostSuite()): string {
 }
 
 async function imageExists(tag: string): Promise<boolean> {
-  return (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { timeoutMs: scaled(30_000) })).code === 0;
+  return (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { timeoutMs: 30_000 })).code === 0;
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { TestCgroups } from '../e2e/harness/cgroups.js';
 import { Daemon } from '../e2e/harness/daemon.js';
-import { runOk, scaled } from '../e2e/harness/exec.js';
+import { runOk } from '../e2e/harness/exec.js';
 import { DAEMON_BIN, missingPrerequisites } from '../e2e/harness/prerequisites.js';
 import { teardown } from '../e2e/harness/suite.js';
 import { Containers, removeEmptyCgroupTrees } from './containers.js';
@@ -70,7 +70,7 @@ export interface RuntimeFixture {
 
 /** The built CLI's `docker-flags` output for `mountpoint` in `format`. */
 export async function dockerFlagsOutput(mountpoint: string, format: 'lines' | 'args' = 'lines'): Promise<string> {
-  return runOk(process.execPath, [DAEMON_BIN, 'docker-flags', '--mountpoint', mountpoint, '--format', format], { timeoutMs: scaled(15_000) });
+  return runOk(process.execPath, [DAEMON_BIN, 'docker-flags', '--mountpoint', mountpoint, '--format', format], { timeoutMs: 15_000 });
 }
 
 /** Podman here lacks CAP_SYS_RESOURCE: raising rlimits to its defaults fails unless they are set to what we have. */

@@ -31,7 +31,7 @@ function hostUptimeSeconds(): number {
 }
 
 function cli(args: readonly string[]): Promise<RunResult> {
-  return run(process.execPath, [DAEMON_BIN, ...args], { timeoutMs: scaled(15_000) });
+  return run(process.execPath, [DAEMON_BIN, ...args], { timeoutMs: 15_000 });
 }
 
 describeRuntime('Docker containers started with cgprocfs docker-flags', prepared, (fx) => {
@@ -116,7 +116,7 @@ describeRuntime('Docker containers started with cgprocfs docker-flags', prepared
   it('docker run $(cgprocfs docker-flags --format args) binds the same files: free -m shows 256', async () => {
     const name = fx.docker.claimName();
     const script = `docker run --name "$4" --network none --pull never -m 256m $("$1" "$2" docker-flags --mountpoint "$3" --format args) "$5" free -m`;
-    const r = await run('sh', ['-c', script, 'sh', process.execPath, DAEMON_BIN, fx.daemon.mountpoint, name, image()], { timeoutMs: scaled(60_000) });
+    const r = await run('sh', ['-c', script, 'sh', process.execPath, DAEMON_BIN, fx.daemon.mountpoint, name, image()], { timeoutMs: 60_000 });
     await fx.docker.remove(name);
     expect(r.code, r.stderr).toBe(0);
     figure('docker $(docker-flags --format args): free -m total', freeTotalMiB(r.stdout));
