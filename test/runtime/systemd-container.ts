@@ -2,7 +2,7 @@
 // "systemd as PID 1"): the options it needs on this cgroup v1 host, and the wait until it
 // has booted, for vm-like.test.ts and the runtime wrapper's tests alike.
 import { hostLayout } from '../e2e/harness/cgroups.js';
-import { run, scaled, waitFor } from '../e2e/harness/exec.js';
+import { run, waitFor } from '../e2e/harness/exec.js';
 import { figure } from './checks.js';
 import type { Containers } from './containers.js';
 
@@ -17,10 +17,10 @@ export const SYSTEMD_OPTIONS = ['-t', '--cgroupns', 'host', '-v', `${CGROUP_TREE
 export async function waitForBoot(containers: Containers, name: string, what: string, startedMs: number): Promise<void> {
   // Until systemd answers on its bus, systemctl prints nothing; then "starting", then the verdict.
   const state = await waitFor('systemd in the container to finish booting', async () => {
-    const r = await containers.exec(name, ['systemctl', 'is-system-running'], { timeoutMs: scaled(10_000) });
+    const r = await containers.exec(name, ['systemctl', 'is-system-running'], { timeoutMs: 10_000 });
     const said = r.stdout.trim();
     return ['running', 'degraded', 'maintenance', 'stopping'].includes(said) ? said : undefined;
-  }, { timeoutMs: scaled(60_000), intervalMs: 250 });
+  }, { timeoutMs: 60_000, intervalMs: 250 });
   figure(`${what}: systemctl is-system-running, seconds after start`, `${state}, ${((Date.now() - startedMs) / 1000).toFixed(1)}`);
   if (state !== 'running') {
     const failed = await containers.exec(name, ['systemctl', '--failed', '--no-pager']);

@@ -34,10 +34,12 @@ function aptOptions(): string[] {
   ];
 }
 
-/** How old the newest Packages list is; Infinity when there is none. */
+/** Touched after each update: apt dates the lists themselves as the archive dated them. */
+const UPDATED = join(APT_DIR, 'updated');
+
+/** How long ago the lists were updated; Infinity when never. */
 function listsAgeMs(): number {
-  const lists = existsSync(LISTS) ? readdirSync(LISTS).filter((f) => f.endsWith('_Packages')) : [];
-  return Math.min(Infinity, ...lists.map((f) => Date.now() - statSync(join(LISTS, f)).mtimeMs));
+  return existsSync(UPDATED) ? Date.now() - statSync(UPDATED).mtimeMs : Infinity;
 }
 
 /** Refreshes the private lists of `<suite>-backports` when missing, stale or for another mirror. */
@@ -51,6 +53,7 @@ async function refreshLists(mirror: string, suite: string): Promise<void> {
   writeFileSync(sourcesFile, sources);
   log(`kernel: apt-get update of ${suite}-backports (private lists under ${APT_DIR})`);
   await runOk('apt-get', [...aptOptions(), 'update', '-q'], { timeoutMs: APT_TIMEOUT_MS });
+  writeFileSync(UPDATED, `${new Date().toISOString()}\n`);
 }
 
 /** The versioned kernel package the metapackage depends on now, e.g. linux-image-6.12.95+deb12-cloud-amd64. */

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { TestCgroups } from './cgroups.js';
-import { describeRun, scaled } from './exec.js';
+import { describeRun } from './exec.js';
 
 export interface Disk {
   /** `MAJ:MIN`, as io.stat, blkio.* and /proc/diskstats name it. */
@@ -44,7 +44,7 @@ export async function directIo(cgroups: TestCgroups, rel: string, dir: string, m
   const file = join(dir, `direct-io-${process.pid}`);
   const count = mib * 16;
   const script = `dd if=/dev/zero of=${file} bs=64k count=${count} oflag=direct conv=fsync && dd if=${file} of=/dev/null bs=64k iflag=direct; s=$?; rm -f ${file}; exit $s`;
-  const r = await cgroups.run(rel, 'sh', ['-c', script], { timeoutMs: scaled(120_000) });
+  const r = await cgroups.run(rel, 'sh', ['-c', script], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(describeRun([script], r));
   return disk;
 }

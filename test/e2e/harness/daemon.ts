@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killTrees, processTree, scaled, waitFor } from './exec.js';
+import { killTrees, processTree, waitFor } from './exec.js';
 import { abortFuseConnections, mountsAt, unmountAll } from './mounts.js';
 import { DAEMON_BIN } from './prerequisites.js';
 
@@ -94,7 +94,7 @@ export class Daemon {
     }
     const daemon = new Daemon(child, child.pid, mountpoint, !opts.mountpoint, ownStateDir);
     try {
-      await daemon.waitServing(opts.startTimeoutMs ?? scaled(20_000));
+      await daemon.waitServing(opts.startTimeoutMs ?? 20_000);
       return daemon;
     } catch (err) {
       await daemon.destroy();

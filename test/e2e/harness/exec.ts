@@ -4,8 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * How many times slower than the machines the suites were written on this one runs them (1 by
- * default; the cgroup v2 guest of test/v2, emulated by qemu TCG, sets CGPROCFS_E2E_SLOWDOWN). Waits
- * and windows of time in which a test needs enough to happen are scaled by it; never a threshold.
+ * default; the cgroup v2 guest of test/v2, emulated by qemu TCG, sets CGPROCFS_E2E_SLOWDOWN).
+ * Every deadline given to run(), collect(), waitFor() and waitForLine() is in those machines' time
+ * and scaled here; windows of time in which a test needs enough to happen are scaled by the test
+ * (scaled()). Never a threshold.
  */
 export const SLOWDOWN = Math.max(1, Number(process.env['CGPROCFS_E2E_SLOWDOWN']) || 1);
 
@@ -46,7 +48,7 @@ export async function runOk(cmd: string, args: readonly string[], opts: RunOptio
  * broken mount fails the test instead of hanging it.
  */
 export function collect(child: ChildProcess, opts: Pick<RunOptions, 'timeoutMs' | 'input'> = {}): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? scaled(30_000);
+  const timeoutMs = scaled(opts.timeoutMs ?? 30_000);
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -76,7 +78,8 @@ export function describeRun(argv: readonly string[], r: RunResult): string {
 }
 
 /** Resolves when the child prints a line matching `pattern`; rejects with its output if it exits or times out first. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, hostTimeoutMs = 15_000): Promise<string> {
+  const timeoutMs = scaled(hostTimeoutMs);
   return new Promise((resolve, reject) => {
     let seen = '';
     const done = (err?: Error, line?: string) => {
@@ -104,8 +107,9 @@ const tick = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = scaled(10_000), intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+  { timeoutMs: hostTimeoutMs = 10_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
+  const timeoutMs = scaled(hostTimeoutMs);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -29,7 +29,7 @@ function theServer(daemonPid: number, not?: number): Promise<number> {
   return waitFor('exactly one serving server process', () => {
     const pids = serverPids(daemonPid).filter((pid) => pid !== not);
     return pids.length === 1 ? pids[0] : undefined;
-  }, { timeoutMs: scaled(15_000) });
+  }, { timeoutMs: 15_000 });
 }
 
 describeRuntime('never break a container', prepared, (fx) => {
@@ -62,7 +62,7 @@ describeRuntime('never break a container', prepared, (fx) => {
     process.kill(daemonPid, 'SIGHUP');
     events.push({ what: 'SIGHUP supervisor', at: Date.now() });
     await theServer(daemonPid, server);
-    await waitFor('the old server to exit after the reload', () => !isAlive(server), { timeoutMs: scaled(15_000) });
+    await waitFor('the old server to exit after the reload', () => !isAlive(server), { timeoutMs: 15_000 });
     const reloadedAt = Date.now();
 
     const exits = await Promise.all(names.map((n) => run('docker', ['wait', n], { timeoutMs: LOAD_MS + 60_000 })));

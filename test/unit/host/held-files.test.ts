@@ -9,6 +9,8 @@ const dir = mkdtempSync(join(tmpdir(), 'cgprocfs-held-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const V1_MEMORY = '/sys/fs/cgroup/memory';
+/** The cgroup2 hierarchy: the whole tree on a v2 host, unified/ on a hybrid one; none on pure v1. */
+const CGROUP2 = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'].find((dir) => existsSync(join(dir, 'cgroup.controllers')));
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
@@ -40,6 +42,27 @@ describe('held pseudo-file descriptors', () => {
   it.runIf(existsSync(V1_MEMORY))('does not hold the task lists of a cgroup v1 hierarchy', () => {
     expect(['tasks', 'cgroup.procs', 'memory.stat'].map((name) => readsAnewThroughDescriptor(join(V1_MEMORY, name))))
       .toEqual([false, false, true]);
+  });
+
+  // cgroup2 restarts a task list's iteration at every read at offset 0 (kernel/cgroup/cgroup.c
+  // __cgroup_procs_start): a held descriptor shows a task started after it was opened.
+  it.runIf(CGROUP2 !== undefined)('holds the task list of a cgroup2 cgroup, which shows a task started since', async () => {
+    const own = /^0::(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '/';
+    const procs = join(CGROUP2!, own, 'cgroup.procs');
+    expect(readsAnewThroughDescriptor(procs)).toBe(true);
+    const files = new HeldFiles({ capacity: 4, maxAgeMs: 60_000 });
+    const pids = (text: string) => text.split('\n').filter(Boolean).map(Number);
+    const before = pids(files.read(procs));
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await until(() => existsSync(`/proc/${child.pid}`));
+      expect(before).not.toContain(child.pid);
+      expect(pids(files.read(procs))).toContain(child.pid);
+      expect(files.size).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+      files.clear();
+    }
   });
 
   it('reads a kernel file whose reads return a page at a time, whole', async () => {
