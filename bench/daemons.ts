@@ -136,12 +136,13 @@ export class Cgprocfs extends FuseDaemon {
   /** Supervisor + its node children; a server pid that changed is recorded as an event. */
   override pids(): number[] {
     if (this.exited) return [];
-    const servers = childrenOf(this.pid).filter((pid) => comm(pid) === 'node');
-    for (const pid of servers) {
+    // The supervisor's node children: its server, and for a moment at start its heal child.
+    const children = childrenOf(this.pid).filter((pid) => comm(pid) === 'node');
+    for (const pid of children.filter(isServerProcess)) {
       if (!this.servers.has(pid) && this.servers.size > 0) this.events.push(`server process replaced: new pid ${pid}`);
       this.servers.add(pid);
     }
-    return [this.pid, ...servers];
+    return [this.pid, ...children];
   }
 
   override expectMemTotalKb(cgroup: BenchCgroup): number {
@@ -165,6 +166,14 @@ function allocatedKb(path: string): number {
     return readdirSync(path).reduce((kb, name) => kb + allocatedKb(join(path, name)), 0);
   } catch {
     return 0;
+  }
+}
+
+function isServerProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server-process.js');
+  } catch {
+    return false;
   }
 }
 

@@ -278,7 +278,10 @@ export class TestCgroups {
     const problems: string[] = [];
     const stuck = await killTrees([...this.started]);
     if (stuck.length > 0) problems.push(`processes ${stuck.join(',')} survived SIGKILL`);
-    for (const base of this.hierarchies) {
+    // Every hierarchy, not only ours: a runtime started from a test cgroup (LXC, nspawn) makes
+    // its cgroups below it in the v1 hierarchies we never use too (devices, freezer).
+    const everyHierarchy = new Set([...this.hierarchies, ...hierarchyRoots().map((dir) => realpathSync(dir))]);
+    for (const base of everyHierarchy) {
       const top = join(base, this.name);
       if (!existsSync(top)) continue;
       for (const dir of postOrder(top)) {
