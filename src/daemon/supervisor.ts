@@ -6,6 +6,7 @@
 
 import type { Logger } from 'pino';
 import { collectIdleArenas, freshEpoch } from '../fs/handles.js';
+import { isCgprocfsError } from '../errors.js';
 import { abortConnection, closeDevice, unmount } from '../fuse/mount.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { HEAL_TIMEOUT_MS, HealChild } from './heal-child.js';
@@ -194,12 +195,27 @@ export class Supervisor {
   }
 
   private spawn(): ServerHandle {
-    const epoch = freshEpoch(arenaDirOf(this.config));
+    const epoch = this.freshEpoch();
     const server = ServerHandle.spawn(this.config, this.connection.fd, epoch, this.connection.mountedAtSec);
     this.running.add(server);
     void server.exited.then(() => this.running.delete(server));
     this.log.debug({ epoch, serverPid: server.pid }, 'server started');
     return server;
+  }
+
+  /**
+   * An epoch for a new server. When arena files take every epoch, the idle ones are
+   * collected first; NAMES_EXHAUSTED if that frees none (the restart is retried later).
+   */
+  private freshEpoch(): number {
+    const inUse = [...this.running].map((server) => server.epoch);
+    try {
+      return freshEpoch(arenaDirOf(this.config), inUse);
+    } catch (err) {
+      if (!isCgprocfsError(err) || err.code !== 'NAMES_EXHAUSTED') throw err;
+      this.collectArenas();
+      return freshEpoch(arenaDirOf(this.config), inUse);
+    }
   }
 
   private adopt(server: ServerHandle): void {

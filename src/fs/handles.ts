@@ -22,7 +22,7 @@
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { systemErrorCode } from '../errors.js';
+import { CgprocfsError, systemErrorCode } from '../errors.js';
 import { copyOut } from '../shared/bytes.js';
 import { withLock } from '../shared/mutex.js';
 import { maxOwnerHandles, OwnerTable, ownerTableWords, refusal, shareLimits, type Holding, type OwnerId, type ShareLimits } from './shares.js';
@@ -135,6 +135,8 @@ function dataStart(slots: number): number {
 }
 
 const recordOffset = (slot: number): number => HEADER_BYTES + slot * RECORD;
+/** Records read at a time when a whole directory is searched (64 KiB). */
+const DIRECTORY_CHUNK_RECORDS = 2730;
 
 /**
  * The system calls that give pages back (native/libc.ts), passed in by the server's
@@ -204,13 +206,27 @@ export function arenaEpochs(arenaDir: string): number[] {
   }
 }
 
-/** An epoch no arena file uses yet. */
-export function freshEpoch(arenaDir: string, random: () => number = Math.random): number {
-  const used = new Set(arenaEpochs(arenaDir));
-  for (;;) {
-    const epoch = 1 + Math.floor(random() * (EPOCH_LIMIT - 1));
+/** Random picks of an epoch before a scan of them all: a nearly full directory still gets one, in bounded time. */
+const RANDOM_EPOCH_PICKS = 64;
+
+/**
+ * An epoch no arena file uses yet, nor a server in `inUse` (one serving from memory has
+ * no arena file). Bounded: whoever can write the directory may fill every name
+ * (issue 18), and then this throws NAMES_EXHAUSTED instead of looping.
+ */
+export function freshEpoch(arenaDir: string, inUse: Iterable<number> = [], random: () => number = Math.random): number {
+  const used = new Set([...arenaEpochs(arenaDir), ...inUse]);
+  const pick = (): number => Math.floor(random() * (EPOCH_LIMIT - 1));
+  for (let i = 0; i < RANDOM_EPOCH_PICKS; i++) {
+    const epoch = 1 + pick();
     if (!used.has(epoch)) return epoch;
   }
+  const start = pick();
+  for (let i = 0; i < EPOCH_LIMIT - 1; i++) {
+    const epoch = 1 + ((start + i) % (EPOCH_LIMIT - 1));
+    if (!used.has(epoch)) return epoch;
+  }
+  throw new CgprocfsError('NAMES_EXHAUSTED', `all ${EPOCH_LIMIT - 1} handle epochs are taken by arena files in ${arenaDir} that hold open handles: no server can start until some are released or removed`);
 }
 
 /**
@@ -332,7 +348,8 @@ class PastArena {
       throw err;
     }
     const header = Buffer.alloc(8);
-    if (readSync(fd, header, 0, 8, 0) < 8 || header.readUInt32LE(0) !== MAGIC) {
+    // A slot count a file handle cannot name is no arena of ours (nor a reason to read gigabytes).
+    if (readSync(fd, header, 0, 8, 0) < 8 || header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) > Number(SLOT_MASK) + 1) {
       closeSync(fd);
       return undefined;
     }
@@ -348,10 +365,14 @@ class PastArena {
   }
 
   hasLiveRecords(): boolean {
-    const directory = Buffer.alloc(this.slots * RECORD);
-    readSync(this.fd, directory, 0, directory.length, HEADER_BYTES);
-    for (let at = 0; at < directory.length; at += RECORD) {
-      if (decodeRecord(directory, at).pages > 0) return true;
+    const chunk = Buffer.alloc(DIRECTORY_CHUNK_RECORDS * RECORD);
+    for (let first = 0; first < this.slots; first += DIRECTORY_CHUNK_RECORDS) {
+      const want = Math.min(DIRECTORY_CHUNK_RECORDS, this.slots - first) * RECORD;
+      const got = readSync(this.fd, chunk, 0, want, recordOffset(first));
+      for (let at = 0; at + RECORD <= got; at += RECORD) {
+        if (decodeRecord(chunk, at).pages > 0) return true;
+      }
+      if (got < want) return false; // the rest of the directory was never written
     }
     return false;
   }

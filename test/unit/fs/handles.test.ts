@@ -7,6 +7,7 @@ import {
   arenaEpochs,
   collectIdleArenas,
   createHandleStore,
+  EPOCH_LIMIT,
   freshEpoch,
   HandleStore,
   ShareExceededError,
@@ -193,8 +194,27 @@ describe('a successor server and its predecessor\'s handles', () => {
     const dir = arenaDir();
     storeOf(dir, 5);
     const picks = [4 / 65535, 4 / 65535, 9 / 65535];
-    expect(freshEpoch(dir, () => picks.shift()!)).toBe(10);
+    expect(freshEpoch(dir, [], () => picks.shift()!)).toBe(10);
     expect(readdirSync(dir)).toEqual(['handles-5.arena']);
+  });
+
+  it('never picks the epoch of a server serving without an arena file', () => {
+    const picks = [4 / 65535, 6 / 65535];
+    expect(freshEpoch(arenaDir(), [5], () => picks.shift()!)).toBe(7);
+  });
+
+  it('finds the one free epoch by a bounded scan when random picks keep hitting taken ones', () => {
+    const dir = arenaDir();
+    const taken = Array.from({ length: EPOCH_LIMIT - 3 }, (_, i) => i + 3);
+    expect(freshEpoch(dir, [1, ...taken], () => 0)).toBe(2);
+  });
+
+  it('throws NAMES_EXHAUSTED, never loops, when every epoch is taken (regression: freshEpoch spun forever)', () => {
+    const dir = arenaDir();
+    const every = Array.from({ length: EPOCH_LIMIT - 1 }, (_, i) => i + 1);
+    let picks = 0;
+    expect(() => freshEpoch(dir, every, () => (picks++, 0.5))).toThrow(expect.objectContaining({ code: 'NAMES_EXHAUSTED' }));
+    expect(picks).toBeLessThan(100);
   });
 });
 
