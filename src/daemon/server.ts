@@ -56,7 +56,9 @@ export function buildServer(
   log: Logger,
   mountedAtSec: number,
 ): ServerStack {
-  const views = createViewService({ cacheMs: RENDERING_CACHE_MS, counterCacheMs: COUNTER_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, ...options });
+  const onIgnoredCounterRecord = (file: string, why: string): void =>
+    log.warn({ file, why }, 'ignored a CPU counter record the kernel could not have given (forged or corrupt); the counters of its cgroup start anew');
+  const views = createViewService({ cacheMs: RENDERING_CACHE_MS, counterCacheMs: COUNTER_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, onIgnoredCounterRecord, ...options });
   const tree = new Tree(views.files, [...EXTRA_DIRECTORIES, ...views.dirs], views.links);
   const handles = new HandleStore(memory);
   const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec, onShareExceeded: shareWarnings(log.child({ component: 'shares' })) });

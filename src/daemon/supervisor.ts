@@ -14,6 +14,7 @@ import { namespacesHolding, type Holder } from './heal.js';
 import { ServerExitCode } from './messages.js';
 import { RestartPolicy, type RestartDecision } from './restart-policy.js';
 import { describeExit, ServerHandle } from './server-handle.js';
+import { prepareArenaDir } from './state-dir.js';
 import { notify } from './systemd.js';
 
 export interface Connection {
@@ -204,17 +205,19 @@ export class Supervisor {
   }
 
   /**
-   * An epoch for a new server. When arena files take every epoch, the idle ones are
+   * An epoch for a new server, in an arena directory checked as the state directory
+   * is (STATE_DIR_UNSAFE otherwise). When arena files take every epoch, the idle ones are
    * collected first; NAMES_EXHAUSTED if that frees none (the restart is retried later).
    */
   private freshEpoch(): number {
+    const dir = prepareArenaDir(this.config);
     const inUse = [...this.running].map((server) => server.epoch);
     try {
-      return freshEpoch(arenaDirOf(this.config), inUse);
+      return freshEpoch(dir, inUse);
     } catch (err) {
       if (!isCgprocfsError(err) || err.code !== 'NAMES_EXHAUSTED') throw err;
       this.collectArenas();
-      return freshEpoch(arenaDirOf(this.config), inUse);
+      return freshEpoch(dir, inUse);
     }
   }
 

@@ -24,6 +24,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, re
 import { join } from 'node:path';
 import { CgprocfsError, systemErrorCode } from '../errors.js';
 import { copyOut } from '../shared/bytes.js';
+import { CREATE_NEW, WRITE_NOFOLLOW } from '../shared/private-files.js';
 import { withLock } from '../shared/mutex.js';
 import { maxOwnerHandles, OwnerTable, ownerTableWords, refusal, shareLimits, type Holding, type OwnerId, type ShareLimits } from './shares.js';
 
@@ -168,7 +169,7 @@ export function createHandleStore(arenaDir: string, epoch: number, limits = DEFA
   mkdirSync(arenaDir, { recursive: true, mode: 0o700 });
   const pages = Math.ceil(limits.arenaBytes / PAGE);
   // 'wx': never truncate another server's arena, whatever epoch collision may happen.
-  const fd = openSync(arenaPath(arenaDir, epoch), 'wx', 0o600);
+  const fd = openSync(arenaPath(arenaDir, epoch), CREATE_NEW, 0o600);
   try {
     const header = Buffer.alloc(8);
     header.writeUInt32LE(MAGIC, 0);
@@ -342,9 +343,10 @@ class PastArena {
   static open(path: string): PastArena | undefined {
     let fd: number;
     try {
-      fd = openSync(path, 'r+');
+      fd = openSync(path, WRITE_NOFOLLOW);
     } catch (err) {
-      if (systemErrorCode(err) === 'ENOENT') return undefined;
+      // ELOOP: a symlink planted at an arena's name is no arena (issue 18).
+      if (systemErrorCode(err) === 'ENOENT' || systemErrorCode(err) === 'ELOOP') return undefined;
       throw err;
     }
     const header = Buffer.alloc(8);
@@ -422,7 +424,7 @@ export class HandleStore {
     this.epoch = memory.epoch;
     this.contentStart = dataStart(this.slots);
     this.contents = Buffer.from(memory.contents, memory.contentsOffset, this.pages * PAGE);
-    this.fd = openSync(arenaPath(memory.arenaDir, memory.epoch), 'r+');
+    this.fd = openSync(arenaPath(memory.arenaDir, memory.epoch), WRITE_NOFOLLOW);
   }
 
   /**

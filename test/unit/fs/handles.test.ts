@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -196,6 +196,15 @@ describe('a successor server and its predecessor\'s handles', () => {
     const picks = [4 / 65535, 4 / 65535, 9 / 65535];
     expect(freshEpoch(dir, [], () => picks.shift()!)).toBe(10);
     expect(readdirSync(dir)).toEqual(['handles-5.arena']);
+  });
+
+  it('never creates an arena through a symlink planted at its name, nor reads one as a predecessor\'s (issue 18)', () => {
+    const dir = arenaDir();
+    writeFileSync(join(dir, 'secret'), 'root only\n', { mode: 0o600 });
+    symlinkSync(join(dir, 'secret'), join(dir, 'handles-3.arena'));
+    expect(() => createHandleStore(dir, 3, { slots: 8, arenaBytes: 64 * 4096 })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    expect(storeOf(dir, 4).read((3n << 48n) | (1n << 24n), 1, 10)).toBeUndefined();
+    expect(readFileSync(join(dir, 'secret'), 'utf8')).toBe('root only\n');
   });
 
   it('never picks the epoch of a server serving without an arena file', () => {
