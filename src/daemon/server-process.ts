@@ -16,6 +16,7 @@ import { allocateRequestQueue } from '../fuse/request-queue.js';
 import { requestResend } from '../fuse/session.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { arenaFailureWarning } from './server.js';
 import { SERVER_FUSE_FD, SERVER_INPUT_ENV, ServerExitCode, type ServerInput, type ServerMessage, type SupervisorMessage } from './messages.js';
 import { startWorkers } from './workers.js';
 
@@ -59,7 +60,7 @@ function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout[] {
 
 /** Gives back, every second, the pages of renderings whose files were closed (a flood of opens that ended). */
 function trimHandles(memory: HandleStoreMemory, log: Logger): NodeJS.Timeout {
-  const store = new HandleStore(memory);
+  const store = new HandleStore(memory, arenaFailureWarning(log));
   return every(TRIM_INTERVAL_MS, () => {
     const pages = store.trim(libc);
     if (pages > 0) log.debug({ pages }, 'gave back the pages of closed files');
@@ -93,6 +94,9 @@ async function main(): Promise<number> {
   // An older supervisor's config has no share: the default then.
   const ownerHandles = config.maxOpenPerContainer ?? DEFAULT_OWNER_HANDLES;
   const memory = createHandleStore(arenaDirOf(config), epoch, { ...DEFAULT_HANDLE_LIMITS, ownerHandles }, libc);
+  if (memory.noArena !== undefined) {
+    log.warn({ reason: memory.noArena }, 'could not make this server\'s handle arena (the state directory is full or failing): open files are served from memory and do not survive a crash of this server');
+  }
   const loadavg = allocateLoadavgMemory();
   const renderingCache = allocateRenderingCache();
   const drain = new Int32Array(new SharedArrayBuffer(4));

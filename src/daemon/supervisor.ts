@@ -250,6 +250,8 @@ export class Supervisor {
     if (decision.loop) this.reportStartupLoop(fields, decision);
     else this.log.error(fields, 'server died; starting a new one');
     this.current = undefined;
+    // The dead server's arena, or others, may be idle now: their space is wanted at once on a small state directory.
+    this.collectArenas();
     this.restartTimer = setTimeout(() => this.background(this.restart()), decision.delayMs);
   }
 
