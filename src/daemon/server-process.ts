@@ -13,8 +13,10 @@ import { LOAD_FREQ_MS, LoadavgSampler } from '../load/sampler.js';
 import { allocateLoadavgMemory } from '../load/table.js';
 import { allocateRenderingCache } from '../shared/rendering-cache.js';
 import { allocateRequestQueue } from '../fuse/request-queue.js';
+import { monotonicMs } from '../shared/clock.js';
 import { requestResend } from '../fuse/session.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
+import { allocateBeats, HEARTBEAT_MS, LivenessWatch } from './heartbeat.js';
 import { createLogger } from './logger.js';
 import { arenaFailureWarning } from './server.js';
 import { SERVER_FUSE_FD, SERVER_INPUT_ENV, ServerExitCode, type ServerInput, type ServerMessage, type SupervisorMessage } from './messages.js';
@@ -76,6 +78,16 @@ function pruneCounters(config: ServeConfig, log: Logger): NodeJS.Timeout {
   }, (err) => log.warn({ err }, 'could not prune CPU counters'));
 }
 
+/** Tells the supervisor, every HEARTBEAT_MS, that some serving thread can answer (heartbeat.ts). */
+function heartbeat(beats: SharedArrayBuffer): NodeJS.Timeout {
+  const watch = new LivenessWatch(beats, monotonicMs);
+  const timer = setInterval(() => {
+    if (watch.canAnswer()) send({ kind: 'alive' });
+  }, HEARTBEAT_MS);
+  timer.unref();
+  return timer;
+}
+
 function send(message: ServerMessage): void {
   process.send?.(message);
 }
@@ -101,7 +113,8 @@ async function main(): Promise<number> {
   const renderingCache = allocateRenderingCache();
   const drain = new Int32Array(new SharedArrayBuffer(4));
   const requests = allocateRequestQueue();
-  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, requests, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
+  const beats = allocateBeats(config.workers);
+  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, requests, mountedAtSec, drain: drain.buffer as SharedArrayBuffer, beats }, log, () => {
     log.error({}, 'a worker failed; stopping this server so a new one takes over');
     // Other workers block in read() and cannot be joined: end the process outright.
     process.kill(process.pid, 'SIGKILL');
@@ -123,12 +136,14 @@ async function main(): Promise<number> {
     process.kill(process.pid, 'SIGKILL');
   });
   send({ kind: 'ready', resend });
+  const beating = heartbeat(beats);
   log.debug({ workers: config.workers }, 'server ready');
 
   const ends = await pool.done;
   sampling.forEach(clearInterval);
   clearInterval(pruning);
   clearInterval(trimming);
+  clearInterval(beating);
   log.debug({ ends }, 'server stopped');
   process.removeAllListeners('disconnect');
   process.disconnect?.();

@@ -16,6 +16,8 @@ import { RestartPolicy, type RestartDecision } from './restart-policy.js';
 import { describeExit, ServerHandle } from './server-handle.js';
 import { prepareArenaDir } from './state-dir.js';
 import { notify } from './systemd.js';
+import { HUNG_AFTER_MS } from './heartbeat.js';
+import { monotonicMs } from '../shared/clock.js';
 
 export interface Connection {
   fd: number;
@@ -36,6 +38,13 @@ const DRAIN_MS = 2_000;
  */
 const STOP_MS = 5_000;
 const ARENA_GC_INTERVAL_MS = 60_000;
+/** How often the serving server's heartbeat is checked. */
+const WATCHDOG_MS = 1_000;
+/**
+ * A check this late found the supervisor itself stalled (a long collection, a loaded
+ * machine): the heartbeats that arrived meanwhile are still unread, so it judges nothing.
+ */
+const WATCHDOG_LATE_MS = 1_000;
 /** Containers named in the stop's log line; the count is always whole. */
 const HOLDERS_LOGGED = 20;
 
@@ -64,6 +73,8 @@ export class Supervisor {
   private healing: HealChild | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly gcTimer: NodeJS.Timeout;
+  private readonly watchdog: NodeJS.Timeout;
+  private watchedAt = monotonicMs();
   private finish!: (code: number) => void;
   /** Resolves with the exit code once the supervisor has stopped. */
   readonly done = new Promise<number>((resolve) => {
@@ -77,6 +88,26 @@ export class Supervisor {
   ) {
     this.gcTimer = setInterval(() => this.collectArenas(), ARENA_GC_INTERVAL_MS);
     this.gcTimer.unref();
+    this.watchdog = setInterval(() => this.checkHeartbeat(), WATCHDOG_MS);
+    this.watchdog.unref();
+  }
+
+  /**
+   * Replaces a serving server that has not said it can answer for HUNG_AFTER_MS
+   * (stopped, hung, every thread stuck: issue 18) as a crashed one is: SIGKILL, then
+   * the exit starts a new server, which has the kernel re-send what this one held.
+   */
+  private checkHeartbeat(): void {
+    const now = monotonicMs();
+    const late = now - this.watchedAt - WATCHDOG_MS > WATCHDOG_LATE_MS;
+    this.watchedAt = now;
+    const server = this.current;
+    if (late || this.stopping || server?.readyAt === undefined || !server.alive || server.killedAsHung) return;
+    const silentMs = now - server.lastHeardAt;
+    if (silentMs < HUNG_AFTER_MS) return;
+    server.killedAsHung = true;
+    this.log.error({ epoch: server.epoch, serverPid: server.pid, silentMs, boundMs: HUNG_AFTER_MS }, 'server stopped answering (no heartbeat); killing it and starting a new one');
+    server.kill();
   }
 
   /** Starts the first server; throws if it cannot become ready. */
@@ -136,6 +167,7 @@ export class Supervisor {
     this.stopping = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.gcTimer);
+    clearInterval(this.watchdog);
     this.healing?.kill();
     notify('STOPPING=1');
     const holders = this.holders();
@@ -235,6 +267,7 @@ export class Supervisor {
   private async connectionGone(why: string, code: number): Promise<void> {
     this.stopping = true;
     clearInterval(this.gcTimer);
+    clearInterval(this.watchdog);
     for (const server of this.retiring) server.kill();
     // An aborted connection leaves a dead mount that answers ENOTCONN: take it away.
     unmount(this.config.mountpoint);
