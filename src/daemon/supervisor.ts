@@ -1,23 +1,24 @@
 // The supervisor: the small, long-lived process that owns the FUSE connection and
 // the mount. It runs the serving code in a server process it can replace: restarted
-// at once when it dies (readers only wait; the new server has the kernel re-send what
-// the dead one held), swapped without a gap on SIGHUP, stopped on SIGTERM. Once the
-// first server serves, it heals containers a dead predecessor left (heal-process.ts).
+// at once when it dies or stops answering (readers only wait; the new server has the
+// kernel re-send what the old one held), swapped without a gap on SIGHUP, stopped on
+// SIGTERM. Once the first server serves, it heals containers a dead predecessor left
+// (heal-process.ts).
 
 import type { Logger } from 'pino';
-import { collectIdleArenas, freshEpoch } from '../fs/handles.js';
 import { isCgprocfsError } from '../errors.js';
+import { collectIdleArenas, freshEpoch } from '../fs/handles.js';
 import { abortConnection, closeDevice, unmount } from '../fuse/mount.js';
+import { monotonicMs } from '../shared/clock.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { HEAL_TIMEOUT_MS, HealChild } from './heal-child.js';
 import { namespacesHolding, type Holder } from './heal.js';
+import { HUNG_AFTER_MS } from './heartbeat.js';
 import { ServerExitCode } from './messages.js';
 import { RestartPolicy, type RestartDecision } from './restart-policy.js';
 import { describeExit, ServerHandle } from './server-handle.js';
 import { prepareArenaDir } from './state-dir.js';
 import { notify } from './systemd.js';
-import { HUNG_AFTER_MS } from './heartbeat.js';
-import { monotonicMs } from '../shared/clock.js';
 
 export interface Connection {
   fd: number;

@@ -19,6 +19,10 @@
 // noticing, and most readers take the whole file in their first READ. A re-rendering
 // (a rewind) is written at once: its first part goes to the reader without another
 // READ here.
+//
+// A full or failing state directory is outlived (issue 18): a new arena reserves its
+// usual working set, and what cannot be written is served from memory (the record says
+// "not saved", so a successor renders anew); a server without an arena serves too.
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
