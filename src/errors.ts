@@ -34,6 +34,10 @@ export const ErrorCodes = {
   ALREADY_RUNNING: { exit: 1, errno: 'EBUSY' },
   /** A container runtime's configuration file cannot be read, understood or safely changed (cgprocfs setup). */
   RUNTIME_CONFIG: { exit: 1, errno: 'EINVAL' },
+  /** A bounded name space of the state directory is used up (every handle epoch has an arena file, issue 18). */
+  NAMES_EXHAUSTED: { exit: 1, errno: 'ENFILE' },
+  /** The state directory is a symlink, not ours, or writable by others (issue 18). */
+  STATE_DIR_UNSAFE: { exit: 1, errno: 'EPERM' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

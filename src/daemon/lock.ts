@@ -5,10 +5,11 @@
 // the refusal line and for `cgprocfs unmount`. The bare mountpoint directory is locked
 // the same way between its check and the mount, so two starts cannot both mount there.
 
-import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgprocfsError, systemErrorCode } from '../errors.js';
 import { flock, Native } from '../native/libc.js';
+import { readFileNoFollow } from '../shared/private-files.js';
 
 export const LOCK_FILE = 'serve.lock';
 
@@ -37,7 +38,7 @@ function describeHolder(holder: LockHolder | undefined): string {
 
 function readRecord(path: string): LockHolder | undefined {
   try {
-    const record = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    const record = JSON.parse(readFileNoFollow(path)) as LockHolder;
     return Number.isInteger(record.pid) && typeof record.mountpoint === 'string' ? record : undefined;
   } catch {
     return undefined;
@@ -51,7 +52,7 @@ function readRecord(path: string): LockHolder | undefined {
 export function lockStateDir(stateDir: string, holder: LockHolder): number {
   mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, LOCK_FILE);
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   if (!tryLock(fd, Native.LOCK_EX)) {
     closeSync(fd);
     throw new CgprocfsError('ALREADY_RUNNING', `${describeHolder(readRecord(path))} holds the state directory ${stateDir}: stop it first, or give this one another --state-dir`);
@@ -66,7 +67,7 @@ export function lockHolder(stateDir: string): LockHolder | undefined {
   const path = join(stateDir, LOCK_FILE);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
     return undefined;
   }

@@ -26,7 +26,10 @@ export const HEAL_INPUT_ENV = 'CGPROCFS_HEAL';
 /** The FUSE connection is the server's fd 3, the IPC channel its fd 4. */
 export const SERVER_FUSE_FD = 3;
 
-export type ServerMessage = { kind: 'ready'; resend: 'resent' | 'unsupported' };
+export type ServerMessage =
+  | { kind: 'ready'; resend: 'resent' | 'unsupported' }
+  /** Every HEARTBEAT_MS while some serving thread can answer (heartbeat.ts). */
+  | { kind: 'alive' };
 
 export type SupervisorMessage =
   /** Stop reading new requests: a successor serves the connection now. */

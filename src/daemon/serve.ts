@@ -15,6 +15,7 @@ import { createViewService } from '../render/views.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { lockMountpoint, lockStateDir } from './lock.js';
 import { createLogger } from './logger.js';
+import { verifyStateDir } from './state-dir.js';
 import { Supervisor, type Connection } from './supervisor.js';
 import { notify, storeFd, systemdUnit, takeListenedFd } from './systemd.js';
 
@@ -84,6 +85,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   if (process.getuid?.() !== 0) {
     throw new CgprocfsError('NOT_ROOT', 'cgprocfs serve must run as root (it mounts a filesystem and reads every process\'s /proc entries)');
   }
+  verifyStateDir(config.stateDir);
   // Build the views first: a bad --cgroup-root fails before anything is mounted.
   const layout = createViewService(config).describeLayout();
   const cleared: string[] = [];

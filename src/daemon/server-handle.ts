@@ -3,6 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { monotonicMs } from '../shared/clock.js';
 import type { ServeConfig } from './config.js';
 import { SERVER_INPUT_ENV, type ServerInput, type ServerMessage, type SupervisorMessage } from './messages.js';
 
@@ -21,6 +22,10 @@ export class ServerHandle {
   readonly startedAt = Date.now();
   /** When it said it was ready (epoch ms); undefined until then. */
   readyAt: number | undefined;
+  /** When it last said anything (monotonic ms): its heartbeat (heartbeat.ts). */
+  lastHeardAt = monotonicMs();
+  /** Killed by the supervisor for a missing heartbeat: judged once. */
+  killedAsHung = false;
   readonly ready: Promise<ServerMessage>;
   readonly exited: Promise<ServerExit>;
   private exit: ServerExit | undefined;
@@ -39,6 +44,7 @@ export class ServerHandle {
     });
     this.ready = new Promise((resolve, reject) => {
       child.on('message', (message: ServerMessage) => {
+        this.lastHeardAt = monotonicMs();
         if (message.kind !== 'ready') return;
         this.readyAt ??= Date.now();
         resolve(message);

@@ -14,8 +14,11 @@ import { allocateLoadavgMemory } from '../load/table.js';
 import { allocateRenderingCache } from '../shared/rendering-cache.js';
 import { allocateRequestQueue } from '../fuse/request-queue.js';
 import { requestResend } from '../fuse/session.js';
+import { monotonicMs } from '../shared/clock.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
+import { allocateBeats, HEARTBEAT_MS, LivenessWatch } from './heartbeat.js';
 import { createLogger } from './logger.js';
+import { arenaFailureWarning } from './server.js';
 import { SERVER_FUSE_FD, SERVER_INPUT_ENV, ServerExitCode, type ServerInput, type ServerMessage, type SupervisorMessage } from './messages.js';
 import { startWorkers } from './workers.js';
 
@@ -59,7 +62,7 @@ function sampleLoad(sampler: LoadavgSampler, log: Logger): NodeJS.Timeout[] {
 
 /** Gives back, every second, the pages of renderings whose files were closed (a flood of opens that ended). */
 function trimHandles(memory: HandleStoreMemory, log: Logger): NodeJS.Timeout {
-  const store = new HandleStore(memory);
+  const store = new HandleStore(memory, arenaFailureWarning(log));
   return every(TRIM_INTERVAL_MS, () => {
     const pages = store.trim(libc);
     if (pages > 0) log.debug({ pages }, 'gave back the pages of closed files');
@@ -73,6 +76,16 @@ function pruneCounters(config: ServeConfig, log: Logger): NodeJS.Timeout {
     const removed = pruneCpuCounters(config.stateDir, layout);
     if (removed > 0) log.debug({ removed }, 'pruned CPU counters of removed cgroups');
   }, (err) => log.warn({ err }, 'could not prune CPU counters'));
+}
+
+/** Tells the supervisor, every HEARTBEAT_MS, that some serving thread can answer (heartbeat.ts). */
+function heartbeat(beats: SharedArrayBuffer): NodeJS.Timeout {
+  const watch = new LivenessWatch(beats, monotonicMs);
+  const timer = setInterval(() => {
+    if (watch.canAnswer()) send({ kind: 'alive' });
+  }, HEARTBEAT_MS);
+  timer.unref();
+  return timer;
 }
 
 function send(message: ServerMessage): void {
@@ -93,11 +106,15 @@ async function main(): Promise<number> {
   // An older supervisor's config has no share: the default then.
   const ownerHandles = config.maxOpenPerContainer ?? DEFAULT_OWNER_HANDLES;
   const memory = createHandleStore(arenaDirOf(config), epoch, { ...DEFAULT_HANDLE_LIMITS, ownerHandles }, libc);
+  if (memory.noArena !== undefined) {
+    log.warn({ reason: memory.noArena }, 'could not make this server\'s handle arena (the state directory is full or failing): open files are served from memory and do not survive a crash of this server');
+  }
   const loadavg = allocateLoadavgMemory();
   const renderingCache = allocateRenderingCache();
   const drain = new Int32Array(new SharedArrayBuffer(4));
   const requests = allocateRequestQueue();
-  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, requests, mountedAtSec, drain: drain.buffer as SharedArrayBuffer }, log, () => {
+  const beats = allocateBeats(config.workers);
+  const pool = startWorkers({ fd: SERVER_FUSE_FD, config, memory, loadavg, renderingCache, requests, mountedAtSec, drain: drain.buffer as SharedArrayBuffer, beats }, log, () => {
     log.error({}, 'a worker failed; stopping this server so a new one takes over');
     // Other workers block in read() and cannot be joined: end the process outright.
     process.kill(process.pid, 'SIGKILL');
@@ -119,12 +136,14 @@ async function main(): Promise<number> {
     process.kill(process.pid, 'SIGKILL');
   });
   send({ kind: 'ready', resend });
+  const beating = heartbeat(beats);
   log.debug({ workers: config.workers }, 'server ready');
 
   const ends = await pool.done;
   sampling.forEach(clearInterval);
   clearInterval(pruning);
   clearInterval(trimming);
+  clearInterval(beating);
   log.debug({ ends }, 'server stopped');
   process.removeAllListeners('disconnect');
   process.disconnect?.();

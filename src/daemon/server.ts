@@ -43,6 +43,12 @@ function shareWarnings(log: Logger): (container: ViewOwner, error: ShareExceeded
   };
 }
 
+/** Said once per server start, by whichever thread meets the failure first (issue 18). */
+export function arenaFailureWarning(log: Logger): (reason: string) => void {
+  return (reason) =>
+    log.warn({ reason }, 'the state directory is full or failing: open files are served from memory from now on, and those not written there do not survive a crash of this server');
+}
+
 export interface ServerStack {
   dispatcher: Dispatcher;
   filesystem: ReadOnlyFilesystem;
@@ -56,9 +62,11 @@ export function buildServer(
   log: Logger,
   mountedAtSec: number,
 ): ServerStack {
-  const views = createViewService({ cacheMs: RENDERING_CACHE_MS, counterCacheMs: COUNTER_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, ...options });
+  const onIgnoredCounterRecord = (file: string, why: string): void =>
+    log.warn({ file, why }, 'ignored a CPU counter record the kernel could not have given (forged or corrupt); the counters of its cgroup start anew');
+  const views = createViewService({ cacheMs: RENDERING_CACHE_MS, counterCacheMs: COUNTER_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, onIgnoredCounterRecord, ...options });
   const tree = new Tree(views.files, [...EXTRA_DIRECTORIES, ...views.dirs], views.links);
-  const handles = new HandleStore(memory);
+  const handles = new HandleStore(memory, arenaFailureWarning(log));
   const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec, onShareExceeded: shareWarnings(log.child({ component: 'shares' })) });
   const dispatcher = new Dispatcher(filesystem, log.child({ component: 'dispatcher' }));
   return { dispatcher, filesystem, handles, tree };

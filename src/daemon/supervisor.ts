@@ -1,18 +1,23 @@
 // The supervisor: the small, long-lived process that owns the FUSE connection and
 // the mount. It runs the serving code in a server process it can replace: restarted
-// at once when it dies (readers only wait; the new server has the kernel re-send what
-// the dead one held), swapped without a gap on SIGHUP, stopped on SIGTERM. Once the
-// first server serves, it heals containers a dead predecessor left (heal-process.ts).
+// at once when it dies or stops answering (readers only wait; the new server has the
+// kernel re-send what the old one held), swapped without a gap on SIGHUP, stopped on
+// SIGTERM. Once the first server serves, it heals containers a dead predecessor left
+// (heal-process.ts).
 
 import type { Logger } from 'pino';
+import { isCgprocfsError } from '../errors.js';
 import { collectIdleArenas, freshEpoch } from '../fs/handles.js';
 import { abortConnection, closeDevice, unmount } from '../fuse/mount.js';
+import { monotonicMs } from '../shared/clock.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { HEAL_TIMEOUT_MS, HealChild } from './heal-child.js';
 import { namespacesHolding, type Holder } from './heal.js';
+import { HUNG_AFTER_MS } from './heartbeat.js';
 import { ServerExitCode } from './messages.js';
 import { RestartPolicy, type RestartDecision } from './restart-policy.js';
 import { describeExit, ServerHandle } from './server-handle.js';
+import { prepareArenaDir } from './state-dir.js';
 import { notify } from './systemd.js';
 
 export interface Connection {
@@ -34,6 +39,13 @@ const DRAIN_MS = 2_000;
  */
 const STOP_MS = 5_000;
 const ARENA_GC_INTERVAL_MS = 60_000;
+/** How often the serving server's heartbeat is checked. */
+const WATCHDOG_MS = 1_000;
+/**
+ * A check this late found the supervisor itself stalled (a long collection, a loaded
+ * machine): the heartbeats that arrived meanwhile are still unread, so it judges nothing.
+ */
+const WATCHDOG_LATE_MS = 1_000;
 /** Containers named in the stop's log line; the count is always whole. */
 const HOLDERS_LOGGED = 20;
 
@@ -62,6 +74,8 @@ export class Supervisor {
   private healing: HealChild | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly gcTimer: NodeJS.Timeout;
+  private readonly watchdog: NodeJS.Timeout;
+  private watchedAt = monotonicMs();
   private finish!: (code: number) => void;
   /** Resolves with the exit code once the supervisor has stopped. */
   readonly done = new Promise<number>((resolve) => {
@@ -75,6 +89,26 @@ export class Supervisor {
   ) {
     this.gcTimer = setInterval(() => this.collectArenas(), ARENA_GC_INTERVAL_MS);
     this.gcTimer.unref();
+    this.watchdog = setInterval(() => this.checkHeartbeat(), WATCHDOG_MS);
+    this.watchdog.unref();
+  }
+
+  /**
+   * Replaces a serving server that has not said it can answer for HUNG_AFTER_MS
+   * (stopped, hung, every thread stuck: issue 18) as a crashed one is: SIGKILL, then
+   * the exit starts a new server, which has the kernel re-send what this one held.
+   */
+  private checkHeartbeat(): void {
+    const now = monotonicMs();
+    const late = now - this.watchedAt - WATCHDOG_MS > WATCHDOG_LATE_MS;
+    this.watchedAt = now;
+    const server = this.current;
+    if (late || this.stopping || server?.readyAt === undefined || !server.alive || server.killedAsHung) return;
+    const silentMs = now - server.lastHeardAt;
+    if (silentMs < HUNG_AFTER_MS) return;
+    server.killedAsHung = true;
+    this.log.error({ epoch: server.epoch, serverPid: server.pid, silentMs, boundMs: HUNG_AFTER_MS }, 'server stopped answering (no heartbeat); killing it and starting a new one');
+    server.kill();
   }
 
   /** Starts the first server; throws if it cannot become ready. */
@@ -134,6 +168,7 @@ export class Supervisor {
     this.stopping = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.gcTimer);
+    clearInterval(this.watchdog);
     this.healing?.kill();
     notify('STOPPING=1');
     const holders = this.holders();
@@ -194,12 +229,29 @@ export class Supervisor {
   }
 
   private spawn(): ServerHandle {
-    const epoch = freshEpoch(arenaDirOf(this.config));
+    const epoch = this.freshEpoch();
     const server = ServerHandle.spawn(this.config, this.connection.fd, epoch, this.connection.mountedAtSec);
     this.running.add(server);
     void server.exited.then(() => this.running.delete(server));
     this.log.debug({ epoch, serverPid: server.pid }, 'server started');
     return server;
+  }
+
+  /**
+   * An epoch for a new server, in an arena directory checked as the state directory
+   * is (STATE_DIR_UNSAFE otherwise). When arena files take every epoch, the idle ones are
+   * collected first; NAMES_EXHAUSTED if that frees none (the restart is retried later).
+   */
+  private freshEpoch(): number {
+    const dir = prepareArenaDir(this.config);
+    const inUse = [...this.running].map((server) => server.epoch);
+    try {
+      return freshEpoch(dir, inUse);
+    } catch (err) {
+      if (!isCgprocfsError(err) || err.code !== 'NAMES_EXHAUSTED') throw err;
+      this.collectArenas();
+      return freshEpoch(dir, inUse);
+    }
   }
 
   private adopt(server: ServerHandle): void {
@@ -216,6 +268,7 @@ export class Supervisor {
   private async connectionGone(why: string, code: number): Promise<void> {
     this.stopping = true;
     clearInterval(this.gcTimer);
+    clearInterval(this.watchdog);
     for (const server of this.retiring) server.kill();
     // An aborted connection leaves a dead mount that answers ENOTCONN: take it away.
     unmount(this.config.mountpoint);
@@ -231,6 +284,8 @@ export class Supervisor {
     if (decision.loop) this.reportStartupLoop(fields, decision);
     else this.log.error(fields, 'server died; starting a new one');
     this.current = undefined;
+    // The dead server's arena, or others, may be idle now: their space is wanted at once on a small state directory.
+    this.collectArenas();
     this.restartTimer = setTimeout(() => this.background(this.restart()), decision.delayMs);
   }
 

@@ -3,10 +3,11 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { requesterClasses } from '../caller/requester-class.js';
-import { serveDevice } from '../fuse/device.js';
+import { deviceConnection, serveDevice } from '../fuse/device.js';
 import { RequestQueue } from '../fuse/request-queue.js';
 import { readable } from '../native/libc.js';
 import { createLogger } from './logger.js';
+import { beatingConnection, beatingHandler, ThreadBeat } from './heartbeat.js';
 import { buildServer } from './server.js';
 import type { WorkerInput, WorkerOutput } from './workers.js';
 
@@ -17,7 +18,9 @@ const drain = new Int32Array(input.drain);
 const fair = { queue: new RequestQueue(input.requests), pending: () => readable(input.fd), classOf: requesterClasses(input.config.procRoot) };
 let message: WorkerOutput;
 try {
-  message = { kind: 'ended', reason: serveDevice(input.fd, dispatcher, log, () => Atomics.load(drain, 0) === 1, fair) };
+  const beat = new ThreadBeat(input.beats, input.index);
+  const connection = beatingConnection(deviceConnection(input.fd), beat);
+  message = { kind: 'ended', reason: serveDevice(connection, beatingHandler(dispatcher, beat), log, () => Atomics.load(drain, 0) === 1, fair) };
 } catch (err) {
   log.error({ err }, 'device loop failed');
   message = { kind: 'failed', error: String(err) };

@@ -29,6 +29,8 @@ export interface WorkerInput {
   requests: RequestQueueMemory;
   /** Int32 flag: 1 = finish the current request and stop reading. */
   drain: SharedArrayBuffer;
+  /** Where each worker marks its progress for the heartbeat (heartbeat.ts). */
+  beats: SharedArrayBuffer;
 }
 
 export type WorkerOutput = { kind: 'ended'; reason: LoopEnd } | { kind: 'failed'; error: string };

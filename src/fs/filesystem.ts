@@ -151,13 +151,14 @@ export class ReadOnlyFilesystem {
    * open and lseek(0) before every refresh. Reads past 0 never re-render a rendering
    * any reader was served part of, so one pass over the file sees one rendering.
    */
-  read(fh: bigint, offset: bigint, size: number, caller: Caller): Buffer {
+  read(fh: bigint, offset: bigint, size: number, caller: Caller, nodeId?: bigint): Buffer {
     const { handles, tree } = this.deps;
     // Offsets past 4 GiB are past the end of any rendering.
     const at = offset > BigInt(MAX_RENDERING) ? MAX_RENDERING : Number(offset);
     const result = handles.read(fh, at, size);
     if (!result) throw new FsError('EBADF', `unknown file handle ${fh}`);
     if (!result.rewind) return result.bytes;
+    if (result.untracked) return this.renderUntracked(fh, nodeId, caller).subarray(at, at + size);
     const file = tree.node(result.nodeId);
     if (file?.kind !== 'file') throw new FsError('EBADF', `handle ${fh} names no file`);
     const content = this.render(file, caller);
@@ -167,6 +168,17 @@ export class ReadOnlyFilesystem {
     return content.subarray(Math.min(at, content.length), at + size);
   }
 
+
+  /**
+   * A predecessor's handle whose record never reached its arena (a full state
+   * directory, issue 18): served from a new rendering of the node the READ names, so the
+   * reader gets its bytes, not an error; a pass over the file may mix two renderings.
+   */
+  private renderUntracked(fh: bigint, nodeId: bigint | undefined, caller: Caller): Buffer {
+    const file = nodeId === undefined ? undefined : this.deps.tree.node(nodeId);
+    if (file?.kind !== 'file') throw new FsError('EBADF', `unknown file handle ${fh}`);
+    return this.render(file, caller);
+  }
 
   release(fh: bigint): void {
     // An unknown handle is not an error: after a server restart the kernel releases

@@ -19,11 +19,16 @@
 // noticing, and most readers take the whole file in their first READ. A re-rendering
 // (a rewind) is written at once: its first part goes to the reader without another
 // READ here.
+//
+// A full or failing state directory is outlived (issue 18): a new arena reserves its
+// usual working set, and what cannot be written is served from memory (the record says
+// "not saved", so a successor renders anew); a server without an arena serves too.
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { systemErrorCode } from '../errors.js';
+import { CgprocfsError, systemErrorCode } from '../errors.js';
 import { copyOut } from '../shared/bytes.js';
+import { CREATE_NEW, WRITE_NOFOLLOW } from '../shared/private-files.js';
 import { withLock } from '../shared/mutex.js';
 import { maxOwnerHandles, OwnerTable, ownerTableWords, refusal, shareLimits, type Holding, type OwnerId, type ShareLimits } from './shares.js';
 
@@ -38,7 +43,9 @@ const PAGE_HINT_INDEX = 2;
 /** Slots not free, and pages allocated: what the shares are measured against. */
 const USED_SLOTS_INDEX = 3;
 const USED_PAGES_INDEX = 4;
-const HEADER_WORDS = 5;
+/** 1 once an arena write failed: the server logs that once, whichever worker met it. */
+const ARENA_FAILED_INDEX = 5;
+const HEADER_WORDS = 6;
 
 /** Slot row in the shared table: generation, state, flags, first page, page count, byte length, node id, owner (4 words). */
 const Col = { GEN: 0, STATE: 1, FLAGS: 2, PAGE: 3, PAGES: 4, LENGTH: 5, NODE_LO: 6, NODE_HI: 7, OWNER: 8 } as const;
@@ -123,6 +130,11 @@ export interface HandleStoreMemory {
   epoch: number;
   /** Directory of the arena files, one per epoch. */
   arenaDir: string;
+  /**
+   * Why this epoch has no arena file, when it could not be made (a full or failing
+   * state directory): its handles are served from memory and do not survive a crash.
+   */
+  noArena?: string;
 }
 
 export function arenaPath(arenaDir: string, epoch: number): string {
@@ -135,6 +147,8 @@ function dataStart(slots: number): number {
 }
 
 const recordOffset = (slot: number): number => HEADER_BYTES + slot * RECORD;
+/** Records read at a time when a whole directory is searched (64 KiB). */
+const DIRECTORY_CHUNK_RECORDS = 2730;
 
 /**
  * The system calls that give pages back (native/libc.ts), passed in by the server's
@@ -147,6 +161,8 @@ export interface PageReleaser {
   discardPages(buffer: Uint8Array): void;
   /** fallocate(PUNCH_HOLE) of a file's range. */
   punchHole(fd: number, offset: number, length: number): void;
+  /** fallocate(0) of a file's range: its blocks are taken now, so writing there never meets ENOSPC. */
+  reserve(fd: number, offset: number, length: number): void;
 }
 
 /** Free pages trim leaves committed above those in use: the usual working set reuses them at no cost. */
@@ -159,24 +175,33 @@ function pageAlignedOffset(memory: SharedArrayBuffer, native?: Pick<PageReleaser
 }
 
 /**
- * Creates the shared tables and a fresh arena file for `epoch`. With `native`, the
- * contents start page aligned, so trim can give every freed page back.
+ * Errors of writing the arena that a server outlives by serving from memory (issue 18):
+ * a full or failing state directory. Anything else (EEXIST: an epoch collision) is not.
  */
-export function createHandleStore(arenaDir: string, epoch: number, limits = DEFAULT_HANDLE_LIMITS, native?: Pick<PageReleaser, 'addressOf'>): HandleStoreMemory {
-  mkdirSync(arenaDir, { recursive: true, mode: 0o700 });
+const ARENA_WRITE_ERRORS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'EROFS', 'ENOMEM']);
+
+export function isArenaWriteError(err: unknown): boolean {
+  return ARENA_WRITE_ERRORS.has(systemErrorCode(err) ?? '');
+}
+
+/**
+ * Space taken at once in a new arena file, so that the usual working set never meets
+ * a full state directory: the header, the first directory pages (slots are taken
+ * lowest first) and the first content pages (reused lowest first too).
+ */
+export const RESERVED_DIRECTORY_PAGES = 4;
+export const RESERVED_CONTENT_PAGES = 64;
+
+/**
+ * Creates the shared tables and a fresh arena file for `epoch`. With `native`, the
+ * contents start page aligned, so trim can give every freed page back, and the
+ * arena's usual working set is reserved on disk. When the arena cannot be made (a
+ * full or failing state directory), the store serves from memory (`noArena` says why).
+ */
+export function createHandleStore(arenaDir: string, epoch: number, limits = DEFAULT_HANDLE_LIMITS, native?: Pick<PageReleaser, 'addressOf' | 'reserve'>): HandleStoreMemory {
   const pages = Math.ceil(limits.arenaBytes / PAGE);
-  // 'wx': never truncate another server's arena, whatever epoch collision may happen.
-  const fd = openSync(arenaPath(arenaDir, epoch), 'wx', 0o600);
-  try {
-    const header = Buffer.alloc(8);
-    header.writeUInt32LE(MAGIC, 0);
-    header.writeUInt32LE(limits.slots, 4);
-    writeSync(fd, header, 0, header.length, 0);
-    ftruncateSync(fd, dataStart(limits.slots) + pages * PAGE);
-  } finally {
-    closeSync(fd);
-  }
   const contents = new SharedArrayBuffer((pages + 1) * PAGE);
+  const noArena = createArenaFile(arenaDir, epoch, limits.slots, pages, native);
   return {
     table: new SharedArrayBuffer((HEADER_WORDS + limits.slots * ROW) * 4),
     bitmap: new SharedArrayBuffer(Math.ceil(pages / 32) * 4),
@@ -188,7 +213,53 @@ export function createHandleStore(arenaDir: string, epoch: number, limits = DEFA
     ...(limits.ownerHandles !== undefined && { shares: shareLimits(limits.slots, pages, limits.ownerHandles) }),
     epoch: epoch % EPOCH_LIMIT,
     arenaDir,
+    ...(noArena !== undefined && { noArena }),
   };
+}
+
+/** Writes a new arena file; undefined when done, else why it could not be (the file is then removed). */
+function createArenaFile(arenaDir: string, epoch: number, slots: number, pages: number, native?: Pick<PageReleaser, 'reserve'>): string | undefined {
+  const path = arenaPath(arenaDir, epoch);
+  let fd: number;
+  try {
+    mkdirSync(arenaDir, { recursive: true, mode: 0o700 });
+    // O_EXCL: never truncate another server's arena, whatever epoch collision may happen.
+    fd = openSync(path, CREATE_NEW, 0o600);
+  } catch (err) {
+    if (!isArenaWriteError(err)) throw err;
+    return describeError(err);
+  }
+  try {
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(MAGIC, 0);
+    header.writeUInt32LE(slots, 4);
+    writeSync(fd, header, 0, header.length, 0);
+    ftruncateSync(fd, dataStart(slots) + pages * PAGE);
+    if (native !== undefined) {
+      reserveUnlessUnsupported(native, fd, HEADER_BYTES, Math.min(RESERVED_DIRECTORY_PAGES * PAGE, dataStart(slots) - HEADER_BYTES));
+      reserveUnlessUnsupported(native, fd, dataStart(slots), Math.min(RESERVED_CONTENT_PAGES, pages) * PAGE);
+    }
+    return undefined;
+  } catch (err) {
+    if (!isArenaWriteError(err)) throw err;
+    unlinkSync(path);
+    return describeError(err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A filesystem without fallocate(2) gets no reservation; a full one fails the arena. */
+function reserveUnlessUnsupported(native: Pick<PageReleaser, 'reserve'>, fd: number, offset: number, length: number): void {
+  try {
+    native.reserve(fd, offset, length);
+  } catch (err) {
+    if (systemErrorCode(err) !== 'EOPNOTSUPP' && systemErrorCode(err) !== 'ENOSYS') throw err;
+  }
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The epochs that have an arena file in `arenaDir`. */
@@ -204,13 +275,27 @@ export function arenaEpochs(arenaDir: string): number[] {
   }
 }
 
-/** An epoch no arena file uses yet. */
-export function freshEpoch(arenaDir: string, random: () => number = Math.random): number {
-  const used = new Set(arenaEpochs(arenaDir));
-  for (;;) {
-    const epoch = 1 + Math.floor(random() * (EPOCH_LIMIT - 1));
+/** Random picks of an epoch before a scan of them all: a nearly full directory still gets one, in bounded time. */
+const RANDOM_EPOCH_PICKS = 64;
+
+/**
+ * An epoch no arena file uses yet, nor a server in `inUse` (one serving from memory has
+ * no arena file). Bounded: whoever can write the directory may fill every name
+ * (issue 18), and then this throws NAMES_EXHAUSTED instead of looping.
+ */
+export function freshEpoch(arenaDir: string, inUse: Iterable<number> = [], random: () => number = Math.random): number {
+  const used = new Set([...arenaEpochs(arenaDir), ...inUse]);
+  const pick = (): number => Math.floor(random() * (EPOCH_LIMIT - 1));
+  for (let i = 0; i < RANDOM_EPOCH_PICKS; i++) {
+    const epoch = 1 + pick();
     if (!used.has(epoch)) return epoch;
   }
+  const start = pick();
+  for (let i = 0; i < EPOCH_LIMIT - 1; i++) {
+    const epoch = 1 + ((start + i) % (EPOCH_LIMIT - 1));
+    if (!used.has(epoch)) return epoch;
+  }
+  throw new CgprocfsError('NAMES_EXHAUSTED', `all ${EPOCH_LIMIT - 1} handle epochs are taken by arena files in ${arenaDir} that hold open handles: no server can start until some are released or removed`);
 }
 
 /**
@@ -258,7 +343,16 @@ export interface ReadResult {
    * offset when its contents never reached the arena (no reader was served a part).
    */
   rewind: boolean;
+  /**
+   * A predecessor's handle the store knows nothing of: its arena could not be written
+   * (a full state directory) or is gone. Render the requested node anew and serve the
+   * range from that rendering; nothing is kept (crash survival was lost for it).
+   */
+  untracked?: true;
 }
+
+/** What READ of a predecessor's handle without a record gets (see ReadResult.untracked). */
+const UNTRACKED: ReadResult = { nodeId: 0n, bytes: Buffer.alloc(0), rewind: true, untracked: true };
 
 /** Raised when the store has no slot or no arena room left. */
 export class StoreFullError extends Error {}
@@ -318,6 +412,17 @@ function decodeFh(fh: bigint): { epoch: number; gen: number; slot: number } {
   };
 }
 
+/** Runs an arena write; undefined when it met a full or failing state directory, which is outlived. */
+function outliveArenaFailure(write: () => void): unknown {
+  try {
+    write();
+    return undefined;
+  } catch (err) {
+    if (!isArenaWriteError(err)) throw err;
+    return err;
+  }
+}
+
 /** An arena file of a predecessor: read its records, re-render in place, release. */
 class PastArena {
   private constructor(private readonly fd: number, private readonly slots: number) {}
@@ -326,13 +431,15 @@ class PastArena {
   static open(path: string): PastArena | undefined {
     let fd: number;
     try {
-      fd = openSync(path, 'r+');
+      fd = openSync(path, WRITE_NOFOLLOW);
     } catch (err) {
-      if (systemErrorCode(err) === 'ENOENT') return undefined;
+      // ELOOP: a symlink planted at an arena's name is no arena (issue 18).
+      if (systemErrorCode(err) === 'ENOENT' || systemErrorCode(err) === 'ELOOP') return undefined;
       throw err;
     }
     const header = Buffer.alloc(8);
-    if (readSync(fd, header, 0, 8, 0) < 8 || header.readUInt32LE(0) !== MAGIC) {
+    // A slot count a file handle cannot name is no arena of ours (nor a reason to read gigabytes).
+    if (readSync(fd, header, 0, 8, 0) < 8 || header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) > Number(SLOT_MASK) + 1) {
       closeSync(fd);
       return undefined;
     }
@@ -348,10 +455,14 @@ class PastArena {
   }
 
   hasLiveRecords(): boolean {
-    const directory = Buffer.alloc(this.slots * RECORD);
-    readSync(this.fd, directory, 0, directory.length, HEADER_BYTES);
-    for (let at = 0; at < directory.length; at += RECORD) {
-      if (decodeRecord(directory, at).pages > 0) return true;
+    const chunk = Buffer.alloc(DIRECTORY_CHUNK_RECORDS * RECORD);
+    for (let first = 0; first < this.slots; first += DIRECTORY_CHUNK_RECORDS) {
+      const want = Math.min(DIRECTORY_CHUNK_RECORDS, this.slots - first) * RECORD;
+      const got = readSync(this.fd, chunk, 0, want, recordOffset(first));
+      for (let at = 0; at + RECORD <= got; at += RECORD) {
+        if (decodeRecord(chunk, at).pages > 0) return true;
+      }
+      if (got < want) return false; // the rest of the directory was never written
     }
     return false;
   }
@@ -360,15 +471,24 @@ class PastArena {
     return readRange(this.fd, dataStart(this.slots) + record.page * PAGE, record.length, offset, size);
   }
 
+  /**
+   * False when the extent cannot hold `content`. The record says "not saved" while the
+   * contents are written: if they cannot be (a full state directory), later READs
+   * render anew instead of serving a mix of two renderings.
+   */
   rewrite(slot: number, record: Record, content: Buffer): boolean {
     if (content.length > record.pages * PAGE) return false;
-    writeSync(this.fd, content, 0, content.length, dataStart(this.slots) + record.page * PAGE);
-    writeSync(this.fd, encodeRecord({ ...record, saved: true, length: content.length }), 0, RECORD, recordOffset(slot));
+    outliveArenaFailure(() => {
+      writeSync(this.fd, encodeRecord({ ...record, saved: false, length: content.length }), 0, RECORD, recordOffset(slot));
+      writeSync(this.fd, content, 0, content.length, dataStart(this.slots) + record.page * PAGE);
+      writeSync(this.fd, encodeRecord({ ...record, saved: true, length: content.length }), 0, RECORD, recordOffset(slot));
+    });
     return true;
   }
 
+  /** A record that cannot be written keeps the arena until the connection ends: nothing worse. */
   release(slot: number, record: Record): void {
-    writeSync(this.fd, encodeRecord({ ...record, pages: 0 }), 0, RECORD, recordOffset(slot));
+    outliveArenaFailure(() => writeSync(this.fd, encodeRecord({ ...record, pages: 0 }), 0, RECORD, recordOffset(slot)));
   }
 
   close(): void {
@@ -384,14 +504,19 @@ export class HandleStore {
   private readonly slots: number;
   private readonly pages: number;
   private readonly epoch: number;
-  private readonly fd: number;
+  /** The arena file; undefined when this epoch has none (memory.noArena). */
+  private readonly fd: number | undefined;
   private readonly contentStart: number;
   private readonly contents: Buffer;
   private readonly past = new Map<number, PastArena | undefined>();
   /** Records are written synchronously, one at a time per store (one store per worker). */
   private readonly recordScratch = Buffer.alloc(RECORD);
 
-  constructor(private readonly memory: HandleStoreMemory) {
+  /**
+   * `onArenaFailure` hears, once per server start (whichever worker meets it first),
+   * that the arena could not be written: handles go on being served from memory.
+   */
+  constructor(private readonly memory: HandleStoreMemory, private readonly onArenaFailure: (reason: string) => void = () => undefined) {
     this.table = new Int32Array(memory.table);
     this.bitmap = new Int32Array(memory.bitmap);
     this.dirty = new Int32Array(memory.dirty);
@@ -401,7 +526,7 @@ export class HandleStore {
     this.epoch = memory.epoch;
     this.contentStart = dataStart(this.slots);
     this.contents = Buffer.from(memory.contents, memory.contentsOffset, this.pages * PAGE);
-    this.fd = openSync(arenaPath(memory.arenaDir, memory.epoch), 'r+');
+    this.fd = memory.noArena === undefined ? openSync(arenaPath(memory.arenaDir, memory.epoch), WRITE_NOFOLLOW) : undefined;
   }
 
   /**
@@ -448,7 +573,9 @@ export class HandleStore {
     if (epoch !== this.epoch) {
       const arena = this.pastArena(epoch);
       const record = arena?.record(slot, gen);
-      if (!arena || !record) return undefined;
+      // The kernel sends only handles it holds: one without a record is served anew.
+      // Epoch 0 is never given out (freshEpoch): such a handle is no server's.
+      if (!arena || !record) return epoch === 0 ? undefined : UNTRACKED;
       if (offset === 0 || (!record.saved && offset < record.length)) return { nodeId: record.nodeId, bytes: Buffer.alloc(0), rewind: true };
       return { nodeId: record.nodeId, bytes: arena.range(record, offset, size), rewind: false };
     }
@@ -554,7 +681,7 @@ export class HandleStore {
     try {
       for (const [first, count] of runs) {
         discardAligned(native, this.contents.subarray(first * PAGE, (first + count) * PAGE));
-        native.punchHole(this.fd, this.contentStart + first * PAGE, count * PAGE);
+        if (this.fd !== undefined) native.punchHole(this.fd, this.contentStart + first * PAGE, count * PAGE);
       }
     } finally {
       this.locked(() => {
@@ -583,7 +710,7 @@ export class HandleStore {
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.fd !== undefined) closeSync(this.fd);
     for (const arena of this.past.values()) arena?.close();
   }
 
@@ -611,8 +738,22 @@ export class HandleStore {
     return (BigInt(this.table[row + Col.NODE_HI]! >>> 0) << 32n) | BigInt(this.table[row + Col.NODE_LO]! >>> 0);
   }
 
+  /**
+   * Writes a slot's record. A full or failing state directory is outlived: the handle
+   * is served from memory, and only a successor would miss the record (issue 18).
+   */
   private writeRecord(slot: number, record: Record): void {
-    writeSync(this.fd, encodeRecord(record, this.recordScratch), 0, RECORD, recordOffset(slot));
+    this.toArena((fd) => writeSync(fd, encodeRecord(record, this.recordScratch), 0, RECORD, recordOffset(slot)));
+  }
+
+  /** Runs an arena write unless there is no arena; false when it failed (logged once per server). */
+  private toArena(write: (fd: number) => void): boolean {
+    const fd = this.fd;
+    if (fd === undefined) return false;
+    const failure = outliveArenaFailure(() => write(fd));
+    if (failure === undefined) return true;
+    if (Atomics.compareExchange(this.table, ARENA_FAILED_INDEX, 0, 1) === 0) this.onArenaFailure(describeError(failure));
+    return false;
   }
 
   /** The container a live slot's handle was opened for. */
@@ -654,8 +795,9 @@ export class HandleStore {
 
   /** Writes a rendering to the arena, then the record that says it is there. */
   private save(slot: number, record: Record, content: Buffer): void {
-    writeSync(this.fd, content, 0, content.length, this.contentStart + record.page * PAGE);
-    this.writeRecord(slot, record);
+    const saved = this.toArena((fd) => writeSync(fd, content, 0, content.length, this.contentStart + record.page * PAGE));
+    // Unsaved, a successor renders anew rather than serve pages that are not this rendering.
+    this.writeRecord(slot, saved ? record : { ...record, saved: false });
   }
 
   /** Frees a slot and its pages, and takes them off its container's holding. Under the lock. */
@@ -667,14 +809,17 @@ export class HandleStore {
     this.table[row + Col.PAGES] = 0;
     this.table[row + Col.STATE] = FREE;
     this.table[USED_SLOTS_INDEX]!--;
+    if (slot < this.table[SLOT_HINT_INDEX]!) this.table[SLOT_HINT_INDEX] = slot;
   }
 
+  /**
+   * The lowest free slot (no slot below the hint is free): the records in use stay in
+   * the first, reserved pages of the arena's directory (issue 18).
+   */
   private findFreeSlot(): number {
-    const hint = this.table[SLOT_HINT_INDEX]!;
-    for (let i = 0; i < this.slots; i++) {
-      const slot = (hint + i) % this.slots;
+    for (let slot = this.table[SLOT_HINT_INDEX]!; slot < this.slots; slot++) {
       if (this.table[this.row(slot) + Col.STATE] === FREE) {
-        this.table[SLOT_HINT_INDEX] = (slot + 1) % this.slots;
+        this.table[SLOT_HINT_INDEX] = slot + 1;
         return slot;
       }
     }

@@ -108,7 +108,7 @@ export class Dispatcher {
         const fh = this.fs.open(r.header.nodeid, r.flags, callerOf(r.header)) as FileHandle;
         return ok(r, encodeOpenOut(fh, FILE_OPEN_FLAGS));
       },
-      read: (r) => ok(r, this.fs.read(r.fh, r.offset, r.size, callerOf(r.header))),
+      read: (r) => ok(r, this.fs.read(r.fh, r.offset, r.size, callerOf(r.header), r.header.nodeid)),
       release: (r) => {
         this.fs.release(r.fh);
         return ok(r);

@@ -212,6 +212,11 @@ export function punchHole(fd: number, offset: number, length: number): void {
   checked('fallocate', libc().fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length));
 }
 
+/** Allocates the blocks of `fd` in [offset, offset+length) now (fallocate mode 0): later writes there need no space. */
+export function reserve(fd: number, offset: number, length: number): void {
+  checked('fallocate', libc().fallocate(fd, 0, offset, length));
+}
+
 /** One struct pollfd (int fd, short events, short revents), reused: a thread polls one descriptor at a time. */
 const pollFd = Buffer.alloc(8);
 

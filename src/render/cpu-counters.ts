@@ -6,16 +6,14 @@
 // a partial file) and replaced by rename(2) under an O_EXCL lock; a record that
 // cannot be read or written is recomputed, never fatal.
 import { createHash } from 'node:crypto';
-import {
-  closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpus } from 'node:os';
+import { closeSync, existsSync, linkSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { systemErrorCode } from '../errors.js';
 import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
+import { CREATE_NEW, ensurePrivateDir, readFileNoFollow, temporaryName, writeNewFile } from '../shared/private-files.js';
 import { ReplacedWholeFiles } from '../shared/replaced-whole-files.js';
 import {
   baselineServes, countersAt, firstBaseline, firstEvents, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
@@ -46,7 +44,6 @@ const STALE_LOCK_MS = 2000;
 /** Temporary and lock files older than this are removed by pruning. */
 const STALE_LEFTOVER_MS = 60_000;
 const KEY_HEX_CHARS = 32;
-let temporaries = 0;
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
@@ -86,9 +83,53 @@ function parseRecord(text: string | undefined): CounterRecord | undefined {
   return wellFormed ? (value as CounterRecord) : undefined;
 }
 
+/** Clocks of two workers or processes read a moment apart, µs. */
+const CLOCK_SLACK_US = 1_000_000;
+
+/**
+ * Why a well-formed record's figures could not have come from the kernel (issue 18: a
+ * forged record doubled a container's idle); undefined when they could. `at` is
+ * CLOCK_MONOTONIC, the time since boot: no CPU idles longer than that, and the cgroup
+ * cannot have used more than that on every CPU of the host. `now` is the reader's clock.
+ */
+export function recordImplausibility(record: CounterBaseline, now: number, hostCpus: number): string | undefined {
+  const since = record.at + CLOCK_SLACK_US;
+  const { aggregate: all } = record;
+  if (record.at > now + CLOCK_SLACK_US) return 'it was written after now';
+  if (record.perCpu.some((times) => times.idle > since)) return 'a CPU idles longer than the time since boot';
+  if (all.idle > since * hostCpus || record.perCpu.some((times) => times.user + times.system > since * hostCpus)) {
+    return 'its counters exceed the time since boot on every CPU of the host';
+  }
+  if (all.user + all.system > since * hostCpus) return 'its CPU time exceeds the time since boot on every CPU of the host';
+  return undefined;
+}
+
+/**
+ * Why `next`, a later record of the same cgroups' life than `previous`, could not follow
+ * it: its clock or its aggregate counters went back, or a CPU idled longer than the time
+ * between the two (CPUs are matched by id: one hidden and shown again restarts at 0).
+ */
+export function successionImplausibility(previous: CounterBaseline, next: CounterBaseline): string | undefined {
+  const was = previous.aggregate;
+  const is = next.aggregate;
+  if (next.at < previous.at || is.idle < was.idle || is.user < was.user || is.system < was.system) return 'its counters went back';
+  const room = next.at - previous.at + CLOCK_SLACK_US;
+  const idledTooLong = next.cpus.some((id, index) => {
+    const before = previous.perCpu[previous.cpus.indexOf(id)];
+    return before !== undefined && next.perCpu[index]!.idle - before.idle > room;
+  });
+  return idledTooLong ? 'a CPU idled longer than the time between two records' : undefined;
+}
+
+/** Whether what reads showed over a baseline taken at `at` fits the time since: idle grows with time, usage by at most every host CPU. */
+export function shownPlausible(shown: CounterGrowth, at: number, now: number, hostCpus: number): boolean {
+  const elapsed = Math.max(0, now - at) + CLOCK_SLACK_US;
+  return shown.idle <= elapsed && shown.user + shown.system <= elapsed * hostCpus;
+}
+
 function readQuietly(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileNoFollow(path);
   } catch {
     return undefined;
   }
@@ -153,8 +194,21 @@ export class CpuCounterStore {
   private readonly names = new LruMap<string, string>(REMEMBERED_KEYS);
   private readonly records = new ReplacedWholeFiles(parseRecord);
   private readonly shownFiles = new ReplacedWholeFiles((text) => text ?? '');
+  /** Records read from disk that passed the checks, or failed them: the same parsed object is not checked again. */
+  private readonly checked = new WeakSet<CounterRecord>();
+  private readonly rejected = new WeakSet<CounterRecord>();
+  /** Per key, the last record read from disk and trusted: a later one must follow it. */
+  private readonly trustedLast = new LruMap<string, CounterRecord>(REMEMBERED_KEYS);
+  /** Keys whose ignored record was logged: once per key and worker. */
+  private readonly reported = new LruMap<string, true>(REMEMBERED_KEYS);
+  private hostCpus = 0;
 
-  constructor(stateDir: string, private readonly clockMs: () => number = monotonicMs) {
+  /** `onIgnored` hears of each record ignored for figures the kernel could not have given, once per record file. */
+  constructor(
+    stateDir: string,
+    private readonly clockMs: () => number = monotonicMs,
+    private readonly onIgnored: (file: string, why: string) => void = () => undefined,
+  ) {
     this.dir = join(stateDir, COUNTERS_DIR);
   }
 
@@ -167,26 +221,51 @@ export class CpuCounterStore {
     const life = cgroupLife(key);
     const ours = (record: CounterRecord | undefined): record is CounterRecord =>
       record !== undefined && record.boot === boot && record.life === life &&
-      record.cpuDir === key.cpuDir && record.usageDir === key.usageDir;
+      record.cpuDir === key.cpuDir && record.usageDir === key.usageDir && this.plausible(base, record, sample);
     let fresh: CounterRecord | undefined;
     const first = (): CounterRecord => (fresh ??= { ...key, boot, life, ...firstBaseline(sample, ageUs()) });
 
     let record = this.load(base);
     if (!ours(record)) record = this.create(base, first());
-    if (!ours(record) || !baselineServes(record, sample, this.shown(base, record))) {
+    if (!ours(record) || !baselineServes(record, sample, this.shown(base, record, sample.now))) {
       const stale = ours(record) ? record : undefined;
       // Losing the race for the lock: count from the record as it was, this time.
       record = this.replace(base, (current) => {
-        if (ours(current) && baselineServes(current, sample, this.shown(base, current))) return current;
+        if (ours(current) && baselineServes(current, sample, this.shown(base, current, sample.now))) return current;
         if (!ours(current)) return first();
         const startEvents = (events: NonNullable<CpuSample['events']>) => firstEvents(events, ageUs(), sample.now);
-        return { ...key, boot, life, ...rebaseline(current, sample, this.shown(base, current), startEvents) };
+        return { ...key, boot, life, ...rebaseline(current, sample, this.shown(base, current, sample.now), startEvents) };
       }) ?? stale ?? first();
     }
-    const shown = this.shown(base, record);
+    const shown = this.shown(base, record, sample.now);
     const counters = countersAt(record, sample, shown);
     this.remember(base, record, shown, counters.growth);
     return counters;
+  }
+
+  /**
+   * False for a record whose figures the kernel could not have given (ignored: the
+   * caller counts anew, as for a missing one), logged once per key. Records this store
+   * made itself are never in question; one read from disk is checked once.
+   */
+  private plausible(base: string, record: CounterRecord, sample: CpuSample): boolean {
+    if (this.checked.has(record)) return true;
+    if (this.rejected.has(record)) return false;
+    this.hostCpus ||= Math.max(cpus().length, ...sample.cpus.map((id) => id + 1));
+    const previous = this.trustedLast.get(base);
+    const why = recordImplausibility(record, sample.now, this.hostCpus) ??
+      (previous?.life === record.life && previous.boot === record.boot ? successionImplausibility(previous, record) : undefined);
+    if (why === undefined) {
+      this.checked.add(record);
+      this.trustedLast.set(base, record);
+      return true;
+    }
+    this.rejected.add(record);
+    if (this.reported.get(base) === undefined) {
+      this.reported.set(base, true);
+      this.onIgnored(base + RECORD, why);
+    }
+    return false;
   }
 
   /** Keeps what was shown in memory, and on disk at most every SHOWN_WRITE_INTERVAL_MS. */
@@ -218,12 +297,15 @@ export class CpuCounterStore {
 
   /**
    * What reads showed over `record`: the larger of what any worker persisted and what
-   * this one showed; nothing when the file is of another baseline or garbled.
+   * this one showed; nothing when the file is of another baseline, garbled, or shows
+   * more than time allows by `now` (the reader's clock).
    */
-  private shown(base: string, record: CounterBaseline): CounterGrowth {
+  private shown(base: string, record: CounterBaseline, now: number): CounterGrowth {
     const [at, user, system, idle, ctxt = 0, intr = 0] = this.shownFiles.read(base + SHOWN).trim().split(' ').map(Number);
     const valid = at === record.at && [user, system, idle, ctxt, intr].every(isCount);
-    const persisted: CounterGrowth = valid ? { user: user!, system: system!, idle: idle!, ctxt, intr } : NO_GROWTH;
+    const read: CounterGrowth = valid ? { user: user!, system: system!, idle: idle!, ctxt, intr } : NO_GROWTH;
+    // More than time allows was never shown: such a file is ignored like a garbled one.
+    const persisted = shownPlausible(read, record.at, now, this.hostCpus || cpus().length) ? read : NO_GROWTH;
     const here = this.shownHere.get(base);
     if (here === undefined || here.at !== record.at) return persisted;
     const larger = (name: keyof CounterGrowth): number => Math.max(persisted[name], here.growth[name]);
@@ -232,7 +314,9 @@ export class CpuCounterStore {
 
   /** Creates the record unless one exists; then the existing one (undefined if unreadable). */
   private create(base: string, record: CounterRecord): CounterRecord | undefined {
-    return this.write(base + RECORD, JSON.stringify(record), linkSync) === 'exists' ? this.load(base) : record;
+    const written = this.write(base + RECORD, JSON.stringify(record), linkSync);
+    if (written === 'done') this.trustedLast.set(base, record);
+    return written === 'exists' ? this.load(base) : record;
   }
 
   /**
@@ -247,7 +331,7 @@ export class CpuCounterStore {
     let fd: number | undefined;
     for (let attempt = 0; fd === undefined && attempt < 2; attempt++) {
       try {
-        fd = openSync(lock, 'wx', 0o600);
+        fd = openSync(lock, CREATE_NEW, 0o600);
       } catch (error) {
         const stale = systemErrorCode(error) === 'EEXIST' && ageMs(lock) >= STALE_LOCK_MS;
         if (!stale || !removeQuietly(lock)) return undefined;
@@ -257,7 +341,8 @@ export class CpuCounterStore {
     try {
       const current = this.load(base);
       const record = next(current);
-      if (record !== current) this.write(base + RECORD, JSON.stringify(record), renameSync);
+      // What this store writes starts the succession later records must follow.
+      if (record !== current && this.write(base + RECORD, JSON.stringify(record), renameSync) === 'done') this.trustedLast.set(base, record);
       return record;
     } finally {
       closeSync(fd);
@@ -271,7 +356,8 @@ export class CpuCounterStore {
    * to make it, read-only, full) leaves the state as it was.
    */
   private write(path: string, text: string, commit: (from: string, to: string) => void): 'done' | 'exists' | 'failed' {
-    const temporary = `${path}.${process.pid}.${threadId}.${temporaries++}.tmp`;
+    // A name nobody can guess and O_EXCL: nothing planted there is ever written through (issue 18).
+    const temporary = temporaryName(path);
     try {
       this.writeNew(temporary, text);
       commit(temporary, path);
@@ -285,11 +371,11 @@ export class CpuCounterStore {
 
   private writeNew(path: string, text: string): void {
     try {
-      writeFileSync(path, text, { mode: 0o600 });
+      writeNewFile(path, text);
     } catch (error) {
       if (systemErrorCode(error) !== 'ENOENT') throw error;
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      writeFileSync(path, text, { mode: 0o600 });
+      ensurePrivateDir(this.dir);
+      writeNewFile(path, text);
     }
   }
 }

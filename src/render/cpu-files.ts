@@ -24,6 +24,8 @@ export interface CpuViewOptions {
   readonly stateDir: string;
   /** Monotonic clock in µs; CLOCK_MONOTONIC (process.hrtime) by default. */
   readonly now?: () => bigint;
+  /** Told of a counter record ignored for figures the kernel could not have given (issue 18). */
+  readonly onIgnoredRecord?: (file: string, why: string) => void;
 }
 
 
@@ -33,7 +35,7 @@ export function createCpuViews(options: CpuViewOptions): Record<string, FileView
   const deps: CpuViewDeps = {
     cpuCount: options.cpuCount,
     btime: options.btime ?? 'host',
-    counters: new CpuCounterStore(options.stateDir),
+    counters: new CpuCounterStore(options.stateDir, undefined, options.onIgnoredRecord),
     now: () => Number(clock()),
     bootId(procRoot) {
       const id = bootIds.get(procRoot) ?? readBootId(procRoot);

@@ -42,6 +42,8 @@ export interface ViewOptions {
   btime?: BtimePolicy;
   /** Where CPU counters persist (a `cpu/` subdirectory), so they never decrease across restarts. */
   stateDir: string;
+  /** Told of a CPU counter record ignored as forged or garbled (issue 18); the daemon logs it. */
+  onIgnoredCounterRecord?: (file: string, why: string) => void;
   /**
    * How long a rendering of a file without cumulative counters (meminfo, swaps,
    * cpuinfo, the CPU lists) may be served again to readers of the same view, and a
@@ -174,7 +176,7 @@ function viewFiles(options: ViewOptions, loadavg: LoadavgTable, cpuTree: SysfsTr
   return new Map<string, FileView>([
     ['proc/meminfo', meminfo.view],
     ['proc/swaps', swaps.view],
-    ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host' })),
+    ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host', onIgnoredRecord: options.onIgnoredCounterRecord })),
     ...Object.entries(cpuTree.views),
     ...Object.entries(nodeTree.views),
     ['proc/loadavg', createLoadavgView(loadavg)],

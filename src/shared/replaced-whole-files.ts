@@ -2,6 +2,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LruMap } from './lru.js';
+import { READ_NOFOLLOW } from './private-files.js';
 
 const TMPFS_MAGIC = 0x01021994;
 
@@ -41,7 +42,8 @@ export class ReplacedWholeFiles<T> {
     if (known?.ino === ino) return known.value;
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      // Never through a symlink planted at a record's name (issue 18).
+      fd = openSync(path, READ_NOFOLLOW);
     } catch {
       return this.parse(undefined);
     }

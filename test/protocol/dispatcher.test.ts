@@ -210,6 +210,12 @@ describe('dispatcher', () => {
       expect(call(req.release(MEMINFO, 0xdeadn)).errno).toBe(0);
     });
 
+    it('serves a READ of a predecessor\'s handle that has no record (its arena could not be written) from a new rendering of the node it names (issue 18)', () => {
+      const reply = call(req.read(MEMINFO, (77n << 48n) | 0xdeadn, 0n, 100, CONTAINER_CHILD));
+      expect(reply.errno).toBe(0);
+      expect(reply.payload.toString()).toMatch(/^MemTotal:/);
+    });
+
     it('releases every handle it opened', () => {
       readWhole(CONTAINER_CHILD);
       readWhole(HOST_SHELL, 7);

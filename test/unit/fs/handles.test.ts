@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -7,6 +7,7 @@ import {
   arenaEpochs,
   collectIdleArenas,
   createHandleStore,
+  EPOCH_LIMIT,
   freshEpoch,
   HandleStore,
   ShareExceededError,
@@ -178,14 +179,15 @@ describe('a successor server and its predecessor\'s handles', () => {
     const successor = storeOf(dir, 2);
     expect(collectIdleArenas(dir, new Set([2]))).toEqual([]);
     expect(successor.release(fh)).toBe(true);
-    expect(successor.read(fh, 1, 10)).toBeUndefined();
+    expect(successor.read(fh, 1, 10)).toMatchObject({ untracked: true });
     expect(collectIdleArenas(dir, new Set([2]))).toEqual([1]);
     expect(arenaEpochs(dir)).toEqual([2]);
   });
 
-  it('answers undefined for a handle of an epoch whose arena is gone', () => {
+  it('has a handle of an epoch whose arena is gone rendered anew (untracked), and answers undefined for epoch 0, which no server has', () => {
     const successor = storeOf(arenaDir(), 2);
-    expect(successor.read((9n << 48n) | (1n << 24n), 1, 10)).toBeUndefined();
+    expect(successor.read((9n << 48n) | (1n << 24n), 1, 10)).toMatchObject({ rewind: true, untracked: true });
+    expect(successor.read(1n << 24n, 1, 10)).toBeUndefined();
     expect(successor.release((9n << 48n) | (1n << 24n))).toBe(false);
   });
 
@@ -193,8 +195,64 @@ describe('a successor server and its predecessor\'s handles', () => {
     const dir = arenaDir();
     storeOf(dir, 5);
     const picks = [4 / 65535, 4 / 65535, 9 / 65535];
-    expect(freshEpoch(dir, () => picks.shift()!)).toBe(10);
+    expect(freshEpoch(dir, [], () => picks.shift()!)).toBe(10);
     expect(readdirSync(dir)).toEqual(['handles-5.arena']);
+  });
+
+  it('never creates an arena through a symlink planted at its name, nor reads one as a predecessor\'s (issue 18)', () => {
+    const dir = arenaDir();
+    writeFileSync(join(dir, 'secret'), 'root only\n', { mode: 0o600 });
+    symlinkSync(join(dir, 'secret'), join(dir, 'handles-3.arena'));
+    expect(() => createHandleStore(dir, 3, { slots: 8, arenaBytes: 64 * 4096 })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    expect(storeOf(dir, 4).read((3n << 48n) | (1n << 24n), 1, 10)).toMatchObject({ untracked: true });
+    expect(readFileSync(join(dir, 'secret'), 'utf8')).toBe('root only\n');
+  });
+
+  it('serves from memory when the arena cannot be made (ENOSPC): no file is left, handles work, a successor renders them anew', () => {
+    const dir = arenaDir();
+    const full = { addressOf: libc.addressOf, reserve: () => { throw Object.assign(new Error('fallocate: ENOSPC'), { code: 'ENOSPC' }); } };
+    const memory = createHandleStore(dir, 3, { slots: 8, arenaBytes: 64 * 4096 }, full);
+    expect(memory.noArena).toMatch(/ENOSPC/);
+    expect(readdirSync(dir)).toEqual([]);
+    const store = new HandleStore(memory);
+    stores.push(store);
+    const fh = store.open(MEMINFO, Buffer.from('from memory'));
+    expect(store.read(fh, 0, 5)?.bytes.toString()).toBe('from ');
+    expect(store.read(fh, 5, 100)?.bytes.toString()).toBe('memory');
+    expect(store.read(fh, 0, 100)?.rewind).toBe(true);
+    expect(store.replace(fh, Buffer.from('again from memory'))).toBe(true);
+    expect(store.read(fh, 6, 100)?.bytes.toString()).toBe('from memory');
+    expect(storeOf(dir, 4).read(fh, 6, 100)).toMatchObject({ rewind: true, untracked: true });
+    expect(store.release(fh)).toBe(true);
+  });
+
+  it('takes the lowest free slot, so the records of the handles in use stay in the first pages of the directory', () => {
+    const store = storeOf(arenaDir(), 7);
+    const slotOf = (fh: bigint) => Number(fh & 0xffffffn);
+    const [a, b, c] = [0, 1, 2].map(() => store.open(MEMINFO, Buffer.from('x')));
+    expect([a, b, c].map((fh) => slotOf(fh!))).toEqual([0, 1, 2]);
+    store.release(b!);
+    expect(slotOf(store.open(MEMINFO, Buffer.from('y')))).toBe(1);
+    expect(slotOf(store.open(MEMINFO, Buffer.from('z')))).toBe(3);
+  });
+
+  it('never picks the epoch of a server serving without an arena file', () => {
+    const picks = [4 / 65535, 6 / 65535];
+    expect(freshEpoch(arenaDir(), [5], () => picks.shift()!)).toBe(7);
+  });
+
+  it('finds the one free epoch by a bounded scan when random picks keep hitting taken ones', () => {
+    const dir = arenaDir();
+    const taken = Array.from({ length: EPOCH_LIMIT - 3 }, (_, i) => i + 3);
+    expect(freshEpoch(dir, [1, ...taken], () => 0)).toBe(2);
+  });
+
+  it('throws NAMES_EXHAUSTED, never loops, when every epoch is taken (regression: freshEpoch spun forever)', () => {
+    const dir = arenaDir();
+    const every = Array.from({ length: EPOCH_LIMIT - 1 }, (_, i) => i + 1);
+    let picks = 0;
+    expect(() => freshEpoch(dir, every, () => (picks++, 0.5))).toThrow(expect.objectContaining({ code: 'NAMES_EXHAUSTED' }));
+    expect(picks).toBeLessThan(100);
   });
 });
 
