@@ -13,7 +13,7 @@ import type { CpuTimes, EventCounts, EventSample } from './cpu-time.js';
 import type { CpuView } from './cpu-view.js';
 import type { ViewContext } from './sources.js';
 
-/** What the CPU views need besides the context; built once per worker by createCpuViews. */
+/** What the CPU views need besides the context; built once per worker by createCpuDeps. */
 /** Whose boot /proc/stat's btime shows: the host's, or the container's (its init's start). */
 export type BtimePolicy = 'host' | 'container';
 

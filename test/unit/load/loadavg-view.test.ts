@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../../../src/caller/resolver.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
@@ -64,7 +65,7 @@ describe.each(LAYOUTS)('proc/loadavg on %s', (_, root) => {
   });
 });
 
-describe('proc/loadavg averages', () => {
+describeServedFiles(['proc/loadavg'], 'proc/loadavg averages', () => {
   const copy = useFixtureCopies();
 
   describe('the warm start (issue 21)', () => {
