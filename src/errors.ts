@@ -2,6 +2,7 @@
 // a process exit code for the CLI, and (where a FUSE caller can see it) an errno.
 // Anything thrown that is not a CgprocfsError is a bug: the CLI prints its stack,
 // the filesystem answers EIO and logs it.
+import type { ErrnoName } from './shared/errno.js';
 
 export const ErrorCodes = {
   /** A command-line argument is invalid. */
@@ -34,7 +35,7 @@ export const ErrorCodes = {
   ALREADY_RUNNING: { exit: 1, errno: 'EBUSY' },
   /** A container runtime's configuration file cannot be read, understood or safely changed (cgprocfs setup). */
   RUNTIME_CONFIG: { exit: 1, errno: 'EINVAL' },
-} as const;
+} as const satisfies Record<string, { exit: number; errno: ErrnoName }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
@@ -51,7 +52,8 @@ export class CgprocfsError extends Error {
     return ErrorCodes[this.code].exit;
   }
 
-  get errnoName(): string {
+  /** What a FUSE reader sees when this error ends its request. */
+  get errnoName(): ErrnoName {
     return ErrorCodes[this.code].errno;
   }
 }

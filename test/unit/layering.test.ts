@@ -34,6 +34,15 @@ describe('layering', () => {
     expect(offending).toEqual([]);
   });
 
+  it('src/fuse imports nothing from fs, daemon or cli: the wire knows nothing of the filesystem (issue 20)', () => {
+    const offending = sources(join(SRC, 'fuse')).flatMap((file) =>
+      importsOf(file)
+        .filter((spec) => ['fs', 'daemon', 'cli'].some((name) => new RegExp(`(^|/)\\.\\./${name}(/|$)`).test(spec)))
+        .map((spec) => `${relative(SRC, file)} -> ${spec}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
   it('finds the imports it checks and flags a layer violation (the scan is not vacuous)', () => {
     expect(importsOf(join(SRC, 'render', 'views.ts'))).toContain('../caller/resolver.js');
     expect(['../fuse/abi.js', '../../fs/tree.js', '../cgroup/fs-helpers.js'].map(isForbidden)).toEqual([true, true, false]);
