@@ -3,20 +3,19 @@
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
 import { createHash } from 'node:crypto';
 import { cgroupTarget, describeDating } from '../caller/cgroup-target.js';
-import { containerKeyOf, createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
+import { createCallerResolver, type ResolvePolicy } from '../caller/resolver.js';
+import { containerKeyOf, type ViewTarget } from '../caller/target.js';
 import { describeLayout, detectLayout, type CgroupLayout } from '../cgroup/layout.js';
-import { cachedCpuLimits } from '../cgroup/cpu.js';
-import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
 import { SERVED_FILES, type Freshness, type ServedEntry } from '../files/table.js';
 import { allocateRenderingCache, cacheKey, RenderingCache, type CacheKey, type RenderingCacheMemory } from '../shared/rendering-cache.js';
-import { ContainerTasks } from '../load/container-tasks.js';
 import { allocateLoadavgMemory, LoadavgTable, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
 import { createCpuDeps, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
 import { fileView, walkTree, type FileViewDeps } from './files.js';
-import { pidLevel } from './pid-level.js';
-import type { FileView, RenderOptions, ViewContext, ViewSources } from './sources.js';
+import { createViewSources } from './view-sources.js';
+import type { PidLevels } from './pid-level.js';
+import type { FileView, RenderOptions, ViewContext } from './sources.js';
 
 export type { ResolvePolicy };
 
@@ -110,10 +109,10 @@ const PRIVATE_CACHE_BUCKETS = 64;
  * init names its pid namespace; any other reader of a file that shows pids adds the
  * level its pids are shown at.
  */
-function renderingKey(file: string, entry: ServedEntry, target: ViewTarget, procRoot: string): string {
+function renderingKey(file: string, entry: ServedEntry, target: ViewTarget, pidLevels: PidLevels): string {
   const key = `${file}\n${target.key}`;
   if (target.containerInit || target.pid === undefined || !entry.showsPids) return key;
-  return `${key}\nlevel ${pidLevel(procRoot, target)}`;
+  return `${key}\nlevel ${pidLevels.of(target)}`;
 }
 
 /**
@@ -124,11 +123,11 @@ function renderingKey(file: string, entry: ServedEntry, target: ViewTarget, proc
  */
 type EncodedKeys = WeakMap<ViewTarget, Map<string, CacheKey>>;
 
-function encodedRenderingKey(keys: EncodedKeys, file: string, entry: ServedEntry, target: ViewTarget, procRoot: string): CacheKey {
+function encodedRenderingKey(keys: EncodedKeys, file: string, entry: ServedEntry, target: ViewTarget, pidLevels: PidLevels): CacheKey {
   let ofTarget = keys.get(target);
   if (ofTarget === undefined) keys.set(target, (ofTarget = new Map()));
   let key = ofTarget.get(file);
-  if (key === undefined) ofTarget.set(file, (key = cacheKey(renderingKey(file, entry, target, procRoot))));
+  if (key === undefined) ofTarget.set(file, (key = cacheKey(renderingKey(file, entry, target, pidLevels))));
   return key;
 }
 
@@ -194,14 +193,8 @@ function reuseMsOf(freshness: Freshness, options: ViewOptions): number {
 export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
   const loadavg = new LoadavgTable(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS));
-  const sources: ViewSources = {
-    procRoot: options.procRoot,
-    layout,
-    cgroups: createCgroupReader(layout),
-    cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
-    // Without the daemon's sampler (the render command) every task is counted.
-    tasks: new ContainerTasks(layout, options.procRoot, { table: options.loadavg === undefined ? undefined : loadavg }),
-  };
+  // Without the daemon's sampler (the render command) every task is counted.
+  const sources = createViewSources({ procRoot: options.procRoot, layout, cacheMs: options.cacheMs ?? 0, table: options.loadavg === undefined ? undefined : loadavg });
   const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
   let cache: RenderingCache | undefined;
   const keys: EncodedKeys = new WeakMap();
@@ -219,7 +212,7 @@ export function createViewService(options: ViewOptions): ViewService {
     const maxAgeMs = reuseMsOf(known.entry.freshness, options);
     if (maxAgeMs <= 0) return render();
     cache ??= new RenderingCache(options.renderingCache ?? allocateRenderingCache(PRIVATE_CACHE_BUCKETS), options.cacheClockMs);
-    return cache.through(encodedRenderingKey(keys, file, known.entry, viewTarget, sources.procRoot), maxAgeMs, render);
+    return cache.through(encodedRenderingKey(keys, file, known.entry, viewTarget, sources.pidLevels), maxAgeMs, render);
   };
   return {
     files: [...served.files.keys()],

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { ViewTarget } from '../../../src/caller/resolver.js';
+import type { ViewTarget } from '../../../src/caller/target.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
-import { createCgroupReader } from '../../../src/cgroup/reader.js';
+import { createViewSources } from '../../../src/render/view-sources.js';
 import type { FilePath } from '../../../src/files/table.js';
 import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
 import { createCpuDeps, type BtimePolicy } from '../../../src/render/cpu-files.js';
@@ -27,7 +27,7 @@ export const SECOND_US = 1_000_000;
 export function contextFor(cgroupRoot: string, target: Partial<ViewTarget> & { path?: string }, procRoot = PROC_ROOT): ViewContext {
   const layout = detectLayout(cgroupRoot);
   return {
-    sources: { procRoot, layout, cgroups: createCgroupReader(layout) },
+    sources: createViewSources({ procRoot, layout }),
     target: { paths: uniformPaths(target.path ?? '/'), pid: undefined, containerInit: false, key: `test ${target.path ?? '/'}`, ...target },
     options: { swap: true },
   };
