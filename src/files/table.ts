@@ -22,8 +22,7 @@ export type Freshness = 'steady' | 'counting' | 'live';
  * loadavg, slabinfo, sys/kernel/ns_last_pid and sys/crypto/fips_enabled (its
  * checkProcMount), whoever put it in config.json: the container then fails to start (a
  * webhook adding /proc/pressure broke every pod it selected, lxcfs-on-kubernetes#128).
- * Docker, containerd, Kubernetes and Podman run containers through runc. Absent: not
- * bound on its own (it lies in a bound directory).
+ * Docker, containerd, Kubernetes and Podman run containers through runc.
  */
 export type BindRuntime = 'runc' | 'own-proc';
 
@@ -41,7 +40,8 @@ interface EntryFacts {
   readonly showsPids: boolean;
   /** Counts from the view's boot: its container init's start, or an explicit cgroup's dating. */
   readonly dated: boolean;
-  readonly bind?: Bind;
+  /** Bound over the container's own path, and by whom; `not-bound`: it lies in a bound directory. */
+  readonly bind: Bind | 'not-bound';
 }
 
 /** One rendered file. */
@@ -62,35 +62,33 @@ export interface TreeEntry extends EntryFacts {
 
 export type ServedEntry = FileEntry | TreeEntry;
 
-const file = <P extends string>(path: P, freshness: Freshness) => ({ kind: 'file', path, freshness, showsPids: false, dated: false }) as const;
-
 /**
  * Every served path, in the tree's order (`render --list`, READDIR). `bind` ranks give
  * the order docker-flags, the wrapper and the LXC hook list the binds in (issue 15's).
  */
 export const SERVED_FILES = [
-  { ...file('proc/meminfo', 'steady'), bind: { runtime: 'runc', rank: 3 } },
-  { ...file('proc/swaps', 'steady'), bind: { runtime: 'runc', rank: 5 } },
-  { ...file('proc/cpuinfo', 'steady'), bind: { runtime: 'runc', rank: 1 } },
-  { ...file('proc/stat', 'counting'), showsPids: true, dated: true, bind: { runtime: 'runc', rank: 4 } },
-  { ...file('proc/uptime', 'counting'), dated: true, bind: { runtime: 'runc', rank: 6 } },
+  { kind: 'file', path: 'proc/meminfo', freshness: 'steady', showsPids: false, dated: false, bind: { runtime: 'runc', rank: 3 } },
+  { kind: 'file', path: 'proc/swaps', freshness: 'steady', showsPids: false, dated: false, bind: { runtime: 'runc', rank: 5 } },
+  { kind: 'file', path: 'proc/cpuinfo', freshness: 'steady', showsPids: false, dated: false, bind: { runtime: 'runc', rank: 1 } },
+  { kind: 'file', path: 'proc/stat', freshness: 'counting', showsPids: true, dated: true, bind: { runtime: 'runc', rank: 4 } },
+  { kind: 'file', path: 'proc/uptime', freshness: 'counting', showsPids: false, dated: true, bind: { runtime: 'runc', rank: 6 } },
   // The CPU lists are rendered, not the host's: they lie in the bound CPU directory.
-  file('sys/devices/system/cpu/online', 'steady'),
-  file('sys/devices/system/cpu/possible', 'steady'),
-  file('sys/devices/system/cpu/present', 'steady'),
-  file('sys/devices/system/cpu/offline', 'steady'),
+  { kind: 'file', path: 'sys/devices/system/cpu/online', freshness: 'steady', showsPids: false, dated: false, bind: 'not-bound' },
+  { kind: 'file', path: 'sys/devices/system/cpu/possible', freshness: 'steady', showsPids: false, dated: false, bind: 'not-bound' },
+  { kind: 'file', path: 'sys/devices/system/cpu/present', freshness: 'steady', showsPids: false, dated: false, bind: 'not-bound' },
+  { kind: 'file', path: 'sys/devices/system/cpu/offline', freshness: 'steady', showsPids: false, dated: false, bind: 'not-bound' },
   // The whole CPU directory (cpuN entries of the visible CPUs, online, possible...):
   // tools count CPUs from its entries as well as from its lists (issue 9).
   { kind: 'tree', path: 'sys/devices/system/cpu', freshness: 'live', showsPids: false, dated: false, readerDirs: true, bind: { runtime: 'runc', rank: 12 } },
   // The NUMA nodes of the visible CPUs, their CPU lists cut (lscpu, libnuma: issue 21).
   { kind: 'tree', path: 'sys/devices/system/node', freshness: 'live', showsPids: false, dated: false, readerDirs: true, bind: { runtime: 'runc', rank: 13 } },
-  { ...file('proc/loadavg', 'counting'), showsPids: true, bind: { runtime: 'runc', rank: 7 } },
-  { ...file('proc/diskstats', 'counting'), bind: { runtime: 'runc', rank: 2 } },
+  { kind: 'file', path: 'proc/loadavg', freshness: 'counting', showsPids: true, dated: false, bind: { runtime: 'runc', rank: 7 } },
+  { kind: 'file', path: 'proc/diskstats', freshness: 'counting', showsPids: false, dated: false, bind: { runtime: 'runc', rank: 2 } },
   // The container's paging and fault counters (issue 21); runc refuses it like pressure/*.
-  { ...file('proc/vmstat', 'counting'), bind: { runtime: 'own-proc', rank: 11 } },
-  { ...file('proc/pressure/cpu', 'counting'), bind: { runtime: 'own-proc', rank: 8 } },
-  { ...file('proc/pressure/memory', 'counting'), bind: { runtime: 'own-proc', rank: 9 } },
-  { ...file('proc/pressure/io', 'counting'), bind: { runtime: 'own-proc', rank: 10 } },
+  { kind: 'file', path: 'proc/vmstat', freshness: 'counting', showsPids: false, dated: false, bind: { runtime: 'own-proc', rank: 11 } },
+  { kind: 'file', path: 'proc/pressure/cpu', freshness: 'counting', showsPids: false, dated: false, bind: { runtime: 'own-proc', rank: 8 } },
+  { kind: 'file', path: 'proc/pressure/memory', freshness: 'counting', showsPids: false, dated: false, bind: { runtime: 'own-proc', rank: 9 } },
+  { kind: 'file', path: 'proc/pressure/io', freshness: 'counting', showsPids: false, dated: false, bind: { runtime: 'own-proc', rank: 10 } },
 ] as const satisfies readonly ServedEntry[];
 
 type Served = (typeof SERVED_FILES)[number];
@@ -103,7 +101,7 @@ export type TreePath = Extract<Served, { kind: 'tree' }>['path'];
 export function bindTargets(runtime: BindRuntime): readonly string[] {
   const entries: readonly ServedEntry[] = SERVED_FILES;
   return entries
-    .flatMap((entry) => (entry.bind === undefined || (entry.bind.runtime === 'own-proc' && runtime === 'runc') ? [] : [{ path: entry.path, rank: entry.bind.rank }]))
+    .flatMap(({ path, bind }) => (bind === 'not-bound' || (bind.runtime === 'own-proc' && runtime === 'runc') ? [] : [{ path, rank: bind.rank }]))
     .sort((a, b) => a.rank - b.rank)
     .map((bound) => bound.path);
 }
