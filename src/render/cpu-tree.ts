@@ -7,13 +7,14 @@
 import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
 import { CgprocfsError } from '../errors.js';
-import { SERVED_FILES } from '../files/table.js';
+import { SERVED_FILES, type TreePath } from '../files/table.js';
 import { onlineCpus, readHostStat } from '../host/stat.js';
 import { CPU_SYSFS_DIR, readCpuSysfsFile, walkSysfs, type SysfsWalk, type SysfsWalkLimits } from '../host/sysfs.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
 import type { FileView, ViewContext } from './sources.js';
 
-const MOUNT_DIR = 'sys/devices/system/cpu';
+/** Its tree entry in the table of served files (a renamed entry is a type error here). */
+const MOUNT_DIR: TreePath = 'sys/devices/system/cpu';
 const DEFAULT_SYS_ROOT = '/sys';
 
 /**
