@@ -20,6 +20,8 @@ export interface ViewOwner {
 export interface ReaderView {
   readonly container: ViewOwner;
   render(file: string): Buffer;
+  /** Whether this reader sees a per-reader path (its CPUs' and nodes' entries). */
+  visible(path: string): boolean;
 }
 
 /** Renders a file of the tree for the reader whose thread id is `tid`, and says what it may see. */
@@ -67,17 +69,21 @@ export class ReadOnlyFilesystem implements RawFilesystem {
   /** Renders the file for the opener and keeps the bytes until RELEASE. */
   open(id: bigint, flags: number, caller: Caller): bigint {
     const node = this.node(id);
-    if (!this.visible(node, caller)) throw new ErrnoError('ENOENT', `no ${node.path} for this reader`);
+    // The reader is resolved once per OPEN, and only when needed: what it may see and
+    // what it gets come from one view. Domain errors (the catalogue's, errors.ts) pass
+    // through: the dispatcher answers their errno.
+    let resolved: ReaderView | undefined;
+    const view = (): ReaderView => (resolved ??= this.deps.content.readerView(caller.pid));
+    if (this.deps.content.isPerReader(node.path) && !view().visible(node.path)) throw new ErrnoError('ENOENT', `no ${node.path} for this reader`);
     if (node.kind === 'dir') throw new ErrnoError('EISDIR', `${node.path} is a directory`);
     // The kernel follows symlinks itself and never opens one: only a confused request lands here.
     if (node.kind === 'link') throw new ErrnoError('EINVAL', `${node.path} is a symlink`);
     if ((flags & OpenFlag.ACCMODE) !== OpenFlag.RDONLY || (flags & OpenFlag.TRUNC) !== 0) {
       throw new ErrnoError('EROFS', `${node.path} is read-only`);
     }
-    // Domain errors (the catalogue's, errors.ts) pass through: the dispatcher answers their errno.
-    const view = this.deps.content.readerView(caller.pid);
-    const content = view.render(node.path);
-    return this.holding(view.container, () => this.deps.handles.open(node.id, content, view.container.id));
+    const content = view().render(node.path);
+    const { container } = view();
+    return this.holding(container, () => this.deps.handles.open(node.id, content, container.id));
   }
 
   /**

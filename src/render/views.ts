@@ -76,6 +76,8 @@ export interface Container {
 export interface ReaderView {
   readonly container: Container;
   render(file: string): Buffer;
+  /** Whether this reader sees a per-reader path (CPU and node directories); its CPUs are read at the first use. */
+  visible(path: string): boolean;
 }
 
 export interface ViewService {
@@ -221,7 +223,11 @@ export function createViewService(options: ViewOptions): ViewService {
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid), tid),
     readerView(tid) {
       const target = resolver.targetFor(tid);
-      return { container: containerOf(containers, target, layout), render: (file) => renderWith(file, () => target, tid) };
+      return {
+        container: containerOf(containers, target, layout),
+        render: (file) => renderWith(file, () => target, tid),
+        visible: visibilityFor(sources, target, options.cpuCount, options.sysRoot),
+      };
     },
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
     datingOfCgroup(file, cgroupPath) {
