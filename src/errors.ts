@@ -2,6 +2,7 @@
 // a process exit code for the CLI, and (where a FUSE caller can see it) an errno.
 // Anything thrown that is not a CgprocfsError is a bug: the CLI prints its stack,
 // the filesystem answers EIO and logs it.
+import type { ErrnoName } from './shared/errno.js';
 
 export const ErrorCodes = {
   /** A command-line argument is invalid. */
@@ -38,7 +39,7 @@ export const ErrorCodes = {
   NAMES_EXHAUSTED: { exit: 1, errno: 'ENFILE' },
   /** The state directory is a symlink, not ours, or writable by others (issue 18). */
   STATE_DIR_UNSAFE: { exit: 1, errno: 'EPERM' },
-} as const;
+} as const satisfies Record<string, { exit: number; errno: ErrnoName }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
@@ -55,7 +56,8 @@ export class CgprocfsError extends Error {
     return ErrorCodes[this.code].exit;
   }
 
-  get errnoName(): string {
+  /** What a FUSE reader sees when this error ends its request. */
+  get errnoName(): ErrnoName {
     return ErrorCodes[this.code].errno;
   }
 }

@@ -12,7 +12,7 @@ import { CgprocfsError } from '../errors.js';
 import { readStartTime } from '../host/uptime.js';
 import { tolerant } from './namespace-init.js';
 import { isNamespaceInit, ProcessFiles } from './process.js';
-import type { ViewTarget } from './resolver.js';
+import type { ViewTarget } from './target.js';
 
 /** What dates an explicit cgroup's view: a namespace init, its oldest task, or nothing (the host's boot). */
 export type CgroupDating =

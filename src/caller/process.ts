@@ -4,7 +4,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgprocfsError } from '../errors.js';
-import { lines, readOptionalLink, readOptionalText } from '../host/files.js';
+import { readOptionalLink, readOptionalText } from '../host/files.js';
+import { statusNumbers } from '../host/pid-files.js';
 
 export interface ProcessStatus {
   /** The thread group (process) the thread belongs to. */
@@ -18,23 +19,16 @@ export interface ProcessStatus {
 /** The innermost NSpid value 1 marks the init (child reaper) of the innermost namespace. */
 const INIT_NSPID = 1;
 
-function statusField(fields: ReadonlyMap<string, string>, key: string, source: string): number[] {
-  const values = fields.get(key)?.split(/\s+/).filter(Boolean).map(Number);
-  if (values === undefined || values.length === 0 || values.some((value) => !Number.isInteger(value))) {
-    throw new CgprocfsError('SOURCE_UNREADABLE', `${source}: no valid ${key} line`);
-  }
+function statusField(text: string, key: Parameters<typeof statusNumbers>[1], source: string): number[] {
+  const values = statusNumbers(text, key);
+  if (values === undefined) throw new CgprocfsError('SOURCE_UNREADABLE', `${source}: no valid ${key} line`);
   return values;
 }
 
 export function parseStatus(text: string, source = 'status'): ProcessStatus {
-  const fields = new Map<string, string>();
-  for (const line of lines(text)) {
-    const colon = line.indexOf(':');
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1));
-  }
-  const [tgid = 0] = statusField(fields, 'Tgid', source);
-  const [ppid = 0] = statusField(fields, 'PPid', source);
-  return { tgid, ppid, nspid: statusField(fields, 'NSpid', source) };
+  const [tgid = 0] = statusField(text, 'Tgid', source);
+  const [ppid = 0] = statusField(text, 'PPid', source);
+  return { tgid, ppid, nspid: statusField(text, 'NSpid', source) };
 }
 
 export function isNamespaceInit(status: ProcessStatus): boolean {

@@ -5,38 +5,16 @@
 // cgroup at its next open, and a reused pid never inherits a stale view. Who a
 // thread's view comes from may be cached (task-cache.ts), checked at every use.
 import { CgprocfsError } from '../errors.js';
-import { parseMembership, withoutInitScope, type CgroupPaths } from '../cgroup/membership.js';
 import { NamespaceInits } from './namespace-init.js';
 import { ProcessFiles } from './process.js';
 import { TaskCache } from './task-cache.js';
+import { targetOf, type ViewTarget, type Whose } from './target.js';
 
 export type ResolvePolicy = 'init' | 'caller';
-
-/** Whose view a reader gets: the cgroups, and the process they were taken from. */
-export interface ViewTarget {
-  readonly paths: CgroupPaths;
-  /** Host pid of that process (the pidns init or the caller); undefined for an explicit cgroup. */
-  readonly pid: number | undefined;
-  /** True when `pid` is the init of a pid namespace other than the daemon's (a container). */
-  readonly containerInit: boolean;
-  /** Equal for two targets that every view renders alike (for caches of renderings). */
-  readonly key: string;
-  /**
-   * The process whose start is the view's boot when `pid` is not a container's init:
-   * an explicit cgroup's oldest task (cgroup-target.ts). Undefined: the host's boot.
-   */
-  readonly datedBy?: number;
-}
 
 export interface CallerResolver {
   /** Whose view thread `tid` gets; CALLER_UNKNOWN when it is gone. */
   targetFor(tid: number): ViewTarget;
-}
-
-/** The process whose cgroups a thread's view shows. */
-export interface Whose {
-  readonly pid: number;
-  readonly containerInit: boolean;
 }
 
 export interface ResolverOptions {
@@ -52,31 +30,6 @@ function daemonNamespace(processes: ProcessFiles): string {
   const ns = processes.pidNamespace('self');
   if (ns === undefined) throw new CgprocfsError('SOURCE_UNREADABLE', `${processes.procRoot}/self/ns/pid is missing`);
   return ns;
-}
-
-/** How a target's key starts: a container's init, or a process seen with its own cgroups. */
-const INIT_KEY = 'init ';
-const CGROUPS_KEY = 'cgroups\n';
-
-/**
- * What makes two targets the same container, for its share of what the daemon holds
- * (issue 17): the cgroup membership it is rendered from, whatever the init's pid (a
- * container that makes pid namespaces stays one container).
- */
-export function containerKeyOf(target: ViewTarget): string {
-  const firstLine = target.key.indexOf('\n');
-  return target.key.startsWith(INIT_KEY) || target.key.startsWith(CGROUPS_KEY) ? target.key.slice(firstLine + 1) : target.key;
-}
-
-/** The view of `whose` given its /proc/<pid>/cgroup text. */
-export function targetOf(whose: Whose, cgroupText: string, source: string): ViewTarget {
-  const membership = parseMembership(cgroupText, source);
-  return {
-    paths: whose.containerInit ? withoutInitScope(membership) : membership,
-    pid: whose.pid,
-    containerInit: whose.containerInit,
-    key: whose.containerInit ? `${INIT_KEY}${whose.pid}\n${cgroupText}` : `${CGROUPS_KEY}${cgroupText}`,
-  };
 }
 
 /** Decides whose view a thread gets, without caching anything but namespace inits. */

@@ -10,7 +10,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { LruMap } from '../shared/lru.js';
-import { targetOf, type ViewTarget, type Whose } from './resolver.js';
+import { targetOf, type ViewTarget, type Whose } from './target.js';
 
 /** Enough for any /proc/<pid>/cgroup (one line per hierarchy). */
 const CGROUP_TEXT_BYTES = 8192;

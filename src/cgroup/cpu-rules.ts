@@ -45,9 +45,13 @@ export function formatCpuList(ids: readonly number[]): string {
   return runs.join(',');
 }
 
-/** The first non-empty cpuset of the levels (nearest first); undefined when all are empty. */
-export function nearestCpuset(levels: readonly (readonly number[] | undefined)[]): readonly number[] | undefined {
-  return levels.find((ids) => ids !== undefined && ids.length > 0);
+/**
+ * The first non-empty cpuset of the levels (nearest first); undefined when all are empty.
+ * Levels are taken one at a time, so a lazy sequence is read no further up than it has to.
+ */
+export function nearestCpuset(levels: Iterable<readonly number[] | undefined>): readonly number[] | undefined {
+  for (const ids of levels) if (ids !== undefined && ids.length > 0) return ids;
+  return undefined;
 }
 
 /** CPUs the tightest quota of the chain buys, rounded up; undefined without any quota. */

@@ -5,7 +5,7 @@
 import { CgprocfsError } from '../errors.js';
 import { cpuDriverV1 } from './cpu-v1.js';
 import { cpuDriverV2 } from './cpu-v2.js';
-import { parseCpuList, type CpuQuota } from './cpu-rules.js';
+import { nearestCpuset, parseCpuList, type CpuQuota } from './cpu-rules.js';
 import { levelsBelowRoot, ROOT_CGROUP } from './hierarchy.js';
 import type { CgroupLayout, CgroupVersion } from './layout.js';
 import { pathOn, type CgroupPaths } from './membership.js';
@@ -74,26 +74,26 @@ function dirsBelowRoot(at: Placed): CgroupDir[] {
   return levelsBelowRoot(at.path).map((level) => new CgroupDir(at.mount, level));
 }
 
-/** The nearest non-empty cpuset, reading no further up than it has to. */
-function nearestCpusetOf(at: Placed): readonly number[] | undefined {
+/** Each level's cpuset from `at` up (its first cpuset file there; undefined without one), read as asked for. */
+function* cpusetLevels(at: Placed): Generator<readonly number[] | undefined> {
   const { cpusetFiles } = DRIVERS[at.version];
   for (const dir of dirsBelowRoot(at)) {
+    let ids: readonly number[] | undefined;
     for (const file of cpusetFiles) {
       const text = dir.optional(file);
       if (text === undefined) continue;
-      const ids = parseCpuList(text, dir.file(file));
-      if (ids.length > 0) return ids;
+      ids = parseCpuList(text, dir.file(file));
       break;
     }
+    yield ids;
   }
-  return undefined;
 }
 
 export function readCpuLimits(placement: CpuPlacement): CpuLimits {
   const { cpuset, cpu } = placement;
   const quotaChain =
     cpu === undefined ? [] : dirsBelowRoot(cpu).flatMap((dir) => DRIVERS[cpu.version].quota(dir) ?? []);
-  return { cpuset: cpuset === undefined ? undefined : nearestCpusetOf(cpuset), quotaChain };
+  return { cpuset: cpuset === undefined ? undefined : nearestCpuset(cpusetLevels(cpuset)), quotaChain };
 }
 
 /** Where the view's CPU time is accounted; CGROUP_LAYOUT on a host with no such controller. */

@@ -5,6 +5,7 @@
 // one thread (13 µs). So a task's thread group is learnt once, from its status.
 import { join } from 'node:path';
 import { readOptionalText } from '../host/files.js';
+import { pidStatField, statusNumbers } from '../host/pid-files.js';
 import { LruMap } from '../shared/lru.js';
 
 /** What a census needs of one task. */
@@ -31,13 +32,13 @@ export const KNOWN_TASKS_LIMIT = 65_536;
 
 /** A task's pids (outermost namespace first) from a /proc/<tid>/status text; [] without an NSpid line. */
 export function parseTaskNsPids(text: string): number[] {
-  return /^NSpid:\s+([\d\s]+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
+  return statusNumbers(text, 'NSpid') ?? [];
 }
 
 /** The thread group of a /proc/<tid>/status text; undefined without a Tgid line. */
 export function parseTaskTgid(text: string): number | undefined {
-  const tgid = Number(/^Tgid:\s+(\d+)$/m.exec(text)?.[1]);
-  return Number.isSafeInteger(tgid) && tgid > 0 ? tgid : undefined;
+  const tgid = statusNumbers(text, 'Tgid')?.[0];
+  return tgid !== undefined && tgid > 0 ? tgid : undefined;
 }
 
 /**
@@ -50,10 +51,9 @@ export function parseSchedstatSwitches(text: string): number {
   return Number.isSafeInteger(pcount) && pcount >= 0 ? pcount : 0;
 }
 
-/** The state letter of a /proc/<tid>/stat text: the field after `(comm)`, which may hold spaces and parentheses. */
+/** The state letter of a /proc/<tid>/stat text (its field 3). */
 export function parseTaskStatState(text: string): string {
-  const close = text.lastIndexOf(')');
-  return close < 0 ? '?' : text.charAt(close + 2) || '?';
+  return pidStatField(text, 3)?.charAt(0) ?? '?';
 }
 
 /**
@@ -61,13 +61,7 @@ export function parseTaskStatState(text: string): string {
  * text; start is '' when the text is cut short.
  */
 export function parseTaskStat(text: string): { state: string; start: string } {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return { state: '?', start: '' };
-  // After ") ": state is field 3, start time field 22, so 19 spaces further on.
-  let at = close + 2;
-  for (let field = 3; field < 22 && at > 0; field++) at = text.indexOf(' ', at) + 1;
-  const end = text.indexOf(' ', at);
-  return { state: parseTaskStatState(text), start: at > 0 && end > at ? text.slice(at, end) : '' };
+  return { state: parseTaskStatState(text), start: pidStatField(text, 22) ?? '' };
 }
 
 /**

@@ -37,9 +37,6 @@ export { DEFAULT_OWNER_HANDLES as DEFAULT_MAX_OPEN_PER_CONTAINER, MAX_OWNER_HAND
 /** More threads than this only wait on each other: every one reads the same queue. */
 export const MAX_WORKERS = 64;
 
-/** Directories later views fill; present now so bind-mount recipes stay stable. */
-export const EXTRA_DIRECTORIES: readonly string[] = ['proc', 'sys/devices/system/cpu', 'sys/devices/system/node'];
-
 /**
  * Where a server keeps its handle arenas: one directory per mountpoint, so daemons
  * serving different mountpoints from one state directory never collect each other's

@@ -9,7 +9,6 @@ import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
 import { Tree } from '../fs/tree.js';
 import { createViewService, type ViewOptions } from '../render/views.js';
-import { EXTRA_DIRECTORIES } from './config.js';
 
 /**
  * How long a rendering without counters is reused for readers of the same view: a
@@ -65,7 +64,7 @@ export function buildServer(
   const onIgnoredCounterRecord = (file: string, why: string): void =>
     log.warn({ file, why }, 'ignored a CPU counter record the kernel could not have given (forged or corrupt); the counters of its cgroup start anew');
   const views = createViewService({ cacheMs: RENDERING_CACHE_MS, counterCacheMs: COUNTER_CACHE_MS, callerCacheSize: CALLER_CACHE_SIZE, onIgnoredCounterRecord, ...options });
-  const tree = new Tree(views.files, [...EXTRA_DIRECTORIES, ...views.dirs], views.links);
+  const tree = new Tree(views.files, views.dirs, views.links);
   const handles = new HandleStore(memory, arenaFailureWarning(log));
   const filesystem = new ReadOnlyFilesystem({ tree, handles, content: views, mountedAtSec, onShareExceeded: shareWarnings(log.child({ component: 'shares' })) });
   const dispatcher = new Dispatcher(filesystem, log.child({ component: 'dispatcher' }));

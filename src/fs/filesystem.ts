@@ -1,46 +1,13 @@
-// The read-only filesystem behind the dispatcher: lookups and attributes of the static
-// tree, per-open renderings kept in the shared handle store, and refusal of every
-// write. It knows inodes and handles, not bytes on the wire.
+// The read-only filesystem behind the dispatcher (the RawFilesystem that fuse defines):
+// lookups and attributes of the static tree, per-open renderings kept in the shared
+// handle store, and refusal of every write. It knows inodes and handles, not bytes on
+// the wire; its refusals are errno names of the one vocabulary (shared/errno.ts).
 
-import { CgprocfsError } from '../errors.js';
+import { AccessMask, FileType, OpenFlag } from '../fuse/abi.js';
+import { ErrnoError, type Caller, type DirListing, type LookupEntry, type NodeAttr, type RawFilesystem } from '../fuse/filesystem-api.js';
 import { HandleStore, ShareExceededError, StoreFullError } from './handles.js';
 import type { OwnerId } from './shares.js';
 import { ROOT_ID, Tree, type TreeNode } from './tree.js';
-
-export type FsErrno =
-  | 'ENOENT' | 'EROFS' | 'EACCES' | 'EISDIR' | 'ENOTDIR' | 'EIO' | 'EBADF' | 'ENODATA' | 'ENFILE' | 'EMFILE' | 'EINVAL' | 'EPERM';
-
-/** A refusal the caller sees as this errno. */
-export class FsError extends Error {
-  constructor(readonly errno: FsErrno, message: string) {
-    super(message);
-    this.name = 'FsError';
-  }
-}
-
-/** Who is asking, from the request header: the fsuid, fsgid and thread id. */
-export interface Caller {
-  uid: number;
-  gid: number;
-  pid: number;
-}
-
-export interface NodeAttr {
-  ino: bigint;
-  size: number;
-  mode: number;
-  nlink: number;
-  uid: number;
-  gid: number;
-  timeSec: number;
-  blksize: number;
-}
-
-export interface DirListing {
-  ino: bigint;
-  name: string;
-  kind: 'dir' | 'file' | 'link';
-}
 
 /** The container a reader's view belongs to: what it holds of the handle store is accounted to it. */
 export interface ViewOwner {
@@ -53,6 +20,8 @@ export interface ViewOwner {
 export interface ReaderView {
   readonly container: ViewOwner;
   render(file: string): Buffer;
+  /** Whether this reader sees a per-reader path (its CPUs' and nodes' entries). */
+  visible(path: string): boolean;
 }
 
 /** Renders a file of the tree for the reader whose thread id is `tid`, and says what it may see. */
@@ -65,18 +34,13 @@ export interface ContentSource {
   visibleFor(tid: number): (path: string) => boolean;
 }
 
-const MODE_FILE = 0o100444;
-const MODE_DIR = 0o040555;
+const MODE_FILE = FileType.S_IFREG | 0o444;
+const MODE_DIR = FileType.S_IFDIR | 0o555;
 /** S_IFLNK | 0777: a symlink's own permission bits are never checked (symlink(7)). */
-const MODE_LINK = 0o120777;
+const MODE_LINK = FileType.S_IFLNK | 0o777;
 const BLOCK_SIZE = 4096;
 /** No rendering is this large; larger READ offsets are simply past the end. */
 const MAX_RENDERING = 2 ** 32;
-const O_ACCMODE = 0o3;
-const O_RDONLY = 0;
-const O_TRUNC = 0o1000;
-const W_OK = 2;
-const X_OK = 1;
 
 export interface FilesystemDeps {
   tree: Tree;
@@ -88,23 +52,13 @@ export interface FilesystemDeps {
   onShareExceeded?: (container: ViewOwner, error: ShareExceededError) => void;
 }
 
-/** Runs domain code; its catalogue errors become the errno the reader sees. */
-function fromDomain<T>(work: () => T): T {
-  try {
-    return work();
-  } catch (err) {
-    if (err instanceof CgprocfsError) throw new FsError(err.errnoName as FsErrno, err.message);
-    throw err;
-  }
-}
-
-export class ReadOnlyFilesystem {
+export class ReadOnlyFilesystem implements RawFilesystem {
   constructor(private readonly deps: FilesystemDeps) {}
 
-  /** A child by name; `perReader` entries must not be cached by the kernel (another reader may not see them). */
-  lookup(parent: bigint, name: string, caller: Caller): { id: bigint; attr: NodeAttr; perReader: boolean } {
+  /** A child by name; a per-reader one the kernel must not cache (another reader may not see it). */
+  lookup(parent: bigint, name: string, caller: Caller): LookupEntry {
     const child = this.dir(parent).children.get(name);
-    if (!child || !this.visible(child, caller)) throw new FsError('ENOENT', `no ${name} here`);
+    if (!child || !this.visible(child, caller)) throw new ErrnoError('ENOENT', `no ${name} here`);
     return { id: child.id, attr: this.attrOf(child), perReader: this.deps.content.isPerReader(child.path) };
   }
 
@@ -115,16 +69,21 @@ export class ReadOnlyFilesystem {
   /** Renders the file for the opener and keeps the bytes until RELEASE. */
   open(id: bigint, flags: number, caller: Caller): bigint {
     const node = this.node(id);
-    if (!this.visible(node, caller)) throw new FsError('ENOENT', `no ${node.path} for this reader`);
-    if (node.kind === 'dir') throw new FsError('EISDIR', `${node.path} is a directory`);
+    // The reader is resolved once per OPEN, and only when needed: what it may see and
+    // what it gets come from one view. Domain errors (the catalogue's, errors.ts) pass
+    // through: the dispatcher answers their errno.
+    let resolved: ReaderView | undefined;
+    const view = (): ReaderView => (resolved ??= this.deps.content.readerView(caller.pid));
+    if (this.deps.content.isPerReader(node.path) && !view().visible(node.path)) throw new ErrnoError('ENOENT', `no ${node.path} for this reader`);
+    if (node.kind === 'dir') throw new ErrnoError('EISDIR', `${node.path} is a directory`);
     // The kernel follows symlinks itself and never opens one: only a confused request lands here.
-    if (node.kind === 'link') throw new FsError('EINVAL', `${node.path} is a symlink`);
-    if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0) {
-      throw new FsError('EROFS', `${node.path} is read-only`);
+    if (node.kind === 'link') throw new ErrnoError('EINVAL', `${node.path} is a symlink`);
+    if ((flags & OpenFlag.ACCMODE) !== OpenFlag.RDONLY || (flags & OpenFlag.TRUNC) !== 0) {
+      throw new ErrnoError('EROFS', `${node.path} is read-only`);
     }
-    const view = fromDomain(() => this.deps.content.readerView(caller.pid));
-    const content = fromDomain(() => view.render(node.path));
-    return this.holding(view.container, () => this.deps.handles.open(node.id, content, view.container.id));
+    const content = view().render(node.path);
+    const { container } = view();
+    return this.holding(container, () => this.deps.handles.open(node.id, content, container.id));
   }
 
   /**
@@ -138,9 +97,9 @@ export class ReadOnlyFilesystem {
     } catch (err) {
       if (err instanceof ShareExceededError) {
         if (container !== undefined) this.deps.onShareExceeded?.(container, err);
-        throw new FsError('EMFILE', err.message);
+        throw new ErrnoError('EMFILE', err.message);
       }
-      if (err instanceof StoreFullError) throw new FsError('ENFILE', err.message);
+      if (err instanceof StoreFullError) throw new ErrnoError('ENFILE', err.message);
       throw err;
     }
   }
@@ -156,15 +115,15 @@ export class ReadOnlyFilesystem {
     // Offsets past 4 GiB are past the end of any rendering.
     const at = offset > BigInt(MAX_RENDERING) ? MAX_RENDERING : Number(offset);
     const result = handles.read(fh, at, size);
-    if (!result) throw new FsError('EBADF', `unknown file handle ${fh}`);
+    if (!result) throw new ErrnoError('EBADF', `unknown file handle ${fh}`);
     if (!result.rewind) return result.bytes;
     if (result.untracked) return this.renderUntracked(fh, nodeId, caller).subarray(at, at + size);
     const file = tree.node(result.nodeId);
-    if (file?.kind !== 'file') throw new FsError('EBADF', `handle ${fh} names no file`);
+    if (file?.kind !== 'file') throw new ErrnoError('EBADF', `handle ${fh} names no file`);
     const content = this.render(file, caller);
     // A predecessor's handle whose extent cannot hold the new rendering fails rather
     // than mix two renderings in one pass.
-    if (!this.holding(undefined, () => handles.replace(fh, content))) throw new FsError('EIO', `handle ${fh} cannot hold a new rendering`);
+    if (!this.holding(undefined, () => handles.replace(fh, content))) throw new ErrnoError('EIO', `handle ${fh} cannot hold a new rendering`);
     return content.subarray(Math.min(at, content.length), at + size);
   }
 
@@ -176,7 +135,7 @@ export class ReadOnlyFilesystem {
    */
   private renderUntracked(fh: bigint, nodeId: bigint | undefined, caller: Caller): Buffer {
     const file = nodeId === undefined ? undefined : this.deps.tree.node(nodeId);
-    if (file?.kind !== 'file') throw new FsError('EBADF', `unknown file handle ${fh}`);
+    if (file?.kind !== 'file') throw new ErrnoError('EBADF', `unknown file handle ${fh}`);
     return this.render(file, caller);
   }
 
@@ -189,8 +148,8 @@ export class ReadOnlyFilesystem {
   /** A symlink's target; EINVAL for anything else, as readlink(2) says. */
   readlink(id: bigint, caller: Caller): string {
     const node = this.node(id);
-    if (!this.visible(node, caller)) throw new FsError('ENOENT', `no ${node.path} for this reader`);
-    if (node.target === undefined) throw new FsError('EINVAL', `${node.path} is not a symlink`);
+    if (!this.visible(node, caller)) throw new ErrnoError('ENOENT', `no ${node.path} for this reader`);
+    if (node.target === undefined) throw new ErrnoError('EINVAL', `${node.path} is not a symlink`);
     return node.target;
   }
 
@@ -219,14 +178,14 @@ export class ReadOnlyFilesystem {
   /** access(2): nothing here is writable, and only directories are searchable. */
   access(id: bigint, mask: number): void {
     const node = this.node(id);
-    if (mask & W_OK) throw new FsError('EROFS', `${node.path} is read-only`);
-    if (mask & X_OK && node.kind === 'file') throw new FsError('EACCES', `${node.path} is not executable`);
+    if (mask & AccessMask.W_OK) throw new ErrnoError('EROFS', `${node.path} is read-only`);
+    if (mask & AccessMask.X_OK && node.kind === 'file') throw new ErrnoError('EACCES', `${node.path} is not executable`);
   }
 
   /** No node has extended attributes. */
   getxattr(id: bigint, name: string): never {
     this.node(id);
-    throw new FsError('ENODATA', `no attribute ${name}`);
+    throw new ErrnoError('ENODATA', `no attribute ${name}`);
   }
 
   listxattr(id: bigint): string[] {
@@ -243,24 +202,22 @@ export class ReadOnlyFilesystem {
   }
 
   private visibility(caller: Caller): (path: string) => boolean {
-    const visible = fromDomain(() => this.deps.content.visibleFor(caller.pid));
-    // The predicate reads the reader's CPUs lazily: its errors need the same translation.
-    return (path) => fromDomain(() => visible(path));
+    return this.deps.content.visibleFor(caller.pid);
   }
 
   private render(node: TreeNode, caller: Caller): Buffer {
-    return fromDomain(() => this.deps.content.renderForReader(node.path, caller.pid));
+    return this.deps.content.renderForReader(node.path, caller.pid);
   }
 
   private node(id: bigint): TreeNode {
     const node = this.deps.tree.node(id);
-    if (!node) throw new FsError('ENOENT', `no node ${id}`);
+    if (!node) throw new ErrnoError('ENOENT', `no node ${id}`);
     return node;
   }
 
   private dir(id: bigint): TreeNode {
     const node = this.node(id);
-    if (node.kind !== 'dir') throw new FsError('ENOTDIR', `${node.path} is not a directory`);
+    if (node.kind !== 'dir') throw new ErrnoError('ENOTDIR', `${node.path} is not a directory`);
     return node;
   }
 

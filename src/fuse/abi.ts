@@ -1,7 +1,7 @@
 // The kernel FUSE ABI: opcodes, flags, errno values and struct sizes, as named in
 // /usr/include/linux/fuse.h (7.38) and libfuse's fuse_kernel.h (7.45). Every number
-// of the wire protocol lives here. (The fs layer, which must not import fuse, keeps
-// the few POSIX constants it checks itself: open flags, access bits, file modes.)
+// of the wire protocol lives here, and the POSIX constants the filesystem checks (open
+// flags, access bits, file modes): fs sits above fuse and reads them from here.
 
 export const KERNEL_VERSION = 7;
 /** The protocol minor we speak (Linux 6.18). We answer INIT with it whatever the kernel offers. */
@@ -105,33 +105,8 @@ export const NotifyCode = {
 /** Bit 63 of `unique` marks a request the kernel re-sent after FUSE_NOTIFY_RESEND. */
 export const UNIQUE_RESEND = 1n << 63n;
 
-/** Linux errno values (x86_64 and every other Linux ABI we run on). */
-export const Errno = {
-  EPERM: 1,
-  ENOENT: 2,
-  ESRCH: 3,
-  EINTR: 4,
-  EIO: 5,
-  EBADF: 9,
-  EAGAIN: 11,
-  ENOMEM: 12,
-  EACCES: 13,
-  EBUSY: 16,
-  EEXIST: 17,
-  ENOTDIR: 20,
-  EISDIR: 21,
-  EINVAL: 22,
-  ENFILE: 23,
-  EMFILE: 24,
-  ENOSPC: 28,
-  EROFS: 30,
-  ERANGE: 34,
-  ENOSYS: 38,
-  ENODATA: 61,
-  EPROTO: 71,
-  EOPNOTSUPP: 95,
-} as const;
-export type ErrnoName = keyof typeof Errno;
+/** Linux errno values: the one vocabulary, shared with the error catalogue. */
+export { Errno, type ErrnoName } from '../shared/errno.js';
 
 /** open(2) flags the filesystem must look at. */
 export const OpenFlag = {

@@ -37,7 +37,8 @@ import {
   type RequestHeader,
   type Validity,
 } from './codec.js';
-import { FsError, type Caller, type ReadOnlyFilesystem } from '../fs/filesystem.js';
+import { CgprocfsError } from '../errors.js';
+import { ErrnoError, type Caller, type RawFilesystem } from './filesystem-api.js';
 
 /** The subset of a pino logger the dispatcher uses. */
 export interface DispatchLogger {
@@ -90,7 +91,7 @@ type HandlerTable = { [K in Request['kind']]?: (r: RequestOf<K>) => Buffer | nul
 export class Dispatcher {
   private readonly handlers: HandlerTable;
 
-  constructor(private readonly fs: ReadOnlyFilesystem, private readonly log: DispatchLogger) {
+  constructor(private readonly fs: RawFilesystem, private readonly log: DispatchLogger) {
     this.handlers = {
       init: (r) => this.init(r),
       lookup: (r) => {
@@ -173,10 +174,12 @@ export class Dispatcher {
   }
 
   private fail(header: RequestHeader, err: unknown): Buffer {
-    if (err instanceof FsError) {
+    // The filesystem's refusals and the domain's catalogue errors carry the errno the reader sees.
+    if (err instanceof ErrnoError || err instanceof CgprocfsError) {
+      const errno = err instanceof ErrnoError ? err.errno : err.errnoName;
       // A handle nobody knows means a bug in handle hand-over between servers: say so.
-      if (err.errno === 'EBADF' || err.errno === 'EIO') this.log.warn({ op: opcodeName(header.opcode), unique: header.unique.toString(16), reason: err.message }, 'request refused');
-      return encodeError(header.unique, Errno[err.errno as keyof typeof Errno] ?? Errno.EIO);
+      if (errno === 'EBADF' || errno === 'EIO') this.log.warn({ op: opcodeName(header.opcode), unique: header.unique.toString(16), reason: err.message }, 'request refused');
+      return encodeError(header.unique, Errno[errno]);
     }
     if (err instanceof DecodeError) {
       this.log.warn({ op: opcodeName(header.opcode), reason: err.message }, 'malformed request');

@@ -4,6 +4,7 @@
 // is also USER_HZ (100) ticks.
 import { join } from 'node:path';
 import { readOptionalText, readText, unparsable } from './files.js';
+import { pidStatField } from './pid-files.js';
 
 export interface HostUptime {
   /** Time since boot, cs. */
@@ -13,8 +14,8 @@ export interface HostUptime {
 }
 
 const UPTIME = /^(\d+)\.(\d{2}) (\d+)\.(\d{2})$/;
-/** Field 22 (starttime) is the 20th after the `(comm)` field, which may hold spaces. */
-const STARTTIME_AFTER_COMM = 19;
+/** starttime, in proc(5)'s numbering of /proc/<pid>/stat. */
+const STARTTIME_FIELD = 22;
 
 export function parseUptime(text: string, source: string): HostUptime {
   const match = UPTIME.exec(text.trim());
@@ -25,8 +26,7 @@ export function parseUptime(text: string, source: string): HostUptime {
 
 /** A process's start time since boot, USER_HZ ticks, from its /proc/<pid>/stat text. */
 export function parseStartTime(text: string, source: string): number {
-  const fields = text.slice(text.lastIndexOf(')') + 1).trim().split(' ');
-  const field = fields[STARTTIME_AFTER_COMM];
+  const field = pidStatField(text, STARTTIME_FIELD);
   if (field === undefined || !/^\d+$/.test(field)) throw unparsable(source, text);
   return Number(field);
 }

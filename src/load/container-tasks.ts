@@ -45,6 +45,11 @@ export class ContainerTasks {
     this.now = options.now ?? monotonicMs;
   }
 
+  /** The cheap task reader (through /proc/<tgid>/task/<tid>, issue 17) its censuses use. */
+  get reader(): TaskReader {
+    return this.censuses.reader;
+  }
+
   /**
    * The tasks of the view's cgroup subtree listed at `list`; `nsLevel` picks which
    * NSpid entry newestNsPid reports (default: the innermost); with `switches`, their

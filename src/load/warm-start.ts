@@ -5,7 +5,7 @@
 // period when the throttle lands there; a task signalled while waiting on a FUSE reply sleeps
 // there in D (fs/fuse/dev.c, reference §INTERRUPT). A seeded 1.00 takes minutes to decay.
 import { join } from 'node:path';
-import { TaskReader } from '../cgroup/task-reader.js';
+import type { TaskReader } from '../cgroup/task-reader.js';
 import { subtreeTasks, type TaskList } from '../cgroup/tasks.js';
 import { readOptionalText } from '../host/files.js';
 
@@ -24,20 +24,20 @@ const FUSE_WAIT = /^(?:request_wait_answer|fuse_\w+)$/;
  */
 const WARM_START_TASKS = 256;
 
-/** Cheap task readers (through /proc/<tgid>/task/<tid>, issue 17), per proc root. */
-const readers = new Map<string, TaskReader>();
-
 function waitsOnFuse(procRoot: string, tid: number): boolean {
   return FUSE_WAIT.test((readOptionalText(join(procRoot, String(tid), 'wchan')) ?? '').trim());
 }
 
 /**
- * Active tasks of the subtree listed at `list` for a warm start, never counting `readerTid`
+ * Active tasks of the subtree listed at `list` for a warm start, read with `reader`, never counting `readerTid`
  * (the thread whose read is being answered, in the daemon's pid namespace) nor FUSE waiters.
  */
-export function warmStartActive(procRoot: string, list: Pick<TaskList, 'dir' | 'file'>, readerTid: number | undefined): number {
-  let reader = readers.get(procRoot);
-  if (reader === undefined) readers.set(procRoot, (reader = new TaskReader(procRoot)));
+export function warmStartActive(
+  reader: TaskReader,
+  procRoot: string,
+  list: Pick<TaskList, 'dir' | 'file'>,
+  readerTid: number | undefined,
+): number {
   const tids = subtreeTasks(list.dir, list.file) ?? [];
   const tried = tids.slice(0, WARM_START_TASKS);
   let active = 0;

@@ -18,7 +18,7 @@ import { ReplacedWholeFiles } from '../shared/replaced-whole-files.js';
 import {
   baselineServes, countersAt, firstBaseline, firstEvents, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
   type CpuCounters, type CpuSample,
-} from './cpu-time.js';
+} from './cpu-counter-rule.js';
 
 /** The cgroup directories whose counters a record holds; pruned once either is gone. */
 export interface CounterKey {
@@ -49,7 +49,7 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
-/** Optional event counts and their base (cpu-time.ts EventBaseline). */
+/** Optional event counts and their base (cpu-counter-rule.ts EventBaseline). */
 function isEvents(value: unknown): boolean {
   if (value === undefined) return true;
   if (typeof value !== 'object' || value === null) return false;

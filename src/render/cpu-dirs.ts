@@ -2,7 +2,7 @@
 // sys/devices/system/cpu exist only for the CPUs of the reader's view, and the `nodeN`
 // directories under sys/devices/system/node only for the nodes those CPUs are on, so a
 // container that binds our directories over its own sees its CPUs and no others.
-import type { ViewTarget } from '../caller/resolver.js';
+import type { ViewTarget } from '../caller/target.js';
 import type { CpuCountMode } from './cpu-view.js';
 import { visibleCpus } from './cpu-view.js';
 import { nodeOfPath, visibleNodes } from './node-tree.js';

@@ -1,14 +1,9 @@
-// The CPU files of the mount, built once per worker: cpuinfo, stat, uptime and the
-// sys cpu lists, sharing one visible-CPU rule, one counter store and one clock.
+// What the CPU files of the mount (cpuinfo, stat, uptime and the sys cpu lists) share,
+// built once per worker: one visible-CPU rule, one counter store and one clock.
 import { readBootId } from '../host/uptime.js';
 import { CpuCounterStore } from './cpu-counters.js';
-import * as cpuSysfs from './cpu-sysfs.js';
 import type { BtimePolicy, CpuViewDeps } from './cpu-times.js';
 import type { CpuCountMode } from './cpu-view.js';
-import * as cpuinfo from './cpuinfo.js';
-import type { FileView } from './sources.js';
-import * as stat from './stat.js';
-import * as uptime from './uptime.js';
 import { monotonicMicros } from '../shared/clock.js';
 
 export { pruneCpuCounters } from './cpu-counters.js';
@@ -28,11 +23,11 @@ export interface CpuViewOptions {
   readonly onIgnoredRecord?: (file: string, why: string) => void;
 }
 
-
-export function createCpuViews(options: CpuViewOptions): Record<string, FileView> {
+/** What the CPU files share in one worker: one visible-CPU rule, one counter store, one clock. */
+export function createCpuDeps(options: CpuViewOptions): CpuViewDeps {
   const clock = options.now ?? monotonicMicros;
   const bootIds = new Map<string, string>();
-  const deps: CpuViewDeps = {
+  return {
     cpuCount: options.cpuCount,
     btime: options.btime ?? 'host',
     counters: new CpuCounterStore(options.stateDir, undefined, options.onIgnoredRecord),
@@ -43,13 +38,4 @@ export function createCpuViews(options: CpuViewOptions): Record<string, FileView
       return id;
     },
   };
-  const views: Record<string, FileView> = {
-    'proc/cpuinfo': (context) => cpuinfo.render(cpuinfo.collect(context, deps)),
-    'proc/stat': (context) => stat.render(stat.collect(context, deps)),
-    'proc/uptime': (context) => uptime.render(uptime.collect(context, deps)),
-  };
-  for (const file of cpuSysfs.CPU_LIST_FILES) {
-    views[`sys/devices/system/cpu/${file}`] = (context) => cpuSysfs.render(file, cpuSysfs.collect(context, deps));
-  }
-  return views;
 }

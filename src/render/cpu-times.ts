@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import { accountingOf, readCpuUsage } from '../cgroup/cpu.js';
 import type { CpuCountMode } from '../cgroup/cpu-rules.js';
 import { ROOT_CGROUP } from '../cgroup/hierarchy.js';
-import type { ViewTarget } from '../caller/resolver.js';
+import type { ViewTarget } from '../caller/target.js';
 import type { CpuTicks, HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime, type HostUptime } from '../host/uptime.js';
 import type { CpuCounterStore } from './cpu-counters.js';
-import type { CpuTimes, EventCounts, EventSample } from './cpu-time.js';
+import type { CpuTimes, EventCounts, EventSample } from './cpu-counter-rule.js';
 import type { CpuView } from './cpu-view.js';
 import type { ViewContext } from './sources.js';
 
-/** What the CPU views need besides the context; built once per worker by createCpuViews. */
+/** What the CPU views need besides the context; built once per worker by createCpuDeps. */
 /** Whose boot /proc/stat's btime shows: the host's, or the container's (its init's start). */
 export type BtimePolicy = 'host' | 'container';
 

@@ -1,4 +1,4 @@
-// sys/devices/system/cpu beyond its four CPU lists (cpu-sysfs.ts): the host's readable
+// sys/devices/system/cpu beyond its four CPU lists (cpu-sysfs.ts, file entries of their own): the host's readable
 // files, read at every open, its directories and its symlinks. Files that name CPUs
 // (topology and cache-sharing lists and masks, `isolated`, ...) are cut to the view's
 // CPUs, so lscpu and friends agree with cpuinfo; everything else, and every file of a
@@ -7,13 +7,14 @@
 import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
 import { CgprocfsError } from '../errors.js';
+import { SERVED_FILES, type TreePath } from '../files/table.js';
 import { onlineCpus, readHostStat } from '../host/stat.js';
 import { CPU_SYSFS_DIR, readCpuSysfsFile, walkSysfs, type SysfsWalk, type SysfsWalkLimits } from '../host/sysfs.js';
-import { CPU_LIST_FILES } from './cpu-sysfs.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
 import type { FileView, ViewContext } from './sources.js';
 
-const MOUNT_DIR = 'sys/devices/system/cpu';
+/** Its tree entry in the table of served files (a renamed entry is a type error here). */
+const MOUNT_DIR: TreePath = 'sys/devices/system/cpu';
 const DEFAULT_SYS_ROOT = '/sys';
 
 /**
@@ -36,9 +37,6 @@ const CPU_SETS: ReadonlyArray<readonly [RegExp, CpuSetFormat]> = [
   [/^(?:enabled|isolated|nohz_full)$/, 'list'],
   [/^cpufreq\/policy\d+\/(?:affected|related)_cpus$/, 'spaced'],
 ];
-
-/** online, possible, present, offline: rendered by cpu-sysfs.ts, not passed through. */
-const OWN_FILES: ReadonlySet<string> = new Set(CPU_LIST_FILES);
 
 export function cpuSetFormatOf(rel: string): CpuSetFormat | undefined {
   return CPU_SETS.find(([pattern]) => pattern.test(rel))?.[1];
@@ -130,12 +128,15 @@ export interface SysfsTree {
   readonly links: ReadonlyMap<string, string>;
 }
 
-/** A walk's files (those `viewOf` gives a view), directories and symlinks, under `mountDir`. */
-export function sysfsTreeOf(mountDir: string, walk: SysfsWalk, viewOf: (rel: string) => FileView | undefined): SysfsTree {
+/** Paths the table renders as files of their own (the CPU lists): a walk never passes them through. */
+const FILE_ENTRIES: ReadonlySet<string> = new Set(SERVED_FILES.filter((entry) => entry.kind === 'file').map((entry) => entry.path));
+
+/** A walk's files (but those with a file entry of their own), directories and symlinks, under `mountDir`. */
+export function sysfsTreeOf(mountDir: string, walk: SysfsWalk, viewOf: (rel: string) => FileView): SysfsTree {
   const views: Record<string, FileView> = {};
   for (const rel of walk.files) {
-    const view = viewOf(rel);
-    if (view !== undefined) views[`${mountDir}/${rel}`] = view;
+    const path = `${mountDir}/${rel}`;
+    if (!FILE_ENTRIES.has(path)) views[path] = viewOf(rel);
   }
   return {
     views,
@@ -152,7 +153,6 @@ export function sysfsTreeOf(mountDir: string, walk: SysfsWalk, viewOf: (rel: str
 export function createCpuTree(options: CpuTreeOptions): SysfsTree {
   const sysRoot = options.sysRoot ?? DEFAULT_SYS_ROOT;
   return sysfsTreeOf(MOUNT_DIR, walkSysfs(sysRoot, CPU_SYSFS_DIR, options.limits), (rel) => {
-    if (OWN_FILES.has(rel)) return undefined;
     const file: CpuTreeFile = { sysRoot, rel, format: cpuSetFormatOf(rel), cpuCount: options.cpuCount };
     return (context) => render(collect(context, file));
   });

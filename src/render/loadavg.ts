@@ -10,7 +10,6 @@ import { formatLoad, seededAverages, type LoadAverages } from '../load/fixed-poi
 import type { LoadavgTable } from '../load/table.js';
 import { warmStartActive } from '../load/warm-start.js';
 import { monotonicMs } from '../shared/clock.js';
-import { pidLevel } from './pid-level.js';
 import type { FileView, ViewContext } from './sources.js';
 import { listCensus } from './task-census.js';
 
@@ -44,13 +43,13 @@ export function collect({ sources, target, readerTid }: ViewContext, table: Load
   const list = taskListOf(layout, target.paths);
   if (list === undefined) throw new CgprocfsError('SOURCE_UNREADABLE', 'no cgroup hierarchy lists the tasks of the view');
   if (list.path === ROOT_CGROUP) return { host: readHostLoadavg(procRoot).text };
-  const level = pidLevel(procRoot, target);
+  const level = sources.pidLevels.of(target);
   const census = listCensus(sources, list, target.paths, typeof level === 'number' ? level : undefined);
   // A cgroup the sampler has no averages for yet starts from its current count (warm
   // start), counted twice a moment apart, never from one moment's, and never counting
   // the reader or tasks waiting on a FUSE reply (warm-start.ts).
   let seed: number | undefined;
-  const active = (): number => warmStartActive(procRoot, list, readerTid);
+  const active = (): number => warmStartActive(sources.tasks.reader, procRoot, list, readerTid);
   const settled = (): number => (seed ??= settledActive(active(), active));
   // A container too large to count at a rendering (issue 17) is not warm-started here
   // either: until the sampler counts it, it shows what the census has (0, or scaled).

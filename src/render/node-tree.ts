@@ -6,13 +6,15 @@
 // Which `nodeN` directories a reader sees at all is cpu-dirs.ts's rule, applied by the fs.
 import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
+import type { TreePath } from '../files/table.js';
 import { onlineCpus, readHostStat } from '../host/stat.js';
 import { listSysfsFiles, NODE_SYSFS_DIR, readSysfsFile, walkSysfs, type SysfsWalkLimits } from '../host/sysfs.js';
 import { cutCpuList, cutCpuMask, sysfsTreeOf, type SysfsTree } from './cpu-tree.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
 import type { ViewContext, ViewSources } from './sources.js';
 
-export const NODE_MOUNT_DIR = 'sys/devices/system/node';
+/** Its tree entry in the table of served files (a renamed entry is a type error here). */
+export const NODE_MOUNT_DIR: TreePath = 'sys/devices/system/node';
 const DEFAULT_SYS_ROOT = '/sys';
 /** Files that list nodes (drivers/base/node.c node_state_attr), and those that name a node's CPUs. */
 const NODE_LIST = /^(?:online|possible|has_cpu|has_memory|has_normal_memory|has_high_memory|has_generic_initiator)$/;

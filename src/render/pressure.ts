@@ -3,7 +3,7 @@
 // host's /proc/pressure file) for the root cgroup, and on a pure v1 host, where
 // the kernel keeps no per-cgroup PSI: there a container sees the host's pressure.
 // A kernel without PSI has no file to copy: SOURCE_UNREADABLE.
-import { PRESSURE_RESOURCES, readCgroupPressure, type PressureResource } from '../cgroup/pressure.js';
+import { readCgroupPressure, type PressureResource } from '../cgroup/pressure.js';
 import { readHostPressure } from '../host/proc-root.js';
 import type { FileView, ViewContext } from './sources.js';
 
@@ -20,7 +20,7 @@ export function render(snapshot: PressureSnapshot): string {
   return snapshot.text;
 }
 
-/** One view per PSI file, keyed by its path in the mount (`proc/pressure/cpu`...). */
-export const pressureViews: Readonly<Record<string, FileView>> = Object.fromEntries(
-  PRESSURE_RESOURCES.map((resource) => [`proc/pressure/${resource}`, (context: ViewContext) => render(collect(context, resource))]),
-);
+/** The view of one PSI file (`proc/pressure/<resource>`). */
+export function pressureView(resource: PressureResource): FileView {
+  return (context) => render(collect(context, resource));
+}

@@ -1,11 +1,12 @@
 // What every view renders from: the host and cgroup sources, whose view it is, and
 // the options that do not depend on the reader. A file's view is a function of this
 // context; its collect step does all the I/O and its render step is pure.
-import type { ViewTarget } from '../caller/resolver.js';
+import type { ViewTarget } from '../caller/target.js';
 import type { CpuLimitsReader } from '../cgroup/cpu.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import type { CgroupReader } from '../cgroup/reader.js';
 import type { ContainerTasks } from '../load/container-tasks.js';
+import type { PidLevels } from './pid-level.js';
 
 export interface ViewSources {
   readonly procRoot: string;
@@ -13,8 +14,10 @@ export interface ViewSources {
   readonly cgroups: CgroupReader;
   /** How CPU limits (cpuset, quota) are read; uncached when absent. */
   readonly cpuLimits?: CpuLimitsReader;
-  /** How a container's tasks are counted; every task at every rendering when absent. */
-  readonly tasks?: ContainerTasks;
+  /** How a container's tasks are counted. */
+  readonly tasks: ContainerTasks;
+  /** The pid namespace level each target's pids are shown at, worked out once per target. */
+  readonly pidLevels: PidLevels;
 }
 
 export interface RenderOptions {

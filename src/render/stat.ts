@@ -7,10 +7,9 @@
 import { taskCensus } from './task-census.js';
 import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime } from '../host/uptime.js';
-import type { EventSample } from './cpu-time.js';
+import type { EventSample } from './cpu-counter-rule.js';
 import { collectCpuTimes, datingPid, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
 import { cpuViewOf } from './cpu-view.js';
-import { pidLevel } from './pid-level.js';
 import type { ViewContext } from './sources.js';
 
 const MS_PER_SECOND = 1000;
@@ -37,7 +36,7 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   const host = readHostStat(sources.procRoot);
   const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host), sources.cpuLimits);
   if (view.hostWide) return { host, view: undefined };
-  const level = pidLevel(sources.procRoot, target);
+  const level = sources.pidLevels.of(target);
   // The tasks' context switches are counted in the same pass (ctxt), within the same budget.
   const census = taskCensus(sources, target.paths, typeof level === 'number' ? level : undefined, true);
   const tasks = {

@@ -3,26 +3,19 @@
 // reader's thread id) or for an explicit cgroup path. Built once per worker.
 import { createHash } from 'node:crypto';
 import { cgroupTarget, describeDating } from '../caller/cgroup-target.js';
-import { containerKeyOf, createCallerResolver, type ResolvePolicy, type ViewTarget } from '../caller/resolver.js';
+import { createCallerResolver, type ResolvePolicy } from '../caller/resolver.js';
+import { containerKeyOf, type ViewTarget } from '../caller/target.js';
 import { describeLayout, detectLayout, type CgroupLayout } from '../cgroup/layout.js';
-import { cachedCpuLimits } from '../cgroup/cpu.js';
-import { createCgroupReader } from '../cgroup/reader.js';
 import { CgprocfsError } from '../errors.js';
+import { SERVED_FILES, type Freshness, type ServedEntry } from '../files/table.js';
 import { allocateRenderingCache, cacheKey, RenderingCache, type CacheKey, type RenderingCacheMemory } from '../shared/rendering-cache.js';
-import { ContainerTasks } from '../load/container-tasks.js';
 import { allocateLoadavgMemory, LoadavgTable, type LoadavgMemory } from '../load/table.js';
 import { isPerReader, visibilityFor } from './cpu-dirs.js';
-import { createCpuViews, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
-import { createCpuTree, type SysfsTree } from './cpu-tree.js';
-import { createNodeTree } from './node-tree.js';
-import { diskstatsView } from './diskstats.js';
-import { createLoadavgView } from './loadavg.js';
-import * as meminfo from './meminfo.js';
-import { pidLevel } from './pid-level.js';
-import { pressureViews } from './pressure.js';
-import type { FileView, RenderOptions, ViewContext, ViewSources } from './sources.js';
-import * as swaps from './swaps.js';
-import * as vmstat from './vmstat.js';
+import { createCpuDeps, type BtimePolicy, type CpuCountMode } from './cpu-files.js';
+import { fileView, walkTree, type FileViewDeps } from './files.js';
+import { createViewSources } from './view-sources.js';
+import type { PidLevels } from './pid-level.js';
+import type { FileView, RenderOptions, ViewContext } from './sources.js';
 
 export type { ResolvePolicy };
 
@@ -85,12 +78,14 @@ export interface Container {
 export interface ReaderView {
   readonly container: Container;
   render(file: string): Buffer;
+  /** Whether this reader sees a per-reader path (CPU and node directories); its CPUs are read at the first use. */
+  visible(path: string): boolean;
 }
 
 export interface ViewService {
   /** Paths inside the mount. */
   readonly files: readonly string[];
-  /** Directories beyond those of `files` (the host's empty ones in the CPU and node trees). */
+  /** Directories beyond those of `files`: the top ones and each tree's own, and the host's empty ones in the CPU and node trees. */
   readonly dirs: readonly string[];
   /** Symlinks inside the mount and their targets (the CPU and node trees', as the host has them). */
   readonly links: ReadonlyMap<string, string>;
@@ -110,20 +105,6 @@ export interface ViewService {
   visibleFor(tid: number): (path: string) => boolean;
 }
 
-/** Files without counters: a rendering serves readers of the same view for `cacheMs`. */
-const STEADY = /^(proc\/(meminfo|swaps|cpuinfo)|sys\/devices\/system\/cpu\/(online|possible|present|offline))$/;
-// (The node directory's files, like the CPU tree's, are read from the host at every open.)
-/**
- * Files with counters or momentary figures: a rendering serves for `counterCacheMs`.
- * The shared cache makes one view's renderings one after another, so a counter a
- * reader saw never goes back. (The CPU tree's files are read from the host at every open.)
- */
-const COUNTING = /^proc\/(stat|uptime|loadavg|diskstats|vmstat|pressure\/[a-z]+)$/;
-/** Files whose figures count from the view's boot: its container init's start, or an explicit cgroup's dating. */
-const DATED = /^proc\/(stat|uptime)$/;
-/** Files that show pids at the reader's pid namespace level, which a non-init target's key does not hold. */
-const SHOWS_PIDS = /^proc\/(stat|loadavg)$/;
-
 /** Buckets of a view service's own rendering cache (no shared one given). */
 const PRIVATE_CACHE_BUCKETS = 64;
 
@@ -132,31 +113,32 @@ const PRIVATE_CACHE_BUCKETS = 64;
  * init names its pid namespace; any other reader of a file that shows pids adds the
  * level its pids are shown at.
  */
-function renderingKey(file: string, target: ViewTarget, procRoot: string): string {
+function renderingKey(file: string, entry: ServedEntry, target: ViewTarget, pidLevels: PidLevels): string {
   const key = `${file}\n${target.key}`;
-  if (target.containerInit || target.pid === undefined || !SHOWS_PIDS.test(file)) return key;
-  return `${key}\nlevel ${pidLevel(procRoot, target)}`;
+  if (target.containerInit || target.pid === undefined || !entry.showsPids) return key;
+  return `${key}\nlevel ${pidLevels.of(target)}`;
 }
 
 /**
  * Keys already encoded, per target and file: the caller cache hands out the same
  * target object for as long as its reader's view stays the same, so a reader's
  * repeated opens look their rendering up without building and hashing the key again.
+ * Owned by one view service.
  */
-const encodedKeys = new WeakMap<ViewTarget, Map<string, CacheKey>>();
+type EncodedKeys = WeakMap<ViewTarget, Map<string, CacheKey>>;
 
-function encodedRenderingKey(file: string, target: ViewTarget, procRoot: string): CacheKey {
-  let keys = encodedKeys.get(target);
-  if (keys === undefined) encodedKeys.set(target, (keys = new Map()));
-  let key = keys.get(file);
-  if (key === undefined) keys.set(file, (key = cacheKey(renderingKey(file, target, procRoot))));
+function encodedRenderingKey(keys: EncodedKeys, file: string, entry: ServedEntry, target: ViewTarget, pidLevels: PidLevels): CacheKey {
+  let ofTarget = keys.get(target);
+  if (ofTarget === undefined) keys.set(target, (ofTarget = new Map()));
+  let key = ofTarget.get(file);
+  if (key === undefined) ofTarget.set(file, (key = cacheKey(renderingKey(file, entry, target, pidLevels))));
   return key;
 }
 
 /** Containers already worked out, per target (the caller cache keeps a target while its membership stays). */
-const containers = new WeakMap<ViewTarget, Container>();
+type KnownContainers = WeakMap<ViewTarget, Container>;
 
-function containerOf(target: ViewTarget, layout: CgroupLayout): Container {
+function containerOf(containers: KnownContainers, target: ViewTarget, layout: CgroupLayout): Container {
   let container = containers.get(target);
   if (container === undefined) {
     const digest = createHash('sha256').update(containerKeyOf(target)).digest();
@@ -171,71 +153,91 @@ function containerOf(target: ViewTarget, layout: CgroupLayout): Container {
 /** A table this small is enough for the one cgroup a render command shows. */
 const RENDER_COMMAND_LOADAVG_SLOTS = 16;
 
-/** Every virtual file and its view, in tree order. */
-function viewFiles(options: ViewOptions, loadavg: LoadavgTable, cpuTree: SysfsTree, nodeTree: SysfsTree): ReadonlyMap<string, FileView> {
-  return new Map<string, FileView>([
-    ['proc/meminfo', meminfo.view],
-    ['proc/swaps', swaps.view],
-    ...Object.entries(createCpuViews({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host', onIgnoredRecord: options.onIgnoredCounterRecord })),
-    ...Object.entries(cpuTree.views),
-    ...Object.entries(nodeTree.views),
-    ['proc/loadavg', createLoadavgView(loadavg)],
-    ['proc/diskstats', diskstatsView],
-    ['proc/vmstat', vmstat.view],
-    ...Object.entries(pressureViews),
-  ]);
+/** A served path's view and the table entry that describes it (a tree's for the files of a tree). */
+interface Served {
+  readonly entry: ServedEntry;
+  readonly view: FileView;
+}
+
+/** Every path of the table and its view, in table order; trees walked now, with their directories and links. */
+function servedFiles(options: ViewOptions, deps: FileViewDeps): { files: ReadonlyMap<string, Served>; dirs: string[]; links: Map<string, string> } {
+  const files = new Map<string, Served>();
+  const dirs: string[] = [];
+  const links = new Map<string, string>();
+  for (const entry of SERVED_FILES) {
+    // A tree's directory exists even when the host's is empty, so bind-mount recipes stay
+    // stable; a file's top directory comes first, so READDIR of the root lists proc, sys.
+    const dir = entry.kind === 'tree' ? entry.path : entry.path.slice(0, entry.path.indexOf('/'));
+    if (!dirs.includes(dir)) dirs.push(dir);
+    if (entry.kind === 'file') {
+      files.set(entry.path, { entry, view: fileView(entry.path, deps) });
+      continue;
+    }
+    const tree = walkTree(entry.path, { sysRoot: options.sysRoot, cpuCount: options.cpuCount });
+    for (const [path, view] of Object.entries(tree.views)) files.set(path, { entry, view });
+    dirs.push(...tree.dirs);
+    for (const [path, target] of tree.links) links.set(path, target);
+  }
+  return { files, dirs, links };
+}
+
+/** Trees whose cpuN or nodeN entries exist only for some readers. */
+const READER_DIR_TREES = SERVED_FILES.filter((entry) => entry.kind === 'tree' && entry.readerDirs).map((entry) => `${entry.path}/`);
+
+function inReaderDirsTree(path: string): boolean {
+  return READER_DIR_TREES.some((prefix) => path.startsWith(prefix));
+}
+
+/** How long a rendering of this freshness may be served again (0: never). */
+function reuseMsOf(freshness: Freshness, options: ViewOptions): number {
+  if (freshness === 'steady') return options.cacheMs ?? 0;
+  return freshness === 'counting' ? (options.counterCacheMs ?? 0) : 0;
 }
 
 export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
   const loadavg = new LoadavgTable(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS));
-  const sources: ViewSources = {
-    procRoot: options.procRoot,
-    layout,
-    cgroups: createCgroupReader(layout),
-    cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
-    // Without the daemon's sampler (the render command) every task is counted.
-    tasks: new ContainerTasks(layout, options.procRoot, { table: options.loadavg === undefined ? undefined : loadavg }),
-  };
+  // Without the daemon's sampler (the render command) every task is counted.
+  const sources = createViewSources({ procRoot: options.procRoot, layout, cacheMs: options.cacheMs ?? 0, table: options.loadavg === undefined ? undefined : loadavg });
   const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
-  const reuseFor = (file: string): number => {
-    if (STEADY.test(file)) return options.cacheMs ?? 0;
-    return COUNTING.test(file) ? (options.counterCacheMs ?? 0) : 0;
-  };
   let cache: RenderingCache | undefined;
+  const keys: EncodedKeys = new WeakMap();
+  const containers: KnownContainers = new WeakMap();
   const renderOptions: RenderOptions = { swap: options.swap };
-  const cpuTree = createCpuTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
-  const nodeTree = createNodeTree({ sysRoot: options.sysRoot, cpuCount: options.cpuCount });
-  const views = viewFiles(options, loadavg, cpuTree, nodeTree);
-  const reuseMs = new Map([...views.keys()].map((file) => [file, reuseFor(file)]));
+  const cpu = createCpuDeps({ cpuCount: options.cpuCount, stateDir: options.stateDir, btime: options.btime ?? 'host', onIgnoredRecord: options.onIgnoredCounterRecord });
+  const served = servedFiles(options, { cpu, loadavg });
   // The file is checked before the caller is resolved: an unknown name costs no I/O.
   const renderWith = (file: string, target: () => ViewTarget, readerTid?: number): Buffer => {
-    const view = views.get(file);
-    if (view === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
+    const known = served.files.get(file);
+    if (known === undefined) throw new CgprocfsError('NO_SUCH_FILE', `no virtual file ${file}`);
     const viewTarget = target();
     const context: ViewContext = { sources, target: viewTarget, options: renderOptions, ...(readerTid === undefined ? {} : { readerTid }) };
-    const render = (): Buffer => Buffer.from(view(context), 'utf8');
-    const maxAgeMs = reuseMs.get(file) ?? 0;
+    const render = (): Buffer => Buffer.from(known.view(context), 'utf8');
+    const maxAgeMs = reuseMsOf(known.entry.freshness, options);
     if (maxAgeMs <= 0) return render();
     cache ??= new RenderingCache(options.renderingCache ?? allocateRenderingCache(PRIVATE_CACHE_BUCKETS), options.cacheClockMs);
-    return cache.through(encodedRenderingKey(file, viewTarget, sources.procRoot), maxAgeMs, render);
+    return cache.through(encodedRenderingKey(keys, file, known.entry, viewTarget, sources.pidLevels), maxAgeMs, render);
   };
   return {
-    files: [...views.keys()],
-    dirs: [...cpuTree.dirs, ...nodeTree.dirs],
-    links: new Map([...cpuTree.links, ...nodeTree.links]),
+    files: [...served.files.keys()],
+    dirs: served.dirs,
+    links: served.links,
     renderForReader: (file, tid) => renderWith(file, () => resolver.targetFor(tid), tid),
     readerView(tid) {
       const target = resolver.targetFor(tid);
-      return { container: containerOf(target, layout), render: (file) => renderWith(file, () => target, tid) };
+      return {
+        container: containerOf(containers, target, layout),
+        render: (file) => renderWith(file, () => target, tid),
+        visible: visibilityFor(sources, target, options.cpuCount, options.sysRoot),
+      };
     },
     renderForCgroup: (file, cgroupPath) => renderWith(file, () => cgroupTarget(sources.procRoot, layout, cgroupPath).target),
     datingOfCgroup(file, cgroupPath) {
-      if (!DATED.test(file)) return undefined;
+      if (served.files.get(file)?.entry.dated !== true) return undefined;
       return describeDating(cgroupPath, cgroupTarget(sources.procRoot, layout, cgroupPath).dating);
     },
     describeLayout: () => describeLayout(layout),
-    isPerReader,
+    isPerReader: (path) => inReaderDirsTree(path) && isPerReader(path),
     visibleFor: (tid) => visibilityFor(sources, resolver.targetFor(tid), options.cpuCount, options.sysRoot),
   };
 }

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCallerResolver, type ViewTarget } from '../../../src/caller/resolver.js';
+import { createCallerResolver } from '../../../src/caller/resolver.js';
+import type { ViewTarget } from '../../../src/caller/target.js';
 import { TaskCache } from '../../../src/caller/task-cache.js';
 
 // These run against the real /proc: what protects the cache from pid reuse is the

@@ -4,11 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { ViewTarget } from '../../../src/caller/resolver.js';
+import type { ViewTarget } from '../../../src/caller/target.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
-import { createCgroupReader } from '../../../src/cgroup/reader.js';
-import { createCpuViews, type BtimePolicy } from '../../../src/render/cpu-files.js';
+import { createViewSources } from '../../../src/render/view-sources.js';
+import type { FilePath } from '../../../src/files/table.js';
+import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
+import { createCpuDeps, type BtimePolicy } from '../../../src/render/cpu-files.js';
+import { fileView } from '../../../src/render/files.js';
 import type { CpuCountMode } from '../../../src/render/cpu-view.js';
 import type { FileView, ViewContext } from '../../../src/render/sources.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
@@ -24,7 +27,7 @@ export const SECOND_US = 1_000_000;
 export function contextFor(cgroupRoot: string, target: Partial<ViewTarget> & { path?: string }, procRoot = PROC_ROOT): ViewContext {
   const layout = detectLayout(cgroupRoot);
   return {
-    sources: { procRoot, layout, cgroups: createCgroupReader(layout) },
+    sources: createViewSources({ procRoot, layout }),
     target: { paths: uniformPaths(target.path ?? '/'), pid: undefined, containerInit: false, key: `test ${target.path ?? '/'}`, ...target },
     options: { swap: true },
   };
@@ -52,6 +55,12 @@ export class TestClock {
   }
 }
 
+/** The files that share the CPU views' counter store and clock. */
+const CPU_FILES: readonly FilePath[] = [
+  'proc/cpuinfo', 'proc/stat', 'proc/uptime',
+  'sys/devices/system/cpu/online', 'sys/devices/system/cpu/possible', 'sys/devices/system/cpu/present', 'sys/devices/system/cpu/offline',
+];
+
 export interface TestViews {
   views: Record<string, FileView>;
   clock: TestClock;
@@ -65,7 +74,8 @@ export function cpuViews(
   clock = new TestClock(HOST_UPTIME_US),
   btime: BtimePolicy = 'host',
 ): TestViews {
-  const views = createCpuViews({ cpuCount, stateDir, now: clock.now, btime });
+  const deps = { cpu: createCpuDeps({ cpuCount, stateDir, now: clock.now, btime }), loadavg: new LoadavgTable(allocateLoadavgMemory(16)) };
+  const views: Record<string, FileView> = Object.fromEntries(CPU_FILES.map((file) => [file, fileView(file, deps)]));
   return {
     views,
     clock,

@@ -5,8 +5,10 @@ import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordImplausibility, shownPlausible, successionImplausibility } from '../../../src/render/cpu-counters.js';
-import { createCpuViews } from '../../../src/render/cpu-files.js';
-import type { CounterBaseline } from '../../../src/render/cpu-time.js';
+import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
+import { createCpuDeps } from '../../../src/render/cpu-files.js';
+import type { CounterBaseline } from '../../../src/render/cpu-counter-rule.js';
+import { fileView } from '../../../src/render/files.js';
 import { CGROUP_V2 } from '../helpers/fixtures.js';
 import { contextFor, cpuLines, DOCKER_A, HOST_UPTIME_US, SECOND_US, TestClock, useStateDirs } from './context.js';
 
@@ -55,9 +57,10 @@ describe('a counter store given a forged or planted record', () => {
 
   function views(dir: string, ignored: string[] = []) {
     const clock = new TestClock(HOST_UPTIME_US);
-    const cpu = createCpuViews({ cpuCount: 'quota', stateDir: dir, now: clock.now, onIgnoredRecord: (_, why) => ignored.push(why) });
+    const cpu = createCpuDeps({ cpuCount: 'quota', stateDir: dir, now: clock.now, onIgnoredRecord: (_, why) => ignored.push(why) });
+    const stat = fileView('proc/stat', { cpu, loadavg: new LoadavgTable(allocateLoadavgMemory(16)) });
     const context = contextFor(CGROUP_V2, { path: DOCKER_A });
-    return { clock, stat: () => cpu['proc/stat']!(context) };
+    return { clock, stat: () => stat(context) };
   }
 
   const recordOf = (dir: string): string => join(dir, 'cpu', readdirSync(join(dir, 'cpu')).find((name) => name.endsWith('.json'))!);

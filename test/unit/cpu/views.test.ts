@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import { visibleCpus } from '../../../src/render/cpu-files.js';
 import { CGROUP_V1, PROC_ROOT } from '../helpers/fixtures.js';
 import { contextFor, cpuLines, cpuViews, DOCKER_A, LAYOUTS, NESTED, NGINX_B, useStateDirs } from './context.js';
@@ -10,7 +11,10 @@ const SYS_CPU = 'sys/devices/system/cpu';
 const field = (text: string, key: string): string[] =>
   text.split('\n').filter((line) => line.split(':')[0]!.trim() === key).map((line) => line.split(':')[1]!.trim());
 
-describe('the CPU files of a view', () => {
+describeServedFiles([
+  'proc/cpuinfo', 'proc/stat', 'proc/uptime',
+  'sys/devices/system/cpu/online', 'sys/devices/system/cpu/possible', 'sys/devices/system/cpu/present', 'sys/devices/system/cpu/offline',
+], 'the CPU files of a view', () => {
   const stateDir = useStateDirs();
 
   describe.each(LAYOUTS)('on %s', (_, root) => {

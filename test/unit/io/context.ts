@@ -2,7 +2,7 @@
 // `cgprocfs render --cgroup PATH`.
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths, type CgroupPaths } from '../../../src/cgroup/membership.js';
-import { createCgroupReader } from '../../../src/cgroup/reader.js';
+import { createViewSources } from '../../../src/render/view-sources.js';
 import type { RenderOptions, ViewContext } from '../../../src/render/sources.js';
 import { PROC_ROOT } from '../helpers/fixtures.js';
 
@@ -12,7 +12,7 @@ export function contextFor(cgroupRoot: string, path: string | CgroupPaths, procR
   const layout = detectLayout(cgroupRoot);
   const paths = typeof path === 'string' ? uniformPaths(path) : path;
   return {
-    sources: { procRoot, layout, cgroups: createCgroupReader(layout) },
+    sources: createViewSources({ procRoot, layout }),
     target: { paths, pid: undefined, containerInit: false, key: 'test' },
     options: { swap: true } as RenderOptions,
   };

@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import { parseDiskstats } from '../../../src/host/diskstats.js';
 import { diskstatsView } from '../../../src/render/diskstats.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
@@ -12,7 +13,7 @@ const diskstats = (root: string, path: string, procRoot = PROC_ROOT) => diskstat
 /** Counters the I/O controller keeps: reads, sectors read, writes, sectors written, discards, sectors discarded. */
 const CGROUP_COUNTERS = new Set([0, 2, 4, 6, 11, 13]);
 
-describe('/proc/diskstats of a view', () => {
+describeServedFiles(['proc/diskstats'], '/proc/diskstats of a view', () => {
   it.each([['v1', CGROUP_V1], ['v2', CGROUP_V2]])(
     'shows container A only the disks it did I/O on, with its operations and bytes/512 as sectors, on %s',
     (_, root) => {

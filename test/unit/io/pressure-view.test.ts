@@ -1,12 +1,22 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import { parseMembership } from '../../../src/cgroup/membership.js';
-import { pressureViews } from '../../../src/render/pressure.js';
+import { SERVED_FILES } from '../../../src/files/table.js';
+import { pressureView } from '../../../src/render/pressure.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 import { contextFor, DOCKER_A } from './context.js';
 
 const RESOURCES = ['cpu', 'memory', 'io'] as const;
+/** The table's PSI files, each with the view of its resource. */
+const pressureViews = Object.fromEntries(
+  SERVED_FILES.filter((entry) => entry.path.startsWith('proc/pressure/')).map((entry) => {
+    const resource = RESOURCES.find((name) => entry.path === `proc/pressure/${name}`);
+    if (resource === undefined) throw new Error(`no PSI resource for ${entry.path}`);
+    return [entry.path, pressureView(resource)];
+  }),
+);
 const HOST_PRESSURE = (resource: string, procRoot = PROC_ROOT) => readFileSync(join(procRoot, 'pressure', resource), 'utf8');
 const pressure = (resource: string, root: string, path: Parameters<typeof contextFor>[1], procRoot = PROC_ROOT) => {
   const view = pressureViews[`proc/pressure/${resource}`];
@@ -14,7 +24,7 @@ const pressure = (resource: string, root: string, path: Parameters<typeof contex
   return view(contextFor(root, path, procRoot));
 };
 
-describe('/proc/pressure of a view', () => {
+describeServedFiles(['proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io'], '/proc/pressure of a view', () => {
   it('serves cpu, memory and io', () => {
     expect(Object.keys(pressureViews)).toEqual(['proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io']);
   });

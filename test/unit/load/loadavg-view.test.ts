@@ -1,10 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCallerResolver, type ResolvePolicy, type ViewTarget } from '../../../src/caller/resolver.js';
+import { describeServedFiles } from '../helpers/served-files.js';
+import { createCallerResolver, type ResolvePolicy } from '../../../src/caller/resolver.js';
+import type { ViewTarget } from '../../../src/caller/target.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
-import { createCgroupReader } from '../../../src/cgroup/reader.js';
+import { createViewSources } from '../../../src/render/view-sources.js';
 import { advanceAverages, formatLoad, seededAverages } from '../../../src/load/fixed-point.js';
 import { LOAD_FREQ_MS, LoadavgSampler } from '../../../src/load/sampler.js';
 import { allocateLoadavgMemory, LoadavgTable, type LoadavgMemory } from '../../../src/load/table.js';
@@ -19,7 +21,7 @@ const LAYOUTS = [['v1', CGROUP_V1], ['v2', CGROUP_V2], ['hybrid', CGROUP_HYBRID]
 
 function contextFor(cgroupRoot: string, target: ViewTarget, procRoot = PROC_ROOT): ViewContext {
   const layout = detectLayout(cgroupRoot);
-  return { sources: { procRoot, layout, cgroups: createCgroupReader(layout) }, target, options: { swap: true } };
+  return { sources: createViewSources({ procRoot, layout }), target, options: { swap: true } };
 }
 
 /** Puts a fixture task to sleep in both files a census reads. */
@@ -64,7 +66,7 @@ describe.each(LAYOUTS)('proc/loadavg on %s', (_, root) => {
   });
 });
 
-describe('proc/loadavg averages', () => {
+describeServedFiles(['proc/loadavg'], 'proc/loadavg averages', () => {
   const copy = useFixtureCopies();
 
   describe('the warm start (issue 21)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuOfPath, isPerReader, visibilityFor } from '../../../src/render/cpu-dirs.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
-import { createCgroupReader } from '../../../src/cgroup/reader.js';
+import { createViewSources } from '../../../src/render/view-sources.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
 import { CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
 
@@ -21,7 +21,7 @@ describe('which CPU directories a reader sees', () => {
 
   it('shows the cpuN directories of the view\'s CPUs and hides the others', () => {
     const layout = detectLayout(CGROUP_V2);
-    const sources = { procRoot: PROC_ROOT, layout, cgroups: createCgroupReader(layout) };
+    const sources = createViewSources({ procRoot: PROC_ROOT, layout });
     // The fixture's nested cgroup sees CPU 2 alone (test/fixtures/README.md, CPU section).
     const target = { paths: uniformPaths('/lxc.payload.b/nested'), pid: undefined, containerInit: false, key: 'nested' };
     const visible = visibilityFor(sources, target, 'quota');

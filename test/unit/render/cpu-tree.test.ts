@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import { CPU_SYSFS_DIR } from '../../../src/host/sysfs.js';
 import { createCpuTree, cpuSetFormatOf, cutCpuList, cutCpuMask, cutSpacedCpus } from '../../../src/render/cpu-tree.js';
 import { createViewService } from '../../../src/render/views.js';
@@ -18,7 +19,7 @@ function render(rel: string, cgroupRoot: string, path: string): string {
   return view(contextFor(cgroupRoot, { path }));
 }
 
-describe('the sys CPU directory', () => {
+describeServedFiles(['sys/devices/system/cpu'], 'the sys CPU directory', () => {
   it('has a view for every host file, cpuN of all four host CPUs, and leaves the CPU lists to cpu-sysfs', () => {
     const rels = Object.keys(views).map(relOf);
     expect(Object.keys(views).every((file) => file.startsWith(`${MOUNT_DIR}/`))).toBe(true);

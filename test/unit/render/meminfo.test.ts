@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import { parseMeminfo } from '../../../src/host/meminfo.js';
 import { render } from '../../../src/render/meminfo.js';
 import { createViewService } from '../../../src/render/views.js';
@@ -20,7 +21,7 @@ function meminfo(cgroupRoot: string, path: string, swap = true): string {
 const keys = (text: string) => text.split('\n').filter(Boolean).map((line) => line.split(':')[0]);
 const lineOf = (text: string, key: string) => text.split('\n').find((line) => line.startsWith(`${key}:`));
 
-describe('meminfo of a memory cgroup', () => {
+describeServedFiles(['proc/meminfo'], 'meminfo of a memory cgroup', () => {
   it.each([['v1', CGROUP_V1], ['v2', CGROUP_V2]] as const)('matches the golden file on %s', async (name, root) => {
     await expect(meminfo(root, DOCKER_A)).toMatchFileSnapshot(join(GOLDEN, `meminfo-${name}-docker-a.txt`));
   });

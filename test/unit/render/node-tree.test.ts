@@ -3,7 +3,8 @@
 // nested container CPU 2 (node1 alone), the root cgroup the host's files.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import { createViewService } from '../../../src/render/views.js';
 import { DOCKER_A, NESTED } from '../cpu/context.js';
 import { CGROUP_V2, PROC_ROOT, SYS_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
@@ -12,7 +13,7 @@ const NODE = 'sys/devices/system/node';
 const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT });
 const render = (rel: string, path: string) => views.renderForCgroup(`${NODE}/${rel}`, path).toString();
 
-describe('the sys NUMA node directory', () => {
+describeServedFiles(['sys/devices/system/node'], 'the sys NUMA node directory', () => {
   it('serves every readable host file of the node directory', () => {
     const files = views.files.filter((file) => file.startsWith(`${NODE}/`)).map((file) => file.slice(NODE.length + 1));
     expect(files).toEqual(expect.arrayContaining(['online', 'has_cpu', 'node0/cpulist', 'node1/cpumap', 'node1/meminfo']));

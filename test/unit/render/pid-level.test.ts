@@ -1,9 +1,17 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ViewTarget } from '../../../src/caller/resolver.js';
-import { pidLevel } from '../../../src/render/pid-level.js';
+import type { ViewTarget } from '../../../src/caller/target.js';
+import { PidLevels, type PidLevel } from '../../../src/render/pid-level.js';
 import { PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+
+/** One service's pid levels per proc root, as a view service holds them. */
+const services = new Map<string, PidLevels>();
+function pidLevel(procRoot: string, target: ViewTarget): PidLevel {
+  let levels = services.get(procRoot);
+  if (levels === undefined) services.set(procRoot, (levels = new PidLevels(procRoot)));
+  return levels.of(target);
+}
 
 const target = (pid: number | undefined, containerInit: boolean): ViewTarget => ({ paths: () => undefined, pid, containerInit, key: `t ${pid}` });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import type { MemoryReading } from '../../../src/cgroup/memory.js';
 import { deviceLine, render } from '../../../src/render/swaps.js';
 import { createViewService } from '../../../src/render/views.js';
@@ -14,7 +15,7 @@ function swaps(cgroupRoot: string, path: string, swap = true): string {
   return views.renderForCgroup('proc/swaps', path).toString();
 }
 
-describe('/proc/swaps of a view', () => {
+describeServedFiles(['proc/swaps'], '/proc/swaps of a view', () => {
   it.each([
     ['small values, each followed by a second tab', { total: 262144, used: 20480 }, `${NONE_PADDED}virtual\t\t262144\t\t20480\t\t0`],
     ['values from 10000000 kB, one tab', { total: 16777216, used: 10000000 }, `${NONE_PADDED}virtual\t\t16777216\t10000000\t0`],

@@ -3,7 +3,8 @@
 // from memory.stat, the host's other gauges, the host's file at the root.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeServedFiles } from '../helpers/served-files.js';
 import { createViewService } from '../../../src/render/views.js';
 import { isGauge } from '../../../src/render/vmstat.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
@@ -20,7 +21,7 @@ function render(cgroupRoot: string, path: string): Map<string, number> {
   return parse(views.renderForCgroup('proc/vmstat', path).toString());
 }
 
-describe('proc/vmstat', () => {
+describeServedFiles(['proc/vmstat'], 'proc/vmstat', () => {
   it.each([['v1', CGROUP_V1], ['v2', CGROUP_V2]] as const)('on %s shows docker A\'s faults, its block I/O as pgpgin/pgpgout and 0 for what no cgroup counts', (version, root) => {
     const view = render(root, DOCKER_A);
     const host = parse(HOST);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   baselineServes, countersAt, firstBaseline, NO_GROWTH, rebaseline, type CounterBaseline, type CounterGrowth,
   type CpuCounters, type CpuSample,
-} from '../../../src/render/cpu-time.js';
+} from '../../../src/render/cpu-counter-rule.js';
 
 const SECOND = 1_000_000;
 const sample = (cpus: number[], user: number, system: number, now: number): CpuSample => ({ cpus, usage: { user, system }, now });

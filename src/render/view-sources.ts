@@ -1,0 +1,32 @@
+// Every cache the views of one worker read through, created in one place (issue 20): the
+// cgroup reader, the CPU limits reused for `cacheMs`, the task counter (its census takers,
+// task reader and last pids) and the pid levels of the targets. The view service owns them;
+// tests build their sources the same way. No module keeps a cache of its own.
+import { cachedCpuLimits } from '../cgroup/cpu.js';
+import type { CgroupLayout } from '../cgroup/layout.js';
+import { createCgroupReader } from '../cgroup/reader.js';
+import { ContainerTasks } from '../load/container-tasks.js';
+import type { LoadavgTable } from '../load/table.js';
+import { PidLevels } from './pid-level.js';
+import type { ViewSources } from './sources.js';
+
+export interface ViewSourcesOptions {
+  readonly procRoot: string;
+  readonly layout: CgroupLayout;
+  /** How long a cgroup's CPU limits (cpuset, quota) may be reused by any view (0: never). */
+  readonly cacheMs?: number;
+  /** The daemon sampler's table; without one (the render command) every task is counted. */
+  readonly table?: LoadavgTable;
+}
+
+export function createViewSources(options: ViewSourcesOptions): ViewSources {
+  const { procRoot, layout } = options;
+  return {
+    procRoot,
+    layout,
+    cgroups: createCgroupReader(layout),
+    cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
+    tasks: new ContainerTasks(layout, procRoot, { table: options.table }),
+    pidLevels: new PidLevels(procRoot),
+  };
+}
