@@ -1,7 +1,7 @@
 // The state directory is verified before use (issue 18): a symlink, a directory others
 // can write or one root does not own is refused with one line; and nothing planted in
 // a verified one (symlinks at record or temporary names) is ever followed.
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { cgprocfsMountsAt, makeMountpoint, makeStateDir, removeMountpoint, serverPids } from './harness/daemon.js';
@@ -87,5 +87,22 @@ describeE2E('symlinks planted in the state directory', () => {
       await new Promise((resolve) => setTimeout(resolve, 120));
     }
     expect(readFileSync(secret, 'utf8')).toBe('root only\n');
+  }, 60_000);
+
+  it('a forged counter record is ignored and logged, and the idle it claims never shows (regression: it doubled a container\'s idle)', async () => {
+    fx.cgroups.make('b');
+    const idleOf = (stat: string): number => Number(stat.split('\n')[0]!.split(/\s+/)[4]);
+    const before = idleOf(await fx.readIn('b', fx.daemon.path('proc/stat')));
+    const counters = join(fx.daemon.stateDir!, 'cpu');
+    const path = readdirSync(counters).filter((name) => name.endsWith('.json')).map((name) => join(counters, name))
+      .find((file) => (JSON.parse(readFileSync(file, 'utf8')) as { cpuDir: string }).cpuDir.endsWith('/b'));
+    const record = JSON.parse(readFileSync(path!, 'utf8')) as { perCpu: { idle: number }[]; aggregate: { idle: number } };
+    const forged = { ...record, perCpu: record.perCpu.map((times) => ({ ...times, idle: times.idle * 2 })), aggregate: { ...record.aggregate, idle: record.aggregate.idle * 2 } };
+    writeFileSync(`${path}.forged`, JSON.stringify(forged));
+    renameSync(`${path}.forged`, path!);
+    const after = idleOf(await fx.readIn('b', fx.daemon.path('proc/stat')));
+    console.info(`[state-dir-checks] idle ticks before / after the forgery: ${before} / ${after}`);
+    expect(after).toBeLessThan(before * 1.5);
+    expect(fx.daemon.logs()).toMatch(/"why":"a CPU idles longer than the time since boot".*"msg":"ignored a CPU counter record/);
   }, 60_000);
 });
