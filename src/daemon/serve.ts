@@ -11,7 +11,6 @@ import { CgprocfsError } from '../errors.js';
 import { collectIdleArenas } from '../fs/handles.js';
 import { closeDevice, FSTYPE, mountFuse, mountsAt, openFuseDevice, prepareMountpoint, unmount } from '../fuse/mount.js';
 import { handshake } from '../fuse/session.js';
-import { createViewService } from '../render/views.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { lockMountpoint, lockStateDir } from './lock.js';
 import { createLogger } from './logger.js';
@@ -78,14 +77,19 @@ function newConnection(config: ServeConfig, log: Logger, cleared: string[]): Con
   return { fd, device, mountedAtSec: Math.floor(Date.now() / 1000), storedWithSystemd: stored === 'stored' };
 }
 
-/** Serves until SIGTERM/SIGINT or until the mount goes away; resolves to the exit code. */
-export async function serve(config: ServeConfig): Promise<number> {
-  const log = createLogger(config.logLevel, { component: 'supervisor' });
+export function requireRoot(): void {
   if (process.getuid?.() !== 0) {
     throw new CgprocfsError('NOT_ROOT', 'cgprocfs serve must run as root (it mounts a filesystem and reads every process\'s /proc entries)');
   }
-  // Build the views first: a bad --cgroup-root fails before anything is mounted.
-  const layout = createViewService(config).describeLayout();
+}
+
+/**
+ * Serves until SIGTERM/SIGINT or until the mount goes away; resolves to the exit code.
+ * `layout` is the cgroup layout the CLI found when it checked the options.
+ */
+export async function serve(config: ServeConfig, layout: Record<string, unknown>): Promise<number> {
+  const log = createLogger(config.logLevel, { component: 'supervisor' });
+  requireRoot();
   const cleared: string[] = [];
   const connection = inheritedConnection(config, log) ?? newConnection(config, log, cleared);
   const supervisor = new Supervisor(config, connection, log);

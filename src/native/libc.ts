@@ -179,13 +179,14 @@ export function ioctlU32(fd: number, request: number, value: number): number {
 
 /**
  * Replaces this process with `path` (execve(2)); returns only by throwing. Node opens
- * fds 0-2 close-on-exec and ignores SIGPIPE and SIGXFSZ, and both would be inherited:
- * the standard descriptors are made inheritable and those signals given back their
- * default action first, so the new program starts as if a shell had started it.
+ * fds 0-2 close-on-exec (and any it inherited: systemd's LISTEN_FDS too) and ignores
+ * SIGPIPE and SIGXFSZ, and both would be inherited: the standard descriptors and
+ * `inherit` are made inheritable and those signals given back their default action
+ * first, so the new program starts as if a shell had started it.
  */
-export function execve(path: string, argv: readonly string[], env: NodeJS.ProcessEnv): never {
+export function execve(path: string, argv: readonly string[], env: NodeJS.ProcessEnv, inherit: readonly number[] = []): never {
   const c = libc();
-  for (const fd of [0, 1, 2]) c.fcntl(fd, Native.F_SETFD, 'int', 0);
+  for (const fd of [0, 1, 2, ...inherit]) c.fcntl(fd, Native.F_SETFD, 'int', 0);
   for (const signum of [Native.SIGPIPE, Native.SIGXFSZ]) c.signal(signum, null);
   const envp = Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
   c.execve(path, [...argv, null], [...envp, null]);
