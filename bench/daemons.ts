@@ -133,10 +133,14 @@ export class Cgprocfs extends FuseDaemon {
     return daemon;
   }
 
-  /** Supervisor + its node children; a server pid that changed is recorded as an event. */
+  /**
+   * Supervisor + its server processes; a server pid that changed is recorded as an event.
+   * The heal process it runs for a moment after start is neither (it once counted as a
+   * replaced server, and its memory in the "before" figures).
+   */
   override pids(): number[] {
     if (this.exited) return [];
-    const servers = childrenOf(this.pid).filter((pid) => comm(pid) === 'node');
+    const servers = childrenOf(this.pid).filter(isServerProcess);
     for (const pid of servers) {
       if (!this.servers.has(pid) && this.servers.size > 0) this.events.push(`server process replaced: new pid ${pid}`);
       this.servers.add(pid);
@@ -168,11 +172,11 @@ function allocatedKb(path: string): number {
   }
 }
 
-function comm(pid: number): string {
+function isServerProcess(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server-process.js');
   } catch {
-    return '';
+    return false;
   }
 }
 

@@ -17,7 +17,7 @@ import { runContainers } from './phases/containers.js';
 import { runMatrix } from './phases/matrix.js';
 import { runNoisy } from './phases/noisy.js';
 import { runSoak } from './phases/soak.js';
-import { CLK_TCK, rssSplit, sampleGroup } from './proc.js';
+import { CLK_TCK, processMemory, pssAloneKb, rssSplit, sampleGroup, type ProcessMemory } from './proc.js';
 import { floorRows, render, writeResult, type BenchResult, type Resources } from './report.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,7 +70,13 @@ function resources(target: Target): Resources {
     ...(target instanceof Cgprocfs && { stateDirKb: target.stateDirKb() }),
     fds: s.fds,
     processes: s.processes.length,
+    ...memoryOf(s.processes.map((p) => p.pid)),
   };
+}
+
+function memoryOf(pids: readonly number[]): Pick<Resources, 'byProcess' | 'pssAloneKb'> {
+  const byProcess = pids.map(processMemory).filter((m): m is ProcessMemory => m !== undefined);
+  return { byProcess, pssAloneKb: pssAloneKb(byProcess) };
 }
 
 interface Started {

@@ -13,6 +13,7 @@ import { closeDevice, FSTYPE, mountFuse, mountsAt, openFuseDevice, prepareMountp
 import { handshake } from '../fuse/session.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { lockMountpoint, lockStateDir } from './lock.js';
+import { scheduleExecutableDrops } from './executable-pages.js';
 import { createLogger } from './logger.js';
 import { Supervisor, type Connection } from './supervisor.js';
 import { notify, storeFd, systemdUnit, takeListenedFd } from './systemd.js';
@@ -100,6 +101,8 @@ export async function serve(config: ServeConfig, layout: Record<string, unknown>
     closeDevice(connection.fd);
     throw new CgprocfsError('MOUNT_FAILED', `the server did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+  // Issue 22: what starting took of the node executable need not stay resident.
+  scheduleExecutableDrops(log, 0);
   process.on('SIGHUP', () => supervisor.background(supervisor.reload()));
   process.on('SIGTERM', () => supervisor.background(supervisor.stop('SIGTERM')));
   process.on('SIGINT', () => supervisor.background(supervisor.stop('SIGINT')));

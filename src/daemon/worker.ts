@@ -6,6 +6,7 @@ import { requesterClasses } from '../caller/requester-class.js';
 import { serveDevice } from '../fuse/device.js';
 import { RequestQueue } from '../fuse/request-queue.js';
 import { readable } from '../native/libc.js';
+import { withHeapReports } from './heap-report.js';
 import { createLogger } from './logger.js';
 import { buildServer } from './server.js';
 import type { WorkerInput, WorkerOutput } from './workers.js';
@@ -17,7 +18,7 @@ const drain = new Int32Array(input.drain);
 const fair = { queue: new RequestQueue(input.requests), pending: () => readable(input.fd), classOf: requesterClasses(input.config.procRoot) };
 let message: WorkerOutput;
 try {
-  message = { kind: 'ended', reason: serveDevice(input.fd, dispatcher, log, () => Atomics.load(drain, 0) === 1, fair) };
+  message = { kind: 'ended', reason: serveDevice(input.fd, withHeapReports(dispatcher, log), log, () => Atomics.load(drain, 0) === 1, fair) };
 } catch (err) {
   log.error({ err }, 'device loop failed');
   message = { kind: 'failed', error: String(err) };

@@ -76,6 +76,7 @@ interface Bindings {
   ioctl: NativeFunction;
   signal: NativeFunction;
   madvise: NativeFunction;
+  madviseRange: NativeFunction;
   fallocate: NativeFunction;
   poll: NativeFunction;
 }
@@ -99,6 +100,8 @@ function libc(): Bindings {
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     signal: lib.func('void *signal(int signum, void *handler)'),
     madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
+    // The same call for a range given by address (a mapping listed in /proc/self/maps).
+    madviseRange: lib.func('madvise', 'int', ['uintptr_t', 'size_t', 'int']),
     fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
     poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   };
@@ -206,6 +209,16 @@ export function addressOf(buffer: Uint8Array): bigint {
  */
 export function discardPages(buffer: Uint8Array): void {
   checked('madvise', libc().madvise(buffer, buffer.byteLength, Native.MADV_DONTNEED));
+}
+
+/**
+ * Drops this process's page table entries for [start, start+length) (madvise
+ * MADV_DONTNEED): a private file mapping's pages read from the file again when next
+ * touched, out of the page cache. Only for mappings no page of which was written: a
+ * written page of a private mapping is the process's own copy, and would be lost.
+ */
+export function dropMappedPages(start: bigint, length: number): void {
+  checked('madvise', libc().madviseRange(start, length, Native.MADV_DONTNEED));
 }
 
 /** Frees the blocks of `fd` in [offset, offset+length) (a hole reads as zeros); the size stays. */
