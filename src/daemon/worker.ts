@@ -3,10 +3,11 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { requesterClasses } from '../caller/requester-class.js';
-import { serveDevice } from '../fuse/device.js';
+import { deviceConnection, serveDevice } from '../fuse/device.js';
 import { RequestQueue } from '../fuse/request-queue.js';
 import { readable } from '../native/libc.js';
 import { withHeapReports } from './heap-report.js';
+import { collectingWhenIdle, fullCollector } from './idle-collection.js';
 import { createLogger } from './logger.js';
 import { buildServer } from './server.js';
 import type { WorkerInput, WorkerOutput } from './workers.js';
@@ -16,9 +17,10 @@ const log = createLogger(input.config.logLevel, { worker: input.index });
 const { dispatcher } = buildServer({ ...input.config, loadavg: input.loadavg, renderingCache: input.renderingCache }, input.memory, log, input.mountedAtSec);
 const drain = new Int32Array(input.drain);
 const fair = { queue: new RequestQueue(input.requests), pending: () => readable(input.fd), classOf: requesterClasses(input.config.procRoot) };
+const connection = collectingWhenIdle(deviceConnection(input.fd), fair.pending, fullCollector());
 let message: WorkerOutput;
 try {
-  message = { kind: 'ended', reason: serveDevice(input.fd, withHeapReports(dispatcher, log), log, () => Atomics.load(drain, 0) === 1, fair) };
+  message = { kind: 'ended', reason: serveDevice(connection, withHeapReports(dispatcher, log), log, () => Atomics.load(drain, 0) === 1, fair) };
 } catch (err) {
   log.error({ err }, 'device loop failed');
   message = { kind: 'failed', error: String(err) };
