@@ -17,7 +17,7 @@ const log = createLogger(input.config.logLevel, { worker: input.index });
 const { dispatcher } = buildServer({ ...input.config, loadavg: input.loadavg, renderingCache: input.renderingCache }, input.memory, log, input.mountedAtSec);
 const drain = new Int32Array(input.drain);
 const fair = { queue: new RequestQueue(input.requests), pending: () => readable(input.fd), classOf: requesterClasses(input.config.procRoot) };
-const connection = collectingWhenIdle(deviceConnection(input.fd), fair.pending, fullCollector());
+const connection = collectingWhenIdle(deviceConnection(input.fd), (ms) => readable(input.fd, ms), fullCollector());
 let message: WorkerOutput;
 try {
   message = { kind: 'ended', reason: serveDevice(connection, withHeapReports(dispatcher, log), log, () => Atomics.load(drain, 0) === 1, fair) };

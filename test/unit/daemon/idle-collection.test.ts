@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectingWhenIdle, fullCollector } from '../../../src/daemon/idle-collection.js';
+import { collectingWhenIdle, fullCollector, IDLE_MS } from '../../../src/daemon/idle-collection.js';
 import type { Connection } from '../../../src/fuse/device.js';
 
 function fakeConnection(): Connection & { reads: number } {
@@ -14,10 +14,11 @@ function fakeConnection(): Connection & { reads: number } {
 }
 
 describe('collectingWhenIdle', () => {
-  it('collects before a read that would block, once `every` requests were read since the last collection', () => {
+  it('collects before a read once `every` requests were read since the last collection and none came within IDLE_MS', () => {
     const inner = fakeConnection();
     let collections = 0;
-    const connection = collectingWhenIdle(inner, () => false, () => collections++, 3);
+    const waits: number[] = [];
+    const connection = collectingWhenIdle(inner, (ms) => (waits.push(ms), false), () => collections++, 3);
     const buf = Buffer.alloc(8);
     for (let i = 0; i < 3; i++) connection.read(buf);
     expect(collections).toBe(0);
@@ -26,9 +27,10 @@ describe('collectingWhenIdle', () => {
     for (let i = 0; i < 2; i++) connection.read(buf);
     expect(collections).toBe(1);
     expect(inner.reads).toBe(6);
+    expect(waits).toEqual([IDLE_MS]);
   });
 
-  it('never collects while requests wait in the kernel: a busy worker serves first', () => {
+  it('never collects while requests keep coming: a busy worker serves first', () => {
     let waiting = true;
     let collections = 0;
     const connection = collectingWhenIdle(fakeConnection(), () => waiting, () => collections++, 2);
