@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TargetName } from './daemons.js';
+import { describeLoad, type PhaseLoad } from './host-load.js';
 import type { ProcessMemory } from './proc.js';
 import type { CellSummary } from './measure.js';
 import type { ContainersResult } from './phases/containers.js';
@@ -38,6 +39,8 @@ export interface BenchResult {
   containers?: ContainersResult;
   noisy?: NoisyResult;
   soak?: SoakResult;
+  /** How busy the host was during each phase, and how much of it was the bench. */
+  load?: Record<string, PhaseLoad>;
   notes: string[];
 }
 
@@ -184,6 +187,7 @@ export function render(result: BenchResult): string {
       ),
     );
   }
+  if (result.load) parts.push(`Host load per phase:\n${Object.entries(result.load).map(([phase, load]) => `  ${describeLoad(phase, load)}`).join('\n')}`);
   const cgprocfs = result.resources.cgprocfs;
   if (cgprocfs) parts.push(memoryLines(cgprocfs.before, cgprocfs.after));
   const state = result.resources.cgprocfs;
