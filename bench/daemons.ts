@@ -133,16 +133,19 @@ export class Cgprocfs extends FuseDaemon {
     return daemon;
   }
 
-  /** Supervisor + its node children; a server pid that changed is recorded as an event. */
+  /**
+   * Supervisor + its server processes; a server pid that changed is recorded as an event.
+   * The heal process it runs for a moment after start is neither (it once counted as a
+   * replaced server, and its memory in the "before" figures).
+   */
   override pids(): number[] {
     if (this.exited) return [];
-    // The supervisor's node children: its server, and for a moment at start its heal child.
-    const children = childrenOf(this.pid).filter((pid) => comm(pid) === 'node');
-    for (const pid of children.filter(isServerProcess)) {
+    const servers = childrenOf(this.pid).filter(isServerProcess);
+    for (const pid of servers) {
       if (!this.servers.has(pid) && this.servers.size > 0) this.events.push(`server process replaced: new pid ${pid}`);
       this.servers.add(pid);
     }
-    return [this.pid, ...children];
+    return [this.pid, ...servers];
   }
 
   override expectMemTotalKb(cgroup: BenchCgroup): number {
@@ -174,14 +177,6 @@ function isServerProcess(pid: number): boolean {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server-process.js');
   } catch {
     return false;
-  }
-}
-
-function comm(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
   }
 }
 

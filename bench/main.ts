@@ -17,7 +17,8 @@ import { runContainers } from './phases/containers.js';
 import { runMatrix } from './phases/matrix.js';
 import { runNoisy } from './phases/noisy.js';
 import { runSoak } from './phases/soak.js';
-import { CLK_TCK, rssSplit, sampleGroup } from './proc.js';
+import { loadWindow, OTHERS_BUSY_NOTE, type PhaseLoad } from './host-load.js';
+import { CLK_TCK, processMemory, pssAloneKb, rssSplit, sampleGroup, type ProcessMemory } from './proc.js';
 import { floorRows, render, writeResult, type BenchResult, type Resources } from './report.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,7 +71,13 @@ function resources(target: Target): Resources {
     ...(target instanceof Cgprocfs && { stateDirKb: target.stateDirKb() }),
     fds: s.fds,
     processes: s.processes.length,
+    ...memoryOf(s.processes.map((p) => p.pid)),
   };
+}
+
+function memoryOf(pids: readonly number[]): Pick<Resources, 'byProcess' | 'pssAloneKb'> {
+  const byProcess = pids.map(processMemory).filter((m): m is ProcessMemory => m !== undefined);
+  return { byProcess, pssAloneKb: pssAloneKb(byProcess) };
 }
 
 interface Started {
@@ -156,15 +163,25 @@ async function bench(options: Options, cleanup: Cleanup): Promise<{ result: Benc
     resources: {},
     notes,
   };
+  const load: Record<string, PhaseLoad> = {};
+  const daemonPids = () => daemons.flatMap((t) => t.pids());
+  const measured = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
+    const end = loadWindow(daemonPids);
+    const value = await run();
+    load[phase] = end();
+    if (load[phase].othersBusy > OTHERS_BUSY_NOTE) notes.push(`others kept ${Math.round(load[phase].othersBusy * 100)}% of the CPUs busy during ${phase}: its figures are worth repeating`);
+    return value;
+  };
   if (options.soakMinutes !== undefined) {
-    result.soak = await runSoak(ctx, options.soakMinutes);
+    result.soak = await measured('soak', () => runSoak(ctx, options.soakMinutes!));
   } else {
-    const matrix = await runMatrix(ctx);
+    const matrix = await measured('matrix', () => runMatrix(ctx));
     result.matrix = { ...matrix, floor: floorRows(matrix.rows) };
     for (const s of matrix.skipped) notes.push(`${s.file}: ${s.why}`);
-    if (options.containers > 0) result.containers = await runContainers(ctx);
-    if (options.noisyFlooders > 0) result.noisy = await runNoisy(ctx);
+    if (options.containers > 0) result.containers = await measured('many containers', () => runContainers(ctx));
+    if (options.noisyFlooders > 0) result.noisy = await measured('noisy neighbour', () => runNoisy(ctx));
   }
+  result.load = load;
   for (const t of daemons) {
     const b = before.get(t.name)!;
     const cpuTicks = sampleGroup(t.pids()).cpuTicks - b.cpu;

@@ -1,6 +1,6 @@
 // What the bench reads about processes from /proc: CPU time, RSS and open fds of a
 // daemon's processes, a process's children, and its state.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { runCommand } from './exec.js';
 
 /** Clock ticks per second of utime/stime (USER_HZ). */
@@ -103,4 +103,65 @@ export function hostMemTotalKb(): number {
   const m = /^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
   if (!m?.[1]) throw new Error('no MemTotal in /proc/meminfo');
   return Number(m[1]);
+}
+
+/** Where one process's memory is (issue 22), from /proc/<pid>/smaps. */
+export interface ProcessMemory {
+  pid: number;
+  /** The script a node process runs (supervisor-entry.js, server-process.js), else the command name. */
+  name: string;
+  pssKb: number;
+  /** Anonymous pages: JavaScript heaps, malloc, stacks, SharedArrayBuffers. */
+  anonKb: number;
+  /** The mapped executable (the node binary): shared with every process running it. */
+  exeRssKb: number;
+  exePssKb: number;
+}
+
+function processName(pid: number): string {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const script = args.find((arg) => arg.endsWith('.js'));
+    return script ? script.slice(script.lastIndexOf('/') + 1) : readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+export function processMemory(pid: number): ProcessMemory | undefined {
+  let text: string;
+  let exe: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+    exe = readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+  const memory: ProcessMemory = { pid, name: processName(pid), pssKb: 0, anonKb: 0, exeRssKb: 0, exePssKb: 0 };
+  let inExe = false;
+  for (const line of text.split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) {
+      inExe = mapping[1] === exe;
+      continue;
+    }
+    const field = /^(Rss|Pss|Anonymous):\s+(\d+) kB/.exec(line);
+    if (!field) continue;
+    const kb = Number(field[2]);
+    if (field[1] === 'Pss') memory.pssKb += kb;
+    if (field[1] === 'Anonymous') memory.anonKb += kb;
+    if (inExe && field[1] === 'Rss') memory.exeRssKb += kb;
+    if (inExe && field[1] === 'Pss') memory.exePssKb += kb;
+  }
+  return memory;
+}
+
+/**
+ * PSS as a host running no other process of the same executable would see it: the
+ * executable's pages counted once between these processes (the most any of them maps)
+ * instead of shared with every other node process on this machine (the bench's own).
+ */
+export function pssAloneKb(memories: readonly ProcessMemory[]): number {
+  const ownPages = memories.reduce((a, m) => a + m.pssKb - m.exePssKb, 0);
+  return ownPages + Math.max(0, ...memories.map((m) => m.exeRssKb));
 }

@@ -2,6 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TargetName } from './daemons.js';
+import { describeLoad, type PhaseLoad } from './host-load.js';
+import type { ProcessMemory } from './proc.js';
 import type { CellSummary } from './measure.js';
 import type { ContainersResult } from './phases/containers.js';
 import type { MatrixResult, MatrixRow } from './phases/matrix.js';
@@ -20,6 +22,10 @@ export interface Resources {
   stateDirKb?: number;
   fds: number;
   processes: number;
+  /** Where each process's memory is (issue 22). */
+  byProcess: ProcessMemory[];
+  /** PSS with the executable's pages counted once between the target's processes, as on a host with no other node process. */
+  pssAloneKb: number;
 }
 
 export interface BenchResult {
@@ -33,6 +39,8 @@ export interface BenchResult {
   containers?: ContainersResult;
   noisy?: NoisyResult;
   soak?: SoakResult;
+  /** How busy the host was during each phase, and how much of it was the bench. */
+  load?: Record<string, PhaseLoad>;
   notes: string[];
 }
 
@@ -179,6 +187,9 @@ export function render(result: BenchResult): string {
       ),
     );
   }
+  if (result.load) parts.push(`Host load per phase:\n${Object.entries(result.load).map(([phase, load]) => `  ${describeLoad(phase, load)}`).join('\n')}`);
+  const cgprocfs = result.resources.cgprocfs;
+  if (cgprocfs) parts.push(memoryLines(cgprocfs.before, cgprocfs.after));
   const state = result.resources.cgprocfs;
   if (state?.after.stateDirKb !== undefined) {
     parts.push(`cgprocfs state directory (tmpfs, not in RSS): ${mb(state.before.stateDirKb ?? 0)} -> ${mb(state.after.stateDirKb)} MB`);
@@ -206,4 +217,14 @@ export function render(result: BenchResult): string {
 export function writeResult(path: string, result: BenchResult): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+}
+
+/** cgprocfs's memory per process, before and after: what each costs and what the host's other node processes share. */
+function memoryLines(before: Resources, after: Resources): string {
+  const line = (m: ProcessMemory) => `  ${m.name} (pid ${m.pid}): PSS ${mb(m.pssKb)} MB, anonymous ${mb(m.anonKb)} MB, node binary RSS ${mb(m.exeRssKb)} MB (PSS ${mb(m.exePssKb)} MB)`;
+  return [
+    `cgprocfs memory, before -> after: PSS ${mb(before.pssKb)} -> ${mb(after.pssKb)} MB; ` +
+      `with the node binary counted once between its processes (a host with no other node process): ${mb(before.pssAloneKb)} -> ${mb(after.pssAloneKb)} MB`,
+    ...after.byProcess.map(line),
+  ].join('\n');
 }

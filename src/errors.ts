@@ -66,6 +66,16 @@ export function isCgprocfsError(value: unknown): value is CgprocfsError {
   return value instanceof CgprocfsError;
 }
 
+/** The exit code of a command that failed with `err`, its one line (a bug: its stack) written to `stderr`. */
+export function reportFailure(err: unknown, stderr: (text: string) => void): number {
+  if (isCgprocfsError(err)) {
+    stderr(`cgprocfs: ${err.message}\n`);
+    return err.exitCode;
+  }
+  stderr(`cgprocfs: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  return 70;
+}
+
 /** The errno name (`ENOENT`, ...) of a Node system error, or undefined. */
 export function systemErrorCode(value: unknown): string | undefined {
   if (typeof value === 'object' && value !== null && 'code' in value) {

@@ -4,10 +4,12 @@
 // and prints its stack.
 
 import yargs, { type Argv } from 'yargs';
-import { CgprocfsError, isCgprocfsError } from '../errors.js';
-import { DEFAULT_MAX_OPEN_PER_CONTAINER, DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_OPEN_PER_CONTAINER, MAX_WORKERS } from '../daemon/config.js';
+import { CgprocfsError, isCgprocfsError, reportFailure } from '../errors.js';
+import { DEFAULT_MAX_OPEN_PER_CONTAINER, DEFAULT_STATE_DIR, DEFAULT_WORKERS, MAX_OPEN_PER_CONTAINER, MAX_WORKERS, type ServeConfig } from '../daemon/config.js';
 import { LOG_LEVELS, type LogLevel } from '../daemon/logger.js';
-import { serve } from '../daemon/serve.js';
+import { requireRoot } from '../daemon/serve.js';
+import { verifyStateDir } from '../daemon/state-dir.js';
+import { runSupervisor } from '../daemon/supervisor-exec.js';
 import { formatVerdicts, runChecks } from './check.js';
 import { makeDockerFlagsCommand } from './docker-flags.js';
 import { makeHealCommand } from './heal.js';
@@ -82,7 +84,7 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           .example('$0 serve', 'serve on /var/lib/cgprocfs')
           .example('$0 serve --mountpoint /run/cgprocfs --resolve caller', 'every reader sees its own cgroup'),
       async (args) => {
-        result.code = await serve({
+        const config: ServeConfig = {
           mountpoint: args.mountpoint,
           resolve: args.resolve,
           swap: args.swap,
@@ -96,7 +98,12 @@ function buildParser(argv: string[], io: CliIo, result: { code: number }): Argv 
           sysRoot: args['sys-root'],
           heal: args.heal,
           maxOpenPerContainer: args['max-open-per-container'],
-        });
+        };
+        requireRoot();
+        verifyStateDir(config.stateDir);
+        // Build the views first: a bad --cgroup-root fails before anything is mounted.
+        const layout = createViewService(config).describeLayout();
+        result.code = await runSupervisor(config, layout);
       },
     )
     .command(
@@ -170,11 +177,6 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     await buildParser(argv, io, result).parseAsync();
     return result.code;
   } catch (err) {
-    if (isCgprocfsError(err)) {
-      io.stderr(`cgprocfs: ${err.message}\n`);
-      return err.exitCode;
-    }
-    io.stderr(`cgprocfs: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
-    return 70;
+    return reportFailure(err, io.stderr);
   }
 }

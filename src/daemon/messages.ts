@@ -14,6 +14,15 @@ export interface ServerInput {
 
 export const SERVER_INPUT_ENV = 'CGPROCFS_SERVER';
 
+/** Given to the slim supervisor (supervisor-entry.ts) in the CGPROCFS_SUPERVISOR environment variable (JSON). */
+export interface SupervisorInput {
+  config: ServeConfig;
+  /** The cgroup layout the CLI checked, as logged when serving starts. */
+  layout: Record<string, unknown>;
+}
+
+export const SUPERVISOR_INPUT_ENV = 'CGPROCFS_SUPERVISOR';
+
 /** Given to the heal process (heal-process.ts) in the CGPROCFS_HEAL environment variable (JSON). */
 export interface HealInput {
   mountpoint: string;

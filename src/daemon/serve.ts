@@ -11,9 +11,9 @@ import { CgprocfsError } from '../errors.js';
 import { collectIdleArenas } from '../fs/handles.js';
 import { closeDevice, FSTYPE, mountFuse, mountsAt, openFuseDevice, prepareMountpoint, unmount } from '../fuse/mount.js';
 import { handshake } from '../fuse/session.js';
-import { createViewService } from '../render/views.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { lockMountpoint, lockStateDir } from './lock.js';
+import { scheduleExecutableDrops } from './executable-pages.js';
 import { createLogger } from './logger.js';
 import { verifyStateDir } from './state-dir.js';
 import { Supervisor, type Connection } from './supervisor.js';
@@ -79,15 +79,20 @@ function newConnection(config: ServeConfig, log: Logger, cleared: string[]): Con
   return { fd, device, mountedAtSec: Math.floor(Date.now() / 1000), storedWithSystemd: stored === 'stored' };
 }
 
-/** Serves until SIGTERM/SIGINT or until the mount goes away; resolves to the exit code. */
-export async function serve(config: ServeConfig): Promise<number> {
-  const log = createLogger(config.logLevel, { component: 'supervisor' });
+export function requireRoot(): void {
   if (process.getuid?.() !== 0) {
     throw new CgprocfsError('NOT_ROOT', 'cgprocfs serve must run as root (it mounts a filesystem and reads every process\'s /proc entries)');
   }
+}
+
+/**
+ * Serves until SIGTERM/SIGINT or until the mount goes away; resolves to the exit code.
+ * `layout` is the cgroup layout the CLI found when it checked the options.
+ */
+export async function serve(config: ServeConfig, layout: Record<string, unknown>): Promise<number> {
+  const log = createLogger(config.logLevel, { component: 'supervisor' });
+  requireRoot();
   verifyStateDir(config.stateDir);
-  // Build the views first: a bad --cgroup-root fails before anything is mounted.
-  const layout = createViewService(config).describeLayout();
   const cleared: string[] = [];
   const connection = inheritedConnection(config, log) ?? newConnection(config, log, cleared);
   const supervisor = new Supervisor(config, connection, log);
@@ -98,6 +103,8 @@ export async function serve(config: ServeConfig): Promise<number> {
     closeDevice(connection.fd);
     throw new CgprocfsError('MOUNT_FAILED', `the server did not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+  // Issue 22: what starting took of the node executable need not stay resident.
+  scheduleExecutableDrops(log, 0);
   process.on('SIGHUP', () => supervisor.background(supervisor.reload()));
   process.on('SIGTERM', () => supervisor.background(supervisor.stop('SIGTERM')));
   process.on('SIGINT', () => supervisor.background(supervisor.stop('SIGINT')));

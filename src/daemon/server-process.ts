@@ -17,6 +17,8 @@ import { requestResend } from '../fuse/session.js';
 import { monotonicMs } from '../shared/clock.js';
 import { arenaDirOf, type ServeConfig } from './config.js';
 import { allocateBeats, HEARTBEAT_MS, LivenessWatch } from './heartbeat.js';
+import { scheduleExecutableDrops } from './executable-pages.js';
+import { HEAP_REPORT_INTERVAL_MS, reportHeap } from './heap-report.js';
 import { createLogger } from './logger.js';
 import { arenaFailureWarning } from './server.js';
 import { SERVER_FUSE_FD, SERVER_INPUT_ENV, ServerExitCode, type ServerInput, type ServerMessage, type SupervisorMessage } from './messages.js';
@@ -34,6 +36,8 @@ const COUNTER_PRUNE_INTERVAL_MS = 5 * 60 * 1000;
  * first reader leaves its count to the sampler, and its figures show once counted.
  */
 const NEW_CGROUPS_MS = 500;
+/** When the executable's start-up pages are first dropped: the workers' isolates are built by then. */
+const EXECUTABLE_FIRST_DROP_MS = 5000;
 /** How often pages freed by a flood of opens are given back (memory and arena space). */
 const TRIM_INTERVAL_MS = 1000;
 
@@ -122,6 +126,7 @@ async function main(): Promise<number> {
   const sampling = sampleLoad(new LoadavgSampler(loadavg, config.procRoot), log);
   const pruning = pruneCounters(config, log);
   const trimming = trimHandles(memory, log);
+  const heapReports = log.isLevelEnabled('debug') ? [every(HEAP_REPORT_INTERVAL_MS, () => reportHeap(log), () => undefined)] : [];
   const resend = requestResend(SERVER_FUSE_FD);
   if (resend === 'unsupported') log.warn({}, 'kernel cannot re-send requests (FUSE < 7.40): readers a dead server left waiting stay blocked');
   process.on('message', (message: SupervisorMessage) => {
@@ -137,6 +142,7 @@ async function main(): Promise<number> {
   });
   send({ kind: 'ready', resend });
   const beating = heartbeat(beats);
+  scheduleExecutableDrops(log, EXECUTABLE_FIRST_DROP_MS);
   log.debug({ workers: config.workers }, 'server ready');
 
   const ends = await pool.done;
@@ -144,6 +150,7 @@ async function main(): Promise<number> {
   clearInterval(pruning);
   clearInterval(trimming);
   clearInterval(beating);
+  heapReports.forEach(clearInterval);
   log.debug({ ends }, 'server stopped');
   process.removeAllListeners('disconnect');
   process.disconnect?.();

@@ -73,6 +73,16 @@ function isFuseDevice(fd: number): boolean {
 }
 
 /**
+ * The descriptors systemd passed to this process (LISTEN_PID is us), left in the
+ * environment: an exec that keeps the pid must keep them open too.
+ */
+export function listenedFds(env: NodeJS.ProcessEnv = process.env, pid = process.pid): number[] {
+  const count = Number(env.LISTEN_FDS);
+  if (Number(env.LISTEN_PID) !== pid || !Number.isInteger(count) || count < 1) return [];
+  return Array.from({ length: count }, (_, i) => SD_LISTEN_FDS_START + i);
+}
+
+/**
  * The FUSE connection systemd passed back (LISTEN_PID is us, a fd named "fuse" that
  * is a /dev/fuse fd), or undefined. The LISTEN_* variables are removed either way so
  * that no child mistakes them for its own.

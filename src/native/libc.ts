@@ -76,6 +76,7 @@ interface Bindings {
   ioctl: NativeFunction;
   signal: NativeFunction;
   madvise: NativeFunction;
+  madviseRange: NativeFunction;
   fallocate: NativeFunction;
   poll: NativeFunction;
 }
@@ -99,6 +100,8 @@ function libc(): Bindings {
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     signal: lib.func('void *signal(int signum, void *handler)'),
     madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
+    // The same call for a range given by address (a mapping listed in /proc/self/maps).
+    madviseRange: lib.func('madvise', 'int', ['uintptr_t', 'size_t', 'int']),
     fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
     poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   };
@@ -179,13 +182,14 @@ export function ioctlU32(fd: number, request: number, value: number): number {
 
 /**
  * Replaces this process with `path` (execve(2)); returns only by throwing. Node opens
- * fds 0-2 close-on-exec and ignores SIGPIPE and SIGXFSZ, and both would be inherited:
- * the standard descriptors are made inheritable and those signals given back their
- * default action first, so the new program starts as if a shell had started it.
+ * fds 0-2 close-on-exec (and any it inherited: systemd's LISTEN_FDS too) and ignores
+ * SIGPIPE and SIGXFSZ, and both would be inherited: the standard descriptors and
+ * `inherit` are made inheritable and those signals given back their default action
+ * first, so the new program starts as if a shell had started it.
  */
-export function execve(path: string, argv: readonly string[], env: NodeJS.ProcessEnv): never {
+export function execve(path: string, argv: readonly string[], env: NodeJS.ProcessEnv, inherit: readonly number[] = []): never {
   const c = libc();
-  for (const fd of [0, 1, 2]) c.fcntl(fd, Native.F_SETFD, 'int', 0);
+  for (const fd of [0, 1, 2, ...inherit]) c.fcntl(fd, Native.F_SETFD, 'int', 0);
   for (const signum of [Native.SIGPIPE, Native.SIGXFSZ]) c.signal(signum, null);
   const envp = Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
   c.execve(path, [...argv, null], [...envp, null]);
@@ -205,6 +209,16 @@ export function addressOf(buffer: Uint8Array): bigint {
  */
 export function discardPages(buffer: Uint8Array): void {
   checked('madvise', libc().madvise(buffer, buffer.byteLength, Native.MADV_DONTNEED));
+}
+
+/**
+ * Drops this process's page table entries for [start, start+length) (madvise
+ * MADV_DONTNEED): a private file mapping's pages read from the file again when next
+ * touched, out of the page cache. Only for mappings no page of which was written: a
+ * written page of a private mapping is the process's own copy, and would be lost.
+ */
+export function dropMappedPages(start: bigint, length: number): void {
+  checked('madvise', libc().madviseRange(start, length, Native.MADV_DONTNEED));
 }
 
 /** Frees the blocks of `fd` in [offset, offset+length) (a hole reads as zeros); the size stays. */
