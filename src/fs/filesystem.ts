@@ -5,7 +5,8 @@
 
 import { AccessMask, FileType, OpenFlag } from '../fuse/abi.js';
 import { ErrnoError, type Caller, type DirListing, type LookupEntry, type NodeAttr, type RawFilesystem } from '../fuse/filesystem-api.js';
-import { HandleStore, ShareExceededError, StoreFullError } from './handles.js';
+import type { HandleStore } from './handles.js';
+import { ShareExceededError, StoreFullError } from './store-errors.js';
 import type { OwnerId } from './shares.js';
 import { ROOT_ID, Tree, type TreeNode } from './tree.js';
 

@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  arenaEpochs,
-  collectIdleArenas,
-  createHandleStore,
-  EPOCH_LIMIT,
-  freshEpoch,
-  HandleStore,
-  ShareExceededError,
-  StoreFullError,
-  type HandleStoreLimits,
-} from '../../../src/fs/handles.js';
+import { arenaEpochs, collectIdleArenas, freshEpoch } from '../../../src/fs/arena-file.js';
+import { EPOCH_LIMIT } from '../../../src/fs/arena-format.js';
+import { createHandleStore, HandleStore, type HandleStoreLimits } from '../../../src/fs/handles.js';
+import { ShareExceededError, StoreFullError } from '../../../src/fs/store-errors.js';
 import { RESERVE_OWNER_HANDLES, type OwnerId } from '../../../src/fs/shares.js';
 import * as libc from '../../../src/native/libc.js';
 import { childModule } from '../../support/child-module.js';
