@@ -122,28 +122,28 @@ export function createHandleStore(arenaDir: string, epoch: number, limits = DEFA
   };
 }
 
-/** What a READ gets: the bytes asked for, or the word that the reader rewound. */
-export interface ReadResult {
-  nodeId: bigint;
-  /** The requested range of the rendering (empty at or past its end, and on a rewind). */
-  bytes: Buffer;
+/** What the store holds for a READ of a handle. */
+export type StoredRange =
+  /** The requested range of the rendering (empty at or past its end). */
+  | { kind: 'range'; nodeId: bigint; bytes: Buffer }
   /**
-   * Render anew, replace() and serve the range from the new rendering: a READ at
-   * offset 0 after the first one (a rewind); a predecessor's handle at offset 0 (a
-   * rewind, or a re-sent first read, and a new rendering serves both), or at any
-   * offset when its contents never reached the arena (no reader was served a part).
+   * A predecessor's handle whose contents never reached its arena: no reader was
+   * served a part of them (or the state directory was full), so none is kept.
    */
-  rewind: boolean;
+  | { kind: 'unsaved'; nodeId: bigint }
   /**
    * A predecessor's handle the store knows nothing of: its arena could not be written
-   * (a full state directory) or is gone. Render the requested node anew and serve the
-   * range from that rendering; nothing is kept (crash survival was lost for it).
+   * (a full state directory) or is gone; crash survival was lost for it.
    */
-  untracked?: true;
+  | { kind: 'untracked' };
+
+/** Whether the start of a handle's rendering had been served before (see markStartServed). */
+export interface StartServed {
+  nodeId: bigint;
+  before: boolean;
 }
 
-/** What READ of a predecessor's handle without a record gets (see ReadResult.untracked). */
-const UNTRACKED: ReadResult = { nodeId: 0n, bytes: Buffer.alloc(0), rewind: true, untracked: true };
+const UNTRACKED: StoredRange = { kind: 'untracked' };
 
 export class HandleStore {
   private readonly table: Int32Array;
@@ -206,8 +206,28 @@ export class HandleStore {
     return encodeFh({ epoch: this.epoch, gen, slot });
   }
 
-  /** Serves a READ; undefined for a handle nobody issued or that was released. */
-  read(fh: bigint, offset: number, size: number): ReadResult | undefined {
+  /**
+   * Notes that the start of the handle's rendering is being served, and says whether
+   * it was before. A predecessor's handle counts as served before: this server cannot
+   * know what its readers got. Undefined for a handle without a record here.
+   */
+  markStartServed(fh: bigint): StartServed | undefined {
+    const { epoch, gen, slot } = decodeFh(fh);
+    if (epoch !== this.epoch) {
+      const record = this.pastArena(epoch)?.record(slot, gen);
+      return record && { nodeId: record.nodeId, before: true };
+    }
+    return this.locked(() => {
+      const row = this.slots.liveRow(slot, gen);
+      if (row === undefined) return undefined;
+      const before = (this.rows[row + Col.FLAGS]! & FLAG_SERVED_START) !== 0;
+      this.rows[row + Col.FLAGS]! |= FLAG_SERVED_START;
+      return { nodeId: this.slots.nodeIdAt(row), before };
+    });
+  }
+
+  /** Bytes [offset, offset+size) of the handle's rendering; undefined for a handle nobody issued or that was released. */
+  read(fh: bigint, offset: number, size: number): StoredRange | undefined {
     const { epoch, gen, slot } = decodeFh(fh);
     if (epoch !== this.epoch) {
       const arena = this.pastArena(epoch);
@@ -215,18 +235,14 @@ export class HandleStore {
       // The kernel sends only handles it holds: one without a record is served anew.
       // Epoch 0 is never given out (freshEpoch): such a handle is no server's.
       if (!arena || !record) return epoch === 0 ? undefined : UNTRACKED;
-      if (offset === 0 || (!record.saved && offset < record.length)) return { nodeId: record.nodeId, bytes: Buffer.alloc(0), rewind: true };
-      return { nodeId: record.nodeId, bytes: arena.range(record, offset, size), rewind: false };
+      if (!record.saved && offset < record.length) return { kind: 'unsaved', nodeId: record.nodeId };
+      return { kind: 'range', nodeId: record.nodeId, bytes: arena.range(record, offset, size) };
     }
     let unsaved: { record: ArenaRecord; content: Buffer } | undefined;
-    const result = this.locked((): ReadResult | undefined => {
+    const result = this.locked((): StoredRange | undefined => {
       const row = this.slots.liveRow(slot, gen);
       if (row === undefined) return undefined;
       const nodeId = this.slots.nodeIdAt(row);
-      if (offset === 0) {
-        if (this.rows[row + Col.FLAGS]! & FLAG_SERVED_START) return { nodeId, bytes: Buffer.alloc(0), rewind: true };
-        this.rows[row + Col.FLAGS]! |= FLAG_SERVED_START;
-      }
       const page = this.rows[row + Col.PAGE]!;
       const length = this.rows[row + Col.LENGTH]!;
       const at = page * PAGE;
@@ -243,7 +259,7 @@ export class HandleStore {
       const from = Math.min(offset, length);
       const to = Math.min(offset + size, length);
       const bytes = unsaved ? unsaved.content.subarray(from, to) : copyOut(this.contents, at + from, at + to);
-      return { nodeId, bytes, rewind: false };
+      return { kind: 'range', nodeId, bytes };
     });
     // Part of the rendering is about to reach a reader: a successor must be able to
     // serve the rest of this very rendering.
@@ -252,7 +268,7 @@ export class HandleStore {
   }
 
   /**
-   * Replaces the handle's content (a re-rendering on rewind). False if the handle is
+   * Replaces the handle's content (a re-rendering). False if the handle is
    * gone or cannot hold it; a larger rendering that takes its container past its share
    * throws ShareExceededError. The caller serves the first part of the new rendering
    * straight away, so it is saved to the arena at once.
