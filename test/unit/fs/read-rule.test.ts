@@ -34,6 +34,14 @@ function server(epoch: number, content = numberedSource()): { fs: ReadOnlyFilesy
   return { fs: new ReadOnlyFilesystem({ tree: new Tree([MEMINFO]), handles, content, mountedAtSec: 0 }), content };
 }
 
+/** A handle opened by a server of `epoch`, whose reader was served its first `served` bytes, and that server's successor. */
+function handedOver(epoch: number, successorEpoch: number, served: number): { fh: bigint; successor: ReturnType<typeof server> } {
+  const predecessor = server(epoch);
+  const fh = predecessor.fs.open(nodeIdOf(MEMINFO), 0, READER);
+  if (served > 0) expect(predecessor.fs.read(fh, 0n, served, READER).toString()).toBe('rendering 1\n'.slice(0, served));
+  return { fh, successor: server(successorEpoch) };
+}
+
 describe('the READ rule of the filesystem', () => {
   it('serves later offsets from the OPEN\'s rendering and renders anew at a second READ at offset 0, whose rendering later offsets then serve', () => {
     const { fs, content } = server(1);
@@ -46,10 +54,7 @@ describe('the READ rule of the filesystem', () => {
   });
 
   it('renders a predecessor\'s handle anew at offset 0, and serves the rest of a rendering its reader was served part of', () => {
-    const predecessor = server(2);
-    const fh = predecessor.fs.open(nodeIdOf(MEMINFO), 0, READER);
-    expect(predecessor.fs.read(fh, 0n, 4, READER).toString()).toBe('rend');
-    const successor = server(3);
+    const { fh, successor } = handedOver(2, 3, 4);
     expect(successor.fs.read(fh, 4n, 100, READER).toString()).toBe('ering 1\n');
     expect(successor.content.renderings).toBe(0);
     expect(successor.fs.read(fh, 0n, 100, READER).toString()).toBe('rendering 1\n');
@@ -57,9 +62,7 @@ describe('the READ rule of the filesystem', () => {
   });
 
   it('renders anew a predecessor\'s handle whose rendering never reached its arena (no reader was served a part)', () => {
-    const predecessor = server(4);
-    const fh = predecessor.fs.open(nodeIdOf(MEMINFO), 0, READER);
-    const successor = server(5);
+    const { fh, successor } = handedOver(4, 5, 0);
     expect(successor.fs.read(fh, 3n, 100, READER).toString()).toBe('dering 1\n');
     expect(successor.content.renderings).toBe(1);
     expect(successor.fs.read(fh, 10n, 100, READER).toString()).toBe('1\n');
