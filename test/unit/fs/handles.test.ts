@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { arenaEpochs, collectIdleArenas, freshEpoch } from '../../../src/fs/arena-file.js';
-import { EPOCH_LIMIT } from '../../../src/fs/arena-format.js';
+import { arenaEpochs, collectIdleArenas } from '../../../src/fs/arena-file.js';
 import { createHandleStore, HandleStore, type HandleStoreLimits, type StoredRange } from '../../../src/fs/handles.js';
 import { ShareExceededError, StoreFullError } from '../../../src/fs/store-errors.js';
 import { RESERVE_OWNER_HANDLES, type OwnerId } from '../../../src/fs/shares.js';
@@ -191,14 +190,6 @@ describe('a successor server and its predecessor\'s handles', () => {
     expect(successor.release((9n << 48n) | (1n << 24n))).toBe(false);
   });
 
-  it('never picks an epoch an arena file already uses', () => {
-    const dir = arenaDir();
-    storeOf(dir, 5);
-    const picks = [4 / 65535, 4 / 65535, 9 / 65535];
-    expect(freshEpoch(dir, [], () => picks.shift()!)).toBe(10);
-    expect(readdirSync(dir)).toEqual(['handles-5.arena']);
-  });
-
   it('never creates an arena through a symlink planted at its name, nor reads one as a predecessor\'s (issue 18)', () => {
     const dir = arenaDir();
     writeFileSync(join(dir, 'secret'), 'root only\n', { mode: 0o600 });
@@ -235,25 +226,6 @@ describe('a successor server and its predecessor\'s handles', () => {
     store.release(b!);
     expect(slotOf(store.open(MEMINFO, Buffer.from('y')))).toBe(1);
     expect(slotOf(store.open(MEMINFO, Buffer.from('z')))).toBe(3);
-  });
-
-  it('never picks the epoch of a server serving without an arena file', () => {
-    const picks = [4 / 65535, 6 / 65535];
-    expect(freshEpoch(arenaDir(), [5], () => picks.shift()!)).toBe(7);
-  });
-
-  it('finds the one free epoch by a bounded scan when random picks keep hitting taken ones', () => {
-    const dir = arenaDir();
-    const taken = Array.from({ length: EPOCH_LIMIT - 3 }, (_, i) => i + 3);
-    expect(freshEpoch(dir, [1, ...taken], () => 0)).toBe(2);
-  });
-
-  it('throws NAMES_EXHAUSTED, never loops, when every epoch is taken (regression: freshEpoch spun forever)', () => {
-    const dir = arenaDir();
-    const every = Array.from({ length: EPOCH_LIMIT - 1 }, (_, i) => i + 1);
-    let picks = 0;
-    expect(() => freshEpoch(dir, every, () => (picks++, 0.5))).toThrow(expect.objectContaining({ code: 'NAMES_EXHAUSTED' }));
-    expect(picks).toBeLessThan(100);
   });
 });
 
