@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { CgprocfsError } from '../errors.js';
-import { collectIdleArenas } from '../fs/handles.js';
+import { collectIdleArenas } from '../fs/arena-file.js';
 import { closeDevice, FSTYPE, mountFuse, mountsAt, openFuseDevice, prepareMountpoint, unmount } from '../fuse/mount.js';
 import { handshake } from '../fuse/session.js';
 import { arenaDirOf, type ServeConfig } from './config.js';

@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import { Dispatcher } from '../fuse/dispatcher.js';
 import { ReadOnlyFilesystem, type ViewOwner } from '../fs/filesystem.js';
-import { HandleStore, type HandleStoreMemory, type ShareExceededError } from '../fs/handles.js';
+import { HandleStore, type HandleStoreMemory } from '../fs/handles.js';
+import type { ShareExceededError } from '../fs/store-errors.js';
 import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
 import { Tree } from '../fs/tree.js';

@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino';
 import { isCgprocfsError } from '../errors.js';
-import { collectIdleArenas, freshEpoch } from '../fs/handles.js';
+import { collectIdleArenas, freshEpoch } from '../fs/arena-file.js';
 import { abortConnection, closeDevice, unmount } from '../fuse/mount.js';
 import { monotonicMs } from '../shared/clock.js';
 import { arenaDirOf, type ServeConfig } from './config.js';

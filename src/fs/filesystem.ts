@@ -5,7 +5,8 @@
 
 import { AccessMask, FileType, OpenFlag } from '../fuse/abi.js';
 import { ErrnoError, type Caller, type DirListing, type LookupEntry, type NodeAttr, type RawFilesystem } from '../fuse/filesystem-api.js';
-import { HandleStore, ShareExceededError, StoreFullError } from './handles.js';
+import type { HandleStore } from './handles.js';
+import { ShareExceededError, StoreFullError } from './store-errors.js';
 import type { OwnerId } from './shares.js';
 import { ROOT_ID, Tree, type TreeNode } from './tree.js';
 
@@ -105,28 +106,40 @@ export class ReadOnlyFilesystem implements RawFilesystem {
   }
 
   /**
-   * Serves [offset, offset+size) of the handle's rendering. A READ at offset 0 after the
-   * first one re-renders, as the kernel's seq files do: readers like top keep the file
-   * open and lseek(0) before every refresh. Reads past 0 never re-render a rendering
-   * any reader was served part of, so one pass over the file sees one rendering.
+   * Serves [offset, offset+size) of the handle's rendering. The READ rule: a READ at
+   * offset 0 after the start was served re-renders, as the kernel's seq files do:
+   * readers like top keep the file open and lseek(0) before every refresh (a
+   * predecessor's handle at offset 0 is a rewind or a re-sent first READ, and a new
+   * rendering serves both). Reads past 0 never re-render a rendering any reader was
+   * served part of, so one pass over the file sees one rendering.
    */
   read(fh: bigint, offset: bigint, size: number, caller: Caller, nodeId?: bigint): Buffer {
-    const { handles, tree } = this.deps;
+    const { handles } = this.deps;
     // Offsets past 4 GiB are past the end of any rendering.
     const at = offset > BigInt(MAX_RENDERING) ? MAX_RENDERING : Number(offset);
-    const result = handles.read(fh, at, size);
-    if (!result) throw new ErrnoError('EBADF', `unknown file handle ${fh}`);
-    if (!result.rewind) return result.bytes;
-    if (result.untracked) return this.renderUntracked(fh, nodeId, caller).subarray(at, at + size);
-    const file = tree.node(result.nodeId);
+    if (at === 0) {
+      const start = handles.markStartServed(fh);
+      if (start?.before) return this.renderAnew(fh, start.nodeId, caller).subarray(0, size);
+    }
+    const stored = handles.read(fh, at, size);
+    if (!stored) throw new ErrnoError('EBADF', `unknown file handle ${fh}`);
+    if (stored.kind === 'range') return stored.bytes;
+    if (stored.kind === 'untracked') return this.renderUntracked(fh, nodeId, caller).subarray(at, at + size);
+    // A predecessor's rendering nobody was served a part of, which never reached its arena.
+    const content = this.renderAnew(fh, stored.nodeId, caller);
+    return content.subarray(Math.min(at, content.length), at + size);
+  }
+
+  /** A new rendering of the handle's node, which the handle keeps from now on. */
+  private renderAnew(fh: bigint, nodeId: bigint, caller: Caller): Buffer {
+    const file = this.deps.tree.node(nodeId);
     if (file?.kind !== 'file') throw new ErrnoError('EBADF', `handle ${fh} names no file`);
     const content = this.render(file, caller);
     // A predecessor's handle whose extent cannot hold the new rendering fails rather
     // than mix two renderings in one pass.
-    if (!this.holding(undefined, () => handles.replace(fh, content))) throw new ErrnoError('EIO', `handle ${fh} cannot hold a new rendering`);
-    return content.subarray(Math.min(at, content.length), at + size);
+    if (!this.holding(undefined, () => this.deps.handles.replace(fh, content))) throw new ErrnoError('EIO', `handle ${fh} cannot hold a new rendering`);
+    return content;
   }
-
 
   /**
    * A predecessor's handle whose record never reached its arena (a full state

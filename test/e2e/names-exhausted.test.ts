@@ -5,7 +5,7 @@ import { linkSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { arenaDirOf } from '../../src/daemon/config.js';
-import { EPOCH_LIMIT } from '../../src/fs/handles.js';
+import { EPOCH_LIMIT } from '../../src/fs/arena-format.js';
 import { serverPids } from './harness/daemon.js';
 import { waitFor } from './harness/exec.js';
 import { describeE2E } from './harness/prerequisites.js';

@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  arenaEpochs,
-  collectIdleArenas,
-  createHandleStore,
-  EPOCH_LIMIT,
-  freshEpoch,
-  HandleStore,
-  ShareExceededError,
-  StoreFullError,
-  type HandleStoreLimits,
-} from '../../../src/fs/handles.js';
+import { arenaEpochs, collectIdleArenas } from '../../../src/fs/arena-file.js';
+import { createHandleStore, HandleStore, type HandleStoreLimits, type StoredRange } from '../../../src/fs/handles.js';
+import { ShareExceededError, StoreFullError } from '../../../src/fs/store-errors.js';
 import { RESERVE_OWNER_HANDLES, type OwnerId } from '../../../src/fs/shares.js';
 import * as libc from '../../../src/native/libc.js';
 import { childModule } from '../../support/child-module.js';
@@ -39,26 +31,32 @@ function storeOf(dir: string, epoch: number, limits: HandleStoreLimits = { slots
 
 const MEMINFO = 0x1234n;
 
+/** The bytes of a READ the store served from what it holds. */
+function bytesOf(stored: StoredRange | undefined): Buffer | undefined {
+  return stored?.kind === 'range' ? stored.bytes : undefined;
+}
+
 describe('HandleStore', () => {
   it('returns the exact bytes stored at open, at any offset, until release', () => {
     const store = storeOf(arenaDir(), 7);
     const fh = store.open(MEMINFO, Buffer.from('MemTotal: 1 kB\n'));
-    expect(store.read(fh, 0, 4096)).toEqual({ nodeId: MEMINFO, bytes: Buffer.from('MemTotal: 1 kB\n'), rewind: false });
-    expect(store.read(fh, 3, 5)?.bytes.toString()).toBe('Total');
-    expect(store.read(fh, 15, 10)?.bytes).toHaveLength(0);
-    expect(store.read(fh, 99, 10)?.bytes).toHaveLength(0);
+    expect(store.read(fh, 0, 4096)).toEqual({ kind: 'range', nodeId: MEMINFO, bytes: Buffer.from('MemTotal: 1 kB\n') });
+    expect(bytesOf(store.read(fh, 3, 5))?.toString()).toBe('Total');
+    expect(bytesOf(store.read(fh, 15, 10))).toHaveLength(0);
+    expect(bytesOf(store.read(fh, 99, 10))).toHaveLength(0);
     expect(store.release(fh)).toBe(true);
     expect(store.read(fh, 0, 10)).toBeUndefined();
   });
 
-  it('reports a second READ at offset 0 as a rewind, and serves the replacement after it', () => {
+  it('says whether the start of a rendering was served before (a second READ at offset 0 is the filesystem\'s rewind), and serves the replacement after it', () => {
     const store = storeOf(arenaDir(), 7);
     const fh = store.open(MEMINFO, Buffer.from('first'));
-    expect(store.read(fh, 0, 100)?.rewind).toBe(false);
-    expect(store.read(fh, 2, 100)?.bytes.toString()).toBe('rst');
-    expect(store.read(fh, 0, 100)).toMatchObject({ rewind: true, bytes: Buffer.alloc(0) });
+    expect(store.markStartServed(fh)).toEqual({ nodeId: MEMINFO, before: false });
+    expect(bytesOf(store.read(fh, 0, 100))?.toString()).toBe('first');
+    expect(bytesOf(store.read(fh, 2, 100))?.toString()).toBe('rst');
+    expect(store.markStartServed(fh)).toEqual({ nodeId: MEMINFO, before: true });
     expect(store.replace(fh, Buffer.from('second'))).toBe(true);
-    expect(store.read(fh, 3, 100)?.bytes.toString()).toBe('ond');
+    expect(bytesOf(store.read(fh, 3, 100))?.toString()).toBe('ond');
   });
 
   it('never resolves a released handle to the content of the slot\'s next user', () => {
@@ -68,21 +66,21 @@ describe('HandleStore', () => {
     const next = store.open(MEMINFO, Buffer.from('new'));
     expect(next).not.toBe(old);
     expect(store.read(old, 0, 10)).toBeUndefined();
-    expect(store.read(next, 0, 10)?.bytes.toString()).toBe('new');
+    expect(bytesOf(store.read(next, 0, 10))?.toString()).toBe('new');
   });
 
   it('grows a handle\'s extent when a re-rendering is larger', () => {
     const store = storeOf(arenaDir(), 7);
     const fh = store.open(MEMINFO, Buffer.alloc(100, 'a'));
     expect(store.replace(fh, Buffer.alloc(90_000, 'b'))).toBe(true);
-    expect(store.read(fh, 0, 100_000)?.bytes).toEqual(Buffer.alloc(90_000, 'b'));
+    expect(bytesOf(store.read(fh, 0, 100_000))).toEqual(Buffer.alloc(90_000, 'b'));
   });
 
   it('reports a full store instead of overwriting live handles', () => {
     const store = storeOf(arenaDir(), 7, { slots: 4, arenaBytes: 64 * 4096 });
     const fhs = [0, 1, 2, 3].map((i) => store.open(BigInt(i), Buffer.from(`${i}`)));
     expect(() => store.open(9n, Buffer.from('x'))).toThrow(StoreFullError);
-    expect(fhs.map((fh) => store.read(fh, 0, 10)?.bytes.toString())).toEqual(['0', '1', '2', '3']);
+    expect(fhs.map((fh) => bytesOf(store.read(fh, 0, 10))?.toString())).toEqual(['0', '1', '2', '3']);
     store.release(fhs[0]!);
     expect(() => store.open(9n, Buffer.alloc(64 * 4096))).toThrow(StoreFullError);
     expect(store.openCount()).toBe(3);
@@ -116,53 +114,54 @@ describe('a successor server and its predecessor\'s handles', () => {
     const dir = arenaDir();
     const predecessor = storeOf(dir, 1);
     const fh = predecessor.open(MEMINFO, Buffer.from('rendered by the old server'));
-    expect(predecessor.read(fh, 0, 9)?.bytes.toString()).toBe('rendered ');
+    expect(bytesOf(predecessor.read(fh, 0, 9))?.toString()).toBe('rendered ');
     const successor = storeOf(dir, 2);
-    expect(successor.read(fh, 9, 100)).toEqual({ nodeId: MEMINFO, bytes: Buffer.from('by the old server'), rewind: false });
+    expect(successor.read(fh, 9, 100)).toEqual({ kind: 'range', nodeId: MEMINFO, bytes: Buffer.from('by the old server') });
   });
 
   it('has a successor render anew where no reader was served part of the rendering', () => {
     const dir = arenaDir();
     const predecessor = storeOf(dir, 1);
     const whole = predecessor.open(MEMINFO, Buffer.from('taken whole by the first READ'));
-    expect(predecessor.read(whole, 0, 4096)?.bytes.toString()).toBe('taken whole by the first READ');
+    expect(bytesOf(predecessor.read(whole, 0, 4096))?.toString()).toBe('taken whole by the first READ');
     // The READ at the end that follows (every reader sends one) serves nothing and saves nothing.
-    expect(predecessor.read(whole, 29, 4096)?.bytes.length).toBe(0);
+    expect(bytesOf(predecessor.read(whole, 29, 4096))?.length).toBe(0);
     const untouched = predecessor.open(MEMINFO, Buffer.from('never read'));
     const successor = storeOf(dir, 2);
     // The end of a rendering taken whole needs only its length.
-    expect(successor.read(whole, 29, 4096)).toEqual({ nodeId: MEMINFO, bytes: Buffer.alloc(0), rewind: false });
-    expect(successor.read(whole, 5, 4096)).toMatchObject({ nodeId: MEMINFO, rewind: true });
-    expect(successor.read(untouched, 3, 4096)).toMatchObject({ nodeId: MEMINFO, rewind: true });
+    expect(successor.read(whole, 29, 4096)).toEqual({ kind: 'range', nodeId: MEMINFO, bytes: Buffer.alloc(0) });
+    expect(successor.read(whole, 5, 4096)).toEqual({ kind: 'unsaved', nodeId: MEMINFO });
+    expect(successor.read(untouched, 3, 4096)).toEqual({ kind: 'unsaved', nodeId: MEMINFO });
     // Rendered anew in place, the rest is served from the new rendering.
     expect(successor.replace(untouched, Buffer.from('rendered again'))).toBe(true);
-    expect(successor.read(untouched, 3, 4096)?.bytes.toString()).toBe('dered again');
+    expect(bytesOf(successor.read(untouched, 3, 4096))?.toString()).toBe('dered again');
   });
 
   it('saves a re-rendering at once: the filesystem serves its first part without another READ of the store', () => {
     const dir = arenaDir();
     const predecessor = storeOf(dir, 1);
     const fh = predecessor.open(MEMINFO, Buffer.from('first rendering'));
+    predecessor.markStartServed(fh);
     predecessor.read(fh, 0, 100);
-    expect(predecessor.read(fh, 0, 6)?.rewind).toBe(true);
+    expect(predecessor.markStartServed(fh)?.before).toBe(true);
     expect(predecessor.replace(fh, Buffer.from('second rendering'))).toBe(true);
     // The reader got 'second' from the replacement; a successor serves the rest of it.
-    expect(storeOf(dir, 2).read(fh, 6, 100)).toMatchObject({ bytes: Buffer.from(' rendering'), rewind: false });
+    expect(storeOf(dir, 2).read(fh, 6, 100)).toEqual({ kind: 'range', nodeId: MEMINFO, bytes: Buffer.from(' rendering') });
   });
 
   it('hands an empty rendering over to a successor like any other (regression: it read as released)', () => {
     const dir = arenaDir();
     const fh = storeOf(dir, 1).open(MEMINFO, Buffer.alloc(0));
     const successor = storeOf(dir, 2);
-    expect(successor.read(fh, 0, 100)).toMatchObject({ nodeId: MEMINFO, rewind: true });
+    expect(successor.markStartServed(fh)).toEqual({ nodeId: MEMINFO, before: true });
     expect(successor.replace(fh, Buffer.alloc(0))).toBe(true);
     expect(collectIdleArenas(dir, new Set([2]))).toEqual([]);
   });
 
-  it('treats a READ at offset 0 of a predecessor\'s handle as a rewind', () => {
+  it('counts the start of a predecessor\'s handle as served before, so the filesystem renders anew at offset 0', () => {
     const dir = arenaDir();
     const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('old'));
-    expect(storeOf(dir, 2).read(fh, 0, 100)).toMatchObject({ nodeId: MEMINFO, rewind: true });
+    expect(storeOf(dir, 2).markStartServed(fh)).toEqual({ nodeId: MEMINFO, before: true });
   });
 
   it('re-renders a predecessor\'s handle in place, so later reads see the new rendering', () => {
@@ -170,7 +169,7 @@ describe('a successor server and its predecessor\'s handles', () => {
     const fh = storeOf(dir, 1).open(MEMINFO, Buffer.from('old rendering'));
     const successor = storeOf(dir, 2);
     expect(successor.replace(fh, Buffer.from('a new, longer rendering'))).toBe(true);
-    expect(successor.read(fh, 2, 100)?.bytes.toString()).toBe('new, longer rendering');
+    expect(bytesOf(successor.read(fh, 2, 100))?.toString()).toBe('new, longer rendering');
   });
 
   it('releases a predecessor\'s handle, after which its arena is idle and collected', () => {
@@ -179,24 +178,16 @@ describe('a successor server and its predecessor\'s handles', () => {
     const successor = storeOf(dir, 2);
     expect(collectIdleArenas(dir, new Set([2]))).toEqual([]);
     expect(successor.release(fh)).toBe(true);
-    expect(successor.read(fh, 1, 10)).toMatchObject({ untracked: true });
+    expect(successor.read(fh, 1, 10)).toEqual({ kind: 'untracked' });
     expect(collectIdleArenas(dir, new Set([2]))).toEqual([1]);
     expect(arenaEpochs(dir)).toEqual([2]);
   });
 
   it('has a handle of an epoch whose arena is gone rendered anew (untracked), and answers undefined for epoch 0, which no server has', () => {
     const successor = storeOf(arenaDir(), 2);
-    expect(successor.read((9n << 48n) | (1n << 24n), 1, 10)).toMatchObject({ rewind: true, untracked: true });
+    expect(successor.read((9n << 48n) | (1n << 24n), 1, 10)).toEqual({ kind: 'untracked' });
     expect(successor.read(1n << 24n, 1, 10)).toBeUndefined();
     expect(successor.release((9n << 48n) | (1n << 24n))).toBe(false);
-  });
-
-  it('never picks an epoch an arena file already uses', () => {
-    const dir = arenaDir();
-    storeOf(dir, 5);
-    const picks = [4 / 65535, 4 / 65535, 9 / 65535];
-    expect(freshEpoch(dir, [], () => picks.shift()!)).toBe(10);
-    expect(readdirSync(dir)).toEqual(['handles-5.arena']);
   });
 
   it('never creates an arena through a symlink planted at its name, nor reads one as a predecessor\'s (issue 18)', () => {
@@ -204,7 +195,7 @@ describe('a successor server and its predecessor\'s handles', () => {
     writeFileSync(join(dir, 'secret'), 'root only\n', { mode: 0o600 });
     symlinkSync(join(dir, 'secret'), join(dir, 'handles-3.arena'));
     expect(() => createHandleStore(dir, 3, { slots: 8, arenaBytes: 64 * 4096 })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
-    expect(storeOf(dir, 4).read((3n << 48n) | (1n << 24n), 1, 10)).toMatchObject({ untracked: true });
+    expect(storeOf(dir, 4).read((3n << 48n) | (1n << 24n), 1, 10)).toEqual({ kind: 'untracked' });
     expect(readFileSync(join(dir, 'secret'), 'utf8')).toBe('root only\n');
   });
 
@@ -217,12 +208,13 @@ describe('a successor server and its predecessor\'s handles', () => {
     const store = new HandleStore(memory);
     stores.push(store);
     const fh = store.open(MEMINFO, Buffer.from('from memory'));
-    expect(store.read(fh, 0, 5)?.bytes.toString()).toBe('from ');
-    expect(store.read(fh, 5, 100)?.bytes.toString()).toBe('memory');
-    expect(store.read(fh, 0, 100)?.rewind).toBe(true);
+    expect(store.markStartServed(fh)?.before).toBe(false);
+    expect(bytesOf(store.read(fh, 0, 5))?.toString()).toBe('from ');
+    expect(bytesOf(store.read(fh, 5, 100))?.toString()).toBe('memory');
+    expect(store.markStartServed(fh)?.before).toBe(true);
     expect(store.replace(fh, Buffer.from('again from memory'))).toBe(true);
-    expect(store.read(fh, 6, 100)?.bytes.toString()).toBe('from memory');
-    expect(storeOf(dir, 4).read(fh, 6, 100)).toMatchObject({ rewind: true, untracked: true });
+    expect(bytesOf(store.read(fh, 6, 100))?.toString()).toBe('from memory');
+    expect(storeOf(dir, 4).read(fh, 6, 100)).toEqual({ kind: 'untracked' });
     expect(store.release(fh)).toBe(true);
   });
 
@@ -234,25 +226,6 @@ describe('a successor server and its predecessor\'s handles', () => {
     store.release(b!);
     expect(slotOf(store.open(MEMINFO, Buffer.from('y')))).toBe(1);
     expect(slotOf(store.open(MEMINFO, Buffer.from('z')))).toBe(3);
-  });
-
-  it('never picks the epoch of a server serving without an arena file', () => {
-    const picks = [4 / 65535, 6 / 65535];
-    expect(freshEpoch(arenaDir(), [5], () => picks.shift()!)).toBe(7);
-  });
-
-  it('finds the one free epoch by a bounded scan when random picks keep hitting taken ones', () => {
-    const dir = arenaDir();
-    const taken = Array.from({ length: EPOCH_LIMIT - 3 }, (_, i) => i + 3);
-    expect(freshEpoch(dir, [1, ...taken], () => 0)).toBe(2);
-  });
-
-  it('throws NAMES_EXHAUSTED, never loops, when every epoch is taken (regression: freshEpoch spun forever)', () => {
-    const dir = arenaDir();
-    const every = Array.from({ length: EPOCH_LIMIT - 1 }, (_, i) => i + 1);
-    let picks = 0;
-    expect(() => freshEpoch(dir, every, () => (picks++, 0.5))).toThrow(expect.objectContaining({ code: 'NAMES_EXHAUSTED' }));
-    expect(picks).toBeLessThan(100);
   });
 });
 
@@ -267,7 +240,7 @@ describe('each container\'s share of the store (issue 17)', () => {
     const store = shared();
     for (let i = 0; i < 4; i++) store.open(MEMINFO, meminfo, A);
     expect(() => store.open(MEMINFO, meminfo, A)).toThrow(ShareExceededError);
-    expect(store.read(store.open(MEMINFO, meminfo, B), 0, 10)?.bytes.toString()).toBe('mmmmmmmmmm');
+    expect(bytesOf(store.read(store.open(MEMINFO, meminfo, B), 0, 10))?.toString()).toBe('mmmmmmmmmm');
     expect(store.holding(A)).toEqual({ handles: 4, pages: 20 });
   });
 
@@ -285,7 +258,7 @@ describe('each container\'s share of the store (issue 17)', () => {
     expect(store.replace(fh, Buffer.alloc(40_000, 'b'))).toBe(true);
     expect(store.holding(A)).toEqual({ handles: 1, pages: 20 });
     expect(() => store.replace(fh, Buffer.alloc(100_000, 'c'))).toThrow(ShareExceededError);
-    expect(store.read(fh, 0, 3)?.bytes.toString()).toBe('bbb');
+    expect(bytesOf(store.read(fh, 0, 3))?.toString()).toBe('bbb');
   });
 
   it('keeps a reserve for containers that hold little when the others filled the rest', () => {
@@ -320,9 +293,9 @@ describe('giving back the pages of closed files', () => {
     // The trimmed pages read as zeros in the shared memory; the live handle kept its bytes.
     const contents = Buffer.from(memory.contents, memory.contentsOffset);
     expect(contents.subarray(100 * 4096, 101 * 4096).every((b) => b === 0)).toBe(true);
-    expect(store.read(live, 0, 100)?.bytes.toString()).toBe('still open');
+    expect(bytesOf(store.read(live, 0, 100))?.toString()).toBe('still open');
     // Given-back pages are usable again, and a second trim finds nothing new.
-    expect(store.read(store.open(MEMINFO, Buffer.alloc(3000, 'g')), 0, 3)?.bytes.toString()).toBe('ggg');
+    expect(bytesOf(store.read(store.open(MEMINFO, Buffer.alloc(3000, 'g')), 0, 3))?.toString()).toBe('ggg');
     expect(store.trim(libc, 8)).toBe(0);
   });
 
