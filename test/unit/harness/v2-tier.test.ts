@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GUEST_FILES, HOST_ONLY } from '../../v2/tier.js';
+import { CORE_FILES, GUEST_FILES, HOST_ONLY } from '../../v2/tier.js';
 
 const REPO = join(import.meta.dirname, '../../..');
 
@@ -19,6 +19,10 @@ describe("the v2 tier's files", () => {
     expect(guest.filter((f) => hostOnly.includes(f))).toEqual([]);
     expect([...guest, ...hostOnly].sort()).toEqual(e2eFiles());
     for (const why of Object.values(HOST_ONLY)) expect(why.length).toBeGreaterThan(10);
+  });
+
+  it("takes CI's core from the full tier's files", () => {
+    expect(CORE_FILES.filter((f) => !GUEST_FILES.includes(f))).toEqual([]);
   });
 
   it('names only files and directories that exist', () => {
