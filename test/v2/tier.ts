@@ -35,7 +35,7 @@ export const GUEST_FILES: readonly string[] = [
 ];
 
 /**
- * What CI runs in the guest on every run (npm run test:v2 -- --core): the files that prove issue 19's
+ * CI's core once it is in .ci/run (npm run test:v2 -- --core): the files that prove issue 19's
  * item 3 on the live kernel, about a third of the full tier's time. The full tier adds the unit and
  * protocol tiers, the daemon's lifecycle, policy, freshness and read-path files, and never-break.
  */
