@@ -4,10 +4,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import { runInContainer } from './harness/container.js';
 import { parseUptime } from './harness/cpu-files.js';
-import { run, runOk } from './harness/exec.js';
+import { run, runOk, waitFor } from './harness/exec.js';
 import { memTotalLine, MiB, parseMeminfo } from './harness/meminfo.js';
 import { DAEMON_BIN, describeE2E } from './harness/prerequisites.js';
 import { useFixture } from './harness/suite.js';
+
+/** Whether a task of the cgroup whose cgroup.procs is `procs` runs the command `comm`. */
+function hasTask(procs: string, comm: string): boolean {
+  return readFileSync(procs, 'utf8').split('\n').filter(Boolean).some((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
 
 describeE2E('the render command', () => {
   const fx = useFixture();
@@ -40,9 +51,11 @@ describeE2E('the render command', () => {
 
   it('render uptime --cgroup dates a container from the init of its pid namespace, as it reads its own /proc/uptime, and says so', async () => {
     fx.cgroups.make('u');
-    const script = 'for i in 1 2 3 4 5 6; do cat /proc/uptime; sleep 1; done';
-    const container = runInContainer(fx.cgroups, 'u', fx.daemon.mountpoint, ['sh', '-c', script], { timeoutMs: 30_000 }, ['proc/uptime']);
-    await sleep(3000);
+    const script = 'for i in 1 2 3 4 5 6; do cat /proc/uptime; sleep 2; done';
+    const container = runInContainer(fx.cgroups, 'u', fx.daemon.mountpoint, ['sh', '-c', script], { timeoutMs: 40_000 }, ['proc/uptime']);
+    // Rendered between the container's first read and its last: once its first sleep runs (a fixed
+    // 3 s wait was too short for a loaded emulated v2 guest, where the container had not even started).
+    await waitFor('the container to have read its uptime once', () => hasTask(fx.cgroups.procsFiles('u')[0]!, 'sleep'), { timeoutMs: 20_000 });
     const rendered = await renderUptime(fx.cgroups.cgroupPath('u'));
     const r = await container;
     expect(r.code, r.stderr).toBe(0);

@@ -3,7 +3,7 @@
 // their result as its own: the exit status, and a summary at the end. A missing prerequisite skips with
 // the reason, and fails under CI=true, as the other tiers do. Nothing is left running.
 //
-//   npm run test:v2 [-- [--files a.test.ts,b.test.ts] [--command 'SCRIPT'] [--build-only] [--timeout-min N]]
+//   npm run test:v2 [-- [--core | --files a.test.ts,b.test.ts] [--command 'SCRIPT'] [--build-only] [--timeout-min N]]
 import { existsSync, readFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
@@ -13,13 +13,13 @@ import { DAEMON_BIN, log, REPO_ROOT, seconds, sweepCache } from './cache.js';
 import { runInGuest, type GuestOutcome } from './guest.js';
 import { ensureImage, type GuestImage } from './image.js';
 import { counts, parseReport, summaryLines } from './report.js';
-import { GUEST_FILES, HOST_ONLY } from './tier.js';
+import { CORE_FILES, GUEST_FILES, HOST_ONLY } from './tier.js';
 
 /** Host packages the tier needs: qemu, debootstrap for the images, mkfs.ext4 -d and debugfs. */
 const HOST_PACKAGES = ['qemu-system-x86', 'debootstrap', 'e2fsprogs'] as const;
 /** Left out of the guest's copy of the checkout: history and other tools' output. */
 const LEAVE_OUT = ['.git', 'dist-bench', 'dist-v2', 'bench/results', '.tmp'];
-const USAGE = 'usage: npm run test:v2 [-- [--files F1,F2] [--command SCRIPT] [--build-only] [--timeout-min N]]';
+const USAGE = 'usage: npm run test:v2 [-- [--core | --files F1,F2] [--command SCRIPT] [--build-only] [--timeout-min N]]';
 /** CI's budget is 90 minutes; the tier's guest run must end well inside it. */
 const DEFAULT_TIMEOUT_MIN = 70;
 
@@ -35,6 +35,7 @@ function parseOptions(argv: readonly string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const [arg, value] = [argv[i], argv[i + 1]];
     if (arg === '--build-only') options.buildOnly = true;
+    else if (arg === '--core') options.files = CORE_FILES;
     else if (arg === '--files' && value) (options.files = value.split(',').filter(Boolean)), i++;
     else if (arg === '--command' && value) (options.command = value), i++;
     else if (arg === '--timeout-min' && Number(value) > 0) (options.timeoutMin = Number(value)), i++;
@@ -83,7 +84,13 @@ function summarize(outcome: GuestOutcome, image: GuestImage, options: Options): 
     log(`FAILED: the guest wrote no test report (${reportFile}); see ${outcome.consoleLog}`);
     return outcome.status || 1;
   }
-  log(`not run in the guest: ${Object.entries(HOST_ONLY).map(([f, why]) => `${f} (${why})`).join('; ')}`);
+  if (options.files !== GUEST_FILES && options.files !== CORE_FILES) return outcome.status ?? 1;
+  if (options.files === CORE_FILES) {
+    log('the core (--core); the full tier (npm run test:v2) also runs:');
+    for (const file of GUEST_FILES.filter((f) => !CORE_FILES.includes(f))) process.stderr.write(`  ${file}\n`);
+  }
+  log('not run in the guest (the host runs them):');
+  for (const [file, why] of Object.entries(HOST_ONLY)) process.stderr.write(`  ${file}: ${why}\n`);
   return outcome.status ?? 1;
 }
 

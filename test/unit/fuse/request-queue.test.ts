@@ -1,6 +1,6 @@
 // Requests taken from the kernel's one FIFO queue and served in turns by requester
 // class (issue 17): a container with many readers cannot keep a quiet one waiting.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Errno, Opcode } from '../../../src/fuse/abi.js';
 import { encodeError } from '../../../src/fuse/codec.js';
 import { serveDevice, type Connection, type FairService } from '../../../src/fuse/device.js';
@@ -88,6 +88,12 @@ describe('watching for a flood', () => {
 });
 
 describe('the device loop serving in turns', () => {
+  // The loop queues a request only when its read returned within 10 µs (it found the request
+  // waiting). A scripted read always finds one; a stopped clock says so on any machine (under
+  // qemu's emulation a scripted read took longer and the flood was served in the kernel's order).
+  beforeEach(() => void vi.spyOn(process.hrtime, 'bigint').mockReturnValue(0n));
+  afterEach(() => void vi.restoreAllMocks());
+
   /** A scripted connection: `waiting` requests are pending in the kernel; when none are left the connection ends. */
   function scripted(waiting: Buffer[]): { connection: Connection; pending: () => boolean } {
     return {
