@@ -9,6 +9,8 @@ import { childModule } from '../../support/child-module.js';
 
 const T0 = 1_700_000_000_000;
 const PUBLISHES = 200_000;
+/** Stress reads the worker must have made before the publishing stops (a loaded host may not run it at first). */
+const MIN_STRESS_READS = 1_000;
 const tasks = (total: number) => ({ running: 0, blocked: 0, total, newestTid: 0, switches: 0 });
 /** Phases the two threads step through, in a shared Int32 word. */
 const Phase = { REGISTERED: 1, TICKED: 2, SEEN: 3, STRESS: 4, STOP: 5 } as const;
@@ -31,6 +33,7 @@ const WORKER = `
       const a = table.read(key, T0, { active: 0, total: 0 });
       if (phase !== Phase.STRESS || a === undefined) continue;
       reads++;
+      if (reads % 64 === 0) Atomics.store(flags, 1, reads);
       if (a[1] !== a[0] + 1 || a[2] !== a[0] + 2) torn++;
     }
     parentPort.postMessage({ seeded, afterTick, reads, torn, final: table.read(key, T0, { active: 0, total: 0 }) });
@@ -38,7 +41,7 @@ const WORKER = `
 `;
 
 function waitFor(flags: Int32Array, phase: number): void {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (Atomics.load(flags, 0) < phase) {
     if (Date.now() > deadline) throw new Error(`worker did not reach phase ${phase}`);
     Atomics.wait(flags, 0, Atomics.load(flags, 0), 50);
@@ -53,7 +56,8 @@ function advance(flags: Int32Array, phase: number): void {
 describe('the loadavg table across threads', () => {
   it('lets a worker register and read while this thread samples, and never shows it a torn triple', async () => {
     const memory = allocateLoadavgMemory(16);
-    const flags = new Int32Array(new SharedArrayBuffer(4));
+    // Word 0: the phase; word 1: the worker's stress reads so far.
+    const flags = new Int32Array(new SharedArrayBuffer(8));
     const key = { dir: join(CGROUP_V2, 'lxc.payload.b'), file: 'cgroup.threads' } as const;
     const url = childModule('src/load/table.ts');
     const worker = new Worker(WORKER, { eval: true, workerData: { url, memory, flags, key, T0, Phase } });
@@ -72,16 +76,23 @@ describe('the loadavg table across threads', () => {
       const slot = table.register(key, T0)!;
       table.publish(slot, [0, 1, 2], tasks(7), T0);
       advance(flags, Phase.STRESS);
-      for (let v = 1; v < PUBLISHES; v++) table.publish(slot, [v, v + 1, v + 2], tasks(7), T0);
+      // Publish until the worker has read enough to have met a publish mid-way, however late
+      // the host schedules it.
+      const deadline = Date.now() + 30_000;
+      let v = 1;
+      while (v < PUBLISHES || (Atomics.load(flags, 1) < MIN_STRESS_READS && Date.now() < deadline)) {
+        table.publish(slot, [v, v + 1, v + 2], tasks(7), T0);
+        v++;
+      }
       advance(flags, Phase.STOP);
       const result = await reply;
       expect(result).toMatchObject({
         seeded: seededAverages(3),
         afterTick: advanceAverages(seededAverages(3), 3, 2),
         torn: 0,
-        final: [PUBLISHES - 1, PUBLISHES, PUBLISHES + 1],
+        final: [v - 1, v, v + 1],
       });
-      expect(result.reads).toBeGreaterThan(0);
+      expect(result.reads).toBeGreaterThanOrEqual(MIN_STRESS_READS);
     } finally {
       await worker.terminate();
     }
