@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,21 +9,24 @@ import { TaskCache } from '../../../src/caller/task-cache.js';
 
 // These run against the real /proc: what protects the cache from pid reuse is the
 // kernel's rule that a descriptor on /proc/<pid>/... fails once that task is gone.
-const children: number[] = [];
+const children = new Map<number, ChildProcess>();
 afterEach(() => {
-  for (const pid of children.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const child of children.values()) child.kill('SIGKILL');
+  children.clear();
 });
 
 function sleeper(): Promise<number> {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
-  children.push(child.pid!);
+  children.set(child.pid!, child);
   return new Promise((resolve) => child.once('spawn', () => resolve(child.pid!)));
+}
+
+/** Kills a sleeper and waits until it is reaped: a zombie's /proc files still read. */
+async function killAndReap(pid: number): Promise<void> {
+  const child = children.get(pid)!;
+  const reaped = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await reaped;
 }
 
 describe('the resolver\'s task cache', () => {
@@ -39,8 +42,7 @@ describe('the resolver\'s task cache', () => {
     const pid = await sleeper();
     const cached = createCallerResolver('/proc', 'caller', { cacheSize: 8 });
     cached.targetFor(pid);
-    process.kill(pid, 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await killAndReap(pid);
     expect(() => cached.targetFor(pid)).toThrow(expect.objectContaining({ code: 'CALLER_UNKNOWN' }));
   });
 
@@ -49,8 +51,7 @@ describe('the resolver\'s task cache', () => {
     const cache = new TaskCache('/proc', 8);
     expect(cache.remember(reader, { pid: init, containerInit: true })?.pid).toBe(init);
     expect(cache.targetFor(reader)?.pid).toBe(init);
-    process.kill(reader, 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await killAndReap(reader);
     expect(cache.targetFor(reader)).toBeUndefined();
   });
 
