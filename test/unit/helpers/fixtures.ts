@@ -33,6 +33,8 @@ export const NS = {
 export const HOST_MEM_TOTAL_KB = 24684084;
 export const HOST_SWAP_TOTAL_KB = 4194300;
 export const MIB_IN_KB = 1024;
+/** CPUs of the fixture host (test/fixtures/proc/stat, cpuinfo). */
+export const HOST_CPUS = 4;
 /** The fixture host's uptime (test/fixtures/proc/uptime), µs. */
 export const HOST_UPTIME_US = 5000_000_000;
 
