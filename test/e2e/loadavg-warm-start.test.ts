@@ -12,7 +12,7 @@ const TOOL_ENV = { ...process.env, LC_ALL: 'C' };
 /**
  * Fresh containers, each of whose first reading is checked. The issue saw 1.00 in 1 of 3 Docker
  * runs; here, before the fix, 8 of 8 read 0.00 (the race did not show on this machine): this
- * guards the behaviour end to end, and test/unit/load/loadavg-view.test.ts pins the rule.
+ * guards the behaviour end to end, and test/unit/render/loadavg.test.ts pins the rule.
  */
 const CONTAINERS = 8;
 /**

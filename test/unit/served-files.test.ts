@@ -9,8 +9,8 @@ import { SERVED_FILES, type ServedEntry } from '../../src/files/table.js';
 
 const TESTS = import.meta.dirname;
 const DECLARATION = /describeServedFiles\(\s*\[([^\]]*)\]/g;
-/** A renderer test builds its views on the fixture trees: the shared fixtures or a folder's context.ts over them. */
-const USES_FIXTURES = /from '(?:\.\.\/helpers\/fixtures|\.\/context|\.\.\/cpu\/context|\.\.\/io\/context)\.js'/;
+/** A renderer test builds its views on fixture trees: the static captures, or contexts over them. */
+const USES_FIXTURES = /from '\.\.\/helpers\/(?:fixtures|render-context)\.js'/;
 
 /** Table path -> the test files that declare a renderer test of it. */
 function declaredRendererTests(): Map<string, string[]> {

@@ -4,11 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
 import { createCgroupReader } from '../../../src/cgroup/reader.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, useFixtureCopies } from '../helpers/fixtures.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, useFixtureCopies } from '../helpers/fixtures.js';
 
 const MiB = 2 ** 20;
 const V1_UNLIMITED = 9223372036854771712;
-const DOCKER_A = '/system.slice/docker-a1b2c3.scope';
 /** anon + file + kernel of container A in the fixture trees. */
 const DOCKER_A_CURRENT = 265216000;
 

@@ -13,6 +13,13 @@ export const CGROUP_HYBRID = join(FIXTURES, 'cgroup-hybrid');
 /** A sys root holding the fixture host's devices/system/cpu. */
 export const SYS_ROOT = join(FIXTURES, 'sys');
 export const GOLDEN = join(FIXTURES, 'golden');
+/** The three cgroup layouts the fixture host is drawn in. */
+export const LAYOUTS = [['v1', CGROUP_V1], ['v2', CGROUP_V2], ['hybrid', CGROUP_HYBRID]] as const;
+
+/** Cgroups of the fixture host: docker container A, B's nginx service, the namespace nested in B. */
+export const DOCKER_A = '/system.slice/docker-a1b2c3.scope';
+export const NGINX_B = '/lxc.payload.b/system.slice/nginx.service';
+export const NESTED = '/lxc.payload.b/nested';
 
 /** Pid namespaces of the fixture proc root, as their ns/pid links read. */
 export const NS = {
@@ -26,6 +33,10 @@ export const NS = {
 export const HOST_MEM_TOTAL_KB = 24684084;
 export const HOST_SWAP_TOTAL_KB = 4194300;
 export const MIB_IN_KB = 1024;
+/** CPUs of the fixture host (test/fixtures/proc/stat, cpuinfo). */
+export const HOST_CPUS = 4;
+/** The fixture host's uptime (test/fixtures/proc/uptime), µs. */
+export const HOST_UPTIME_US = 5000_000_000;
 
 /** Registers cleanup; each call returns a fresh writable copy of a fixture tree. */
 export function useFixtureCopies(): (fixture: string) => string {

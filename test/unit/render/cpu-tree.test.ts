@@ -5,8 +5,8 @@ import { describeServedFiles } from '../helpers/served-files.js';
 import { CPU_SYSFS_DIR } from '../../../src/host/sysfs.js';
 import { createCpuTree, cpuSetFormatOf, cutCpuList, cutCpuMask, cutSpacedCpus } from '../../../src/render/cpu-tree.js';
 import { createViewService } from '../../../src/render/views.js';
-import { contextFor, DOCKER_A, LAYOUTS, NESTED } from '../cpu/context.js';
-import { CGROUP_V2, PROC_ROOT, SYS_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { contextFor } from '../helpers/render-context.js';
+import { CGROUP_V2, DOCKER_A, LAYOUTS, NESTED, PROC_ROOT, SYS_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
 const MOUNT_DIR = 'sys/devices/system/cpu';
 const HOST = (rel: string, sysRoot = SYS_ROOT): string => readFileSync(join(sysRoot, CPU_SYSFS_DIR, rel), 'utf8');

@@ -6,12 +6,10 @@ import { parseMeminfo } from '../../../src/host/meminfo.js';
 import { render } from '../../../src/render/meminfo.js';
 import { createViewService } from '../../../src/render/views.js';
 import {
-  CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, GOLDEN, HOST_MEM_TOTAL_KB, MIB_IN_KB, meminfoField, PROC_ROOT, VIEW_DEFAULTS,
+  CGROUP_V1, CGROUP_V2, DOCKER_A, GOLDEN, LAYOUTS, HOST_MEM_TOTAL_KB, MIB_IN_KB, meminfoField, PROC_ROOT, VIEW_DEFAULTS,
 } from '../helpers/fixtures.js';
 
-const DOCKER_A = '/system.slice/docker-a1b2c3.scope';
 const HOST_MEMINFO = readFileSync(join(PROC_ROOT, 'meminfo'), 'utf8');
-const LAYOUTS = [['v1', CGROUP_V1], ['v2', CGROUP_V2], ['hybrid', CGROUP_HYBRID]] as const;
 
 function meminfo(cgroupRoot: string, path: string, swap = true): string {
   const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot, procRoot: PROC_ROOT, swap });

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
 import { createViewService } from '../../../src/render/views.js';
-import { DOCKER_A, NESTED } from '../cpu/context.js';
-import { CGROUP_V2, PROC_ROOT, SYS_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { CGROUP_V2, DOCKER_A, NESTED, PROC_ROOT, SYS_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
 const NODE = 'sys/devices/system/node';
 const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT });

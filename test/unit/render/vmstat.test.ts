@@ -7,9 +7,8 @@ import { expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
 import { createViewService } from '../../../src/render/views.js';
 import { isGauge } from '../../../src/render/vmstat.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, PROC_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
 
-const DOCKER_A = '/system.slice/docker-a1b2c3.scope';
 const HOST = readFileSync(join(PROC_ROOT, 'vmstat'), 'utf8');
 
 function parse(text: string): Map<string, number> {

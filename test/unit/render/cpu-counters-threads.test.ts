@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { useStateDirs } from './context.js';
+import { useStateDirs } from '../helpers/render-context.js';
 import { childModule } from '../../support/child-module.js';
 
 const WRITERS = 6;

@@ -5,8 +5,8 @@ import { describeServedFiles } from '../helpers/served-files.js';
 import { parseMembership } from '../../../src/cgroup/membership.js';
 import { SERVED_FILES } from '../../../src/files/table.js';
 import { pressureView } from '../../../src/render/pressure.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
-import { contextFor, DOCKER_A } from './context.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { contextFor, targetOn, type TargetSpec } from '../helpers/render-context.js';
 
 const RESOURCES = ['cpu', 'memory', 'io'] as const;
 /** The table's PSI files, each with the view of its resource. */
@@ -18,10 +18,10 @@ const pressureViews = Object.fromEntries(
   }),
 );
 const HOST_PRESSURE = (resource: string, procRoot = PROC_ROOT) => readFileSync(join(procRoot, 'pressure', resource), 'utf8');
-const pressure = (resource: string, root: string, path: Parameters<typeof contextFor>[1], procRoot = PROC_ROOT) => {
+const pressure = (resource: string, root: string, target: TargetSpec, procRoot = PROC_ROOT) => {
   const view = pressureViews[`proc/pressure/${resource}`];
   if (view === undefined) throw new Error(`no view for ${resource}`);
-  return view(contextFor(root, path, procRoot));
+  return view(contextFor(root, target, procRoot));
 };
 
 describeServedFiles(['proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io'], '/proc/pressure of a view', () => {
@@ -38,7 +38,7 @@ describeServedFiles(['proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure
   it.each(RESOURCES)('reads %s.pressure from unified/ on a hybrid host, the path from the reader\'s 0:: line', (resource) => {
     const membership = parseMembership(readFileSync(join(PROC_ROOT, '3200', 'cgroup'), 'utf8'));
     const own = readFileSync(join(CGROUP_HYBRID, 'unified', 'lxc.payload.b', 'nested', `${resource}.pressure`), 'utf8');
-    expect(pressure(resource, CGROUP_HYBRID, membership)).toBe(own);
+    expect(pressure(resource, CGROUP_HYBRID, targetOn(membership))).toBe(own);
   });
 
   it.each(RESOURCES)('shows the host\'s /proc/pressure/%s on a pure v1 host (no per-cgroup PSI)', (resource) => {

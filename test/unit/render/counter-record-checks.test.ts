@@ -9,8 +9,8 @@ import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js'
 import { createCpuDeps } from '../../../src/render/cpu-files.js';
 import type { CounterBaseline } from '../../../src/render/cpu-counter-rule.js';
 import { fileView } from '../../../src/render/files.js';
-import { CGROUP_V2 } from '../helpers/fixtures.js';
-import { contextFor, cpuLines, DOCKER_A, HOST_UPTIME_US, SECOND_US, TestClock, useStateDirs } from './context.js';
+import { CGROUP_V2, DOCKER_A, HOST_UPTIME_US } from '../helpers/fixtures.js';
+import { contextFor, cpuLines, SECOND_US, TestClock, useStateDirs } from '../helpers/render-context.js';
 
 const HOUR_US = 3600 * SECOND_US;
 

@@ -1,12 +1,13 @@
-// Contexts and views for the CPU tests: fixture layouts, explicit targets, a state
-// directory per test and a clock the test moves.
+// The one way a renderer test builds what a view reads: a context for an explicit target on
+// a cgroup tree (fixture or built), the CPU views with a state directory per test and a
+// clock the test moves. Targets are made in testTarget() only.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { ViewTarget } from '../../../src/caller/target.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
-import { uniformPaths } from '../../../src/cgroup/membership.js';
+import { uniformPaths, type CgroupPaths } from '../../../src/cgroup/membership.js';
 import { createViewSources } from '../../../src/render/view-sources.js';
 import type { FilePath } from '../../../src/files/table.js';
 import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
@@ -14,23 +15,28 @@ import { createCpuDeps, type BtimePolicy } from '../../../src/render/cpu-files.j
 import { fileView } from '../../../src/render/files.js';
 import type { CpuCountMode } from '../../../src/render/cpu-view.js';
 import type { FileView, ViewContext } from '../../../src/render/sources.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
+import { HOST_UPTIME_US, PROC_ROOT } from './fixtures.js';
 
-export const LAYOUTS = [['v1', CGROUP_V1], ['v2', CGROUP_V2], ['hybrid', CGROUP_HYBRID]] as const;
-export const DOCKER_A = '/system.slice/docker-a1b2c3.scope';
-export const NGINX_B = '/lxc.payload.b/system.slice/nginx.service';
-export const NESTED = '/lxc.payload.b/nested';
-/** The fixture host's uptime (test/fixtures/proc/uptime), µs. */
-export const HOST_UPTIME_US = 5000_000_000;
 export const SECOND_US = 1_000_000;
 
-export function contextFor(cgroupRoot: string, target: Partial<ViewTarget> & { path?: string }, procRoot = PROC_ROOT): ViewContext {
+/**
+ * Whom a test renders for: a cgroup path (the same on every hierarchy, like `cgprocfs
+ * render --cgroup PATH`), or the parts of a target that differ from an explicit cgroup's.
+ */
+export type TargetSpec = string | (Partial<ViewTarget> & { readonly path?: string });
+
+/** The target of a spec: the one place a test builds a ViewTarget. */
+export function testTarget(spec: TargetSpec): ViewTarget {
+  const { path = '/', ...given } = typeof spec === 'string' ? { path: spec } : spec;
+  return { paths: uniformPaths(path), pid: undefined, containerInit: false, key: `test ${path}`, ...given };
+}
+
+/** A target whose controllers sit at different paths (a hybrid reader's own membership). */
+export const targetOn = (paths: CgroupPaths): ViewTarget => testTarget({ paths, key: 'test paths' });
+
+export function contextFor(cgroupRoot: string, target: TargetSpec, procRoot = PROC_ROOT): ViewContext {
   const layout = detectLayout(cgroupRoot);
-  return {
-    sources: createViewSources({ procRoot, layout }),
-    target: { paths: uniformPaths(target.path ?? '/'), pid: undefined, containerInit: false, key: `test ${target.path ?? '/'}`, ...target },
-    options: { swap: true },
-  };
+  return { sources: createViewSources({ procRoot, layout }), target: testTarget(target), options: { swap: true } };
 }
 
 /** Registers cleanup; each call returns a fresh state directory. */

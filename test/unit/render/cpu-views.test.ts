@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
 import { visibleCpus } from '../../../src/render/cpu-files.js';
-import { CGROUP_V1, PROC_ROOT } from '../helpers/fixtures.js';
-import { contextFor, cpuLines, cpuViews, DOCKER_A, LAYOUTS, NESTED, NGINX_B, useStateDirs } from './context.js';
+import { CGROUP_V1, DOCKER_A, LAYOUTS, NESTED, NGINX_B, PROC_ROOT } from '../helpers/fixtures.js';
+import { contextFor, cpuLines, cpuViews, useStateDirs } from '../helpers/render-context.js';
 
 const HOST = (file: string): string => readFileSync(join(PROC_ROOT, file), 'utf8');
 const SYS_CPU = 'sys/devices/system/cpu';

@@ -4,25 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
 import { createCallerResolver, type ResolvePolicy } from '../../../src/caller/resolver.js';
 import type { ViewTarget } from '../../../src/caller/target.js';
-import { detectLayout } from '../../../src/cgroup/layout.js';
-import { uniformPaths } from '../../../src/cgroup/membership.js';
-import { createViewSources } from '../../../src/render/view-sources.js';
 import { advanceAverages, formatLoad, seededAverages } from '../../../src/load/fixed-point.js';
 import { LOAD_FREQ_MS, LoadavgSampler } from '../../../src/load/sampler.js';
 import { allocateLoadavgMemory, LoadavgTable, type LoadavgMemory } from '../../../src/load/table.js';
 import { createLoadavgView, render } from '../../../src/render/loadavg.js';
-import type { ViewContext } from '../../../src/render/sources.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { CGROUP_V2, LAYOUTS, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { contextFor, testTarget } from '../helpers/render-context.js';
 
 const T0 = 1_700_000_000_000;
 const HOST_LOADAVG = readFileSync(join(PROC_ROOT, 'loadavg'), 'utf8');
 const HOST_LAST_PID = 4021;
-const LAYOUTS = [['v1', CGROUP_V1], ['v2', CGROUP_V2], ['hybrid', CGROUP_HYBRID]] as const;
-
-function contextFor(cgroupRoot: string, target: ViewTarget, procRoot = PROC_ROOT): ViewContext {
-  const layout = detectLayout(cgroupRoot);
-  return { sources: createViewSources({ procRoot, layout }), target, options: { swap: true } };
-}
 
 /** Puts a fixture task to sleep in both files a census reads. */
 function asleep(procRoot: string, tid: number): void {
@@ -32,7 +23,7 @@ function asleep(procRoot: string, tid: number): void {
   writeFileSync(status, readFileSync(status, 'utf8').replace(/^State:.*$/m, 'State:\tS (sleeping)'));
 }
 
-const explicit = (path: string): ViewTarget => ({ paths: uniformPaths(path), pid: undefined, containerInit: false, key: path });
+const explicit = (path: string): ViewTarget => testTarget({ path, key: path });
 const reader = (tid: number, policy: ResolvePolicy = 'init', procRoot = PROC_ROOT) => createCallerResolver(procRoot, policy).targetFor(tid);
 
 function loadavg(cgroupRoot: string, target: ViewTarget, memory: LoadavgMemory = allocateLoadavgMemory(16)): string {

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
 import { parseDiskstats } from '../../../src/host/diskstats.js';
 import { diskstatsView } from '../../../src/render/diskstats.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
-import { contextFor, DOCKER_A } from './context.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { contextFor } from '../helpers/render-context.js';
 
 const HOST = readFileSync(join(PROC_ROOT, 'diskstats'), 'utf8');
 const diskstats = (root: string, path: string, procRoot = PROC_ROOT) => diskstatsView(contextFor(root, path, procRoot));

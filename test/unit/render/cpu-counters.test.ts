@@ -3,10 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { pruneCpuCounters } from '../../../src/render/cpu-files.js';
-import { CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
-import {
-  contextFor, cpuLines, cpuViews, DOCKER_A, SECOND_US, TestClock, useStateDirs,
-} from './context.js';
+import { CGROUP_V1, CGROUP_V2, DOCKER_A, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { contextFor, cpuLines, cpuViews, SECOND_US, TestClock, useStateDirs } from '../helpers/render-context.js';
 
 const TICKS_PER_SECOND = 100;
 const sum = (fields: readonly number[] | undefined, indexes: number[]): number =>
