@@ -165,9 +165,9 @@ function arenaHasLiveRecords(path: string): boolean {
 }
 
 /** Bytes [offset, offset+size) of a rendering of `length` bytes stored at `at` in `fd`. */
-function readRange(fd: number, at: number, length: number, offset: number, size: number): Buffer {
+function readRange(fd: number, at: number, length: number, offset: number, size: number, into: (length: number) => Buffer): Buffer {
   const count = Math.max(0, Math.min(size, length - offset));
-  const buf = Buffer.allocUnsafe(count);
+  const buf = into(count);
   if (count > 0) readSync(fd, buf, 0, count, at + offset);
   return buf;
 }
@@ -252,8 +252,9 @@ export class PastArena {
     return false;
   }
 
-  range(record: ArenaRecord, offset: number, size: number): Buffer {
-    return readRange(this.fd, dataStart(this.slots) + record.page * PAGE, record.length, offset, size);
+  /** Bytes [offset, offset+size) of the record's rendering, read into `into(length)`. */
+  range(record: ArenaRecord, offset: number, size: number, into: (length: number) => Buffer = Buffer.allocUnsafe): Buffer {
+    return readRange(this.fd, dataStart(this.slots) + record.page * PAGE, record.length, offset, size, into);
   }
 
   /**

@@ -113,7 +113,7 @@ export class ReadOnlyFilesystem implements RawFilesystem {
    * rendering serves both). Reads past 0 never re-render a rendering any reader was
    * served part of, so one pass over the file sees one rendering.
    */
-  read(fh: bigint, offset: bigint, size: number, caller: Caller, nodeId?: bigint): Buffer {
+  read(fh: bigint, offset: bigint, size: number, caller: Caller, nodeId?: bigint, payload?: (length: number) => Buffer): Buffer {
     const { handles } = this.deps;
     // Offsets past 4 GiB are past the end of any rendering.
     const at = offset > BigInt(MAX_RENDERING) ? MAX_RENDERING : Number(offset);
@@ -121,7 +121,7 @@ export class ReadOnlyFilesystem implements RawFilesystem {
       const start = handles.markStartServed(fh);
       if (start?.before) return this.renderAnew(fh, start.nodeId, caller).subarray(0, size);
     }
-    const stored = handles.read(fh, at, size);
+    const stored = handles.read(fh, at, size, payload);
     if (!stored) throw new ErrnoError('EBADF', `unknown file handle ${fh}`);
     if (stored.kind === 'range') return stored.bytes;
     if (stored.kind === 'untracked') return this.renderUntracked(fh, nodeId, caller).subarray(at, at + size);

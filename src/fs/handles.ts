@@ -226,8 +226,11 @@ export class HandleStore {
     });
   }
 
-  /** Bytes [offset, offset+size) of the handle's rendering; undefined for a handle nobody issued or that was released. */
-  read(fh: bigint, offset: number, size: number): StoredRange | undefined {
+  /**
+   * Bytes [offset, offset+size) of the handle's rendering, copied into `into(length)`
+   * (a READ reply's payload); undefined for a handle nobody issued or that was released.
+   */
+  read(fh: bigint, offset: number, size: number, into: (length: number) => Buffer = Buffer.allocUnsafe): StoredRange | undefined {
     const { epoch, gen, slot } = decodeFh(fh);
     if (epoch !== this.epoch) {
       const arena = this.pastArena(epoch);
@@ -236,7 +239,7 @@ export class HandleStore {
       // Epoch 0 is never given out (freshEpoch): such a handle is no server's.
       if (!arena || !record) return epoch === 0 ? undefined : UNTRACKED;
       if (!record.saved && offset < record.length) return { kind: 'unsaved', nodeId: record.nodeId };
-      return { kind: 'range', nodeId: record.nodeId, bytes: arena.range(record, offset, size) };
+      return { kind: 'range', nodeId: record.nodeId, bytes: arena.range(record, offset, size, into) };
     }
     let unsaved: { record: ArenaRecord; content: Buffer } | undefined;
     const result = this.locked((): StoredRange | undefined => {
@@ -254,11 +257,11 @@ export class HandleStore {
         const record = { gen, saved: true, page, pages: this.rows[row + Col.PAGES]!, length, nodeId };
         unsaved = { record, content: copyOut(this.contents, at, at + length) };
       }
-      // A copy: once the lock is released another worker may reuse these pages. When
-      // the whole rendering was just copied for the arena, the range is a view of it.
+      // A copy: once the lock is released another worker may reuse these pages.
       const from = Math.min(offset, length);
       const to = Math.min(offset + size, length);
-      const bytes = unsaved ? unsaved.content.subarray(from, to) : copyOut(this.contents, at + from, at + to);
+      const bytes = into(to - from);
+      this.contents.copy(bytes, 0, at + from, at + to);
       return { kind: 'range', nodeId, bytes };
     });
     // Part of the rendering is about to reach a reader: a successor must be able to

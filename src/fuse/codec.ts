@@ -209,14 +209,41 @@ export function decodeRequest(buf: Buffer): Request {
 
 /** fuse_out_header + payload in one Buffer, ready for a single write(2). */
 export function encodeReply(unique: bigint, payload?: Buffer): Buffer {
-  const len = Size.OUT_HEADER + (payload?.length ?? 0);
   // Every byte is written below: no need to zero it first.
-  const out = Buffer.allocUnsafe(len);
-  out.writeUInt32LE(len, 0);
+  const out = Buffer.allocUnsafe(Size.OUT_HEADER + (payload?.length ?? 0));
+  payload?.copy(out, Size.OUT_HEADER);
+  return withOkHeader(out, unique);
+}
+
+/** Writes a success header for the whole of `out` into its first bytes. */
+function withOkHeader(out: Buffer, unique: bigint): Buffer {
+  out.writeUInt32LE(out.length, 0);
   out.writeInt32LE(0, 4);
   out.writeBigUInt64LE(unique, 8);
-  payload?.copy(out, Size.OUT_HEADER);
   return out;
+}
+
+/**
+ * A reply whose payload is written once, after room for its header (issue 20): a READ's
+ * bytes are copied out of the handle store straight into the reply, not into a buffer
+ * encodeReply would copy again. `payload(length)` hands out the place; `reply(bytes)`
+ * frames it in place when `bytes` is that place, and copies anything else.
+ */
+export class ReplyInPlace {
+  private out: Buffer | undefined;
+
+  constructor(private readonly unique: bigint) {}
+
+  readonly payload = (length: number): Buffer => {
+    this.out = Buffer.allocUnsafe(Size.OUT_HEADER + length);
+    return this.out.subarray(Size.OUT_HEADER);
+  };
+
+  reply(bytes: Buffer): Buffer {
+    const out = this.out;
+    const inPlace = out !== undefined && bytes.buffer === out.buffer && bytes.byteOffset === out.byteOffset + Size.OUT_HEADER;
+    return inPlace ? withOkHeader(out.subarray(0, Size.OUT_HEADER + bytes.length), this.unique) : encodeReply(this.unique, bytes);
+  }
 }
 
 /** An error reply is the header alone, with the errno negated (reference §2). */

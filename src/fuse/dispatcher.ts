@@ -30,6 +30,7 @@ import {
   encodeReadlinkOut,
   encodeReply,
   encodeStatfsOut,
+  ReplyInPlace,
   type DirEntry,
   type FileHandle,
   type InitReply,
@@ -109,7 +110,10 @@ export class Dispatcher {
         const fh = this.fs.open(r.header.nodeid, r.flags, callerOf(r.header)) as FileHandle;
         return ok(r, encodeOpenOut(fh, FILE_OPEN_FLAGS));
       },
-      read: (r) => ok(r, this.fs.read(r.fh, r.offset, r.size, callerOf(r.header), r.header.nodeid)),
+      read: (r) => {
+        const reply = new ReplyInPlace(r.header.unique);
+        return reply.reply(this.fs.read(r.fh, r.offset, r.size, callerOf(r.header), r.header.nodeid, reply.payload));
+      },
       release: (r) => {
         this.fs.release(r.fh);
         return ok(r);

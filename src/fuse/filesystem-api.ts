@@ -42,8 +42,12 @@ export interface RawFilesystem {
   getattr(id: bigint): NodeAttr;
   /** Renders the file for the opener; the handle the kernel echoes in READ and RELEASE. */
   open(id: bigint, flags: number, caller: Caller): bigint;
-  /** `nodeId`: the node the READ names, for a handle whose rendering was never recorded (issue 18). */
-  read(fh: bigint, offset: bigint, size: number, caller: Caller, nodeId?: bigint): Buffer;
+  /**
+   * `nodeId`: the node the READ names, for a handle whose rendering was never recorded
+   * (issue 18). `payload(length)`: a place for bytes the filesystem copies anyway;
+   * returning it (or a part from its start) saves the reply a copy.
+   */
+  read(fh: bigint, offset: bigint, size: number, caller: Caller, nodeId?: bigint, payload?: (length: number) => Buffer): Buffer;
   release(fh: bigint): void;
   readlink(id: bigint, caller: Caller): string;
   opendir(id: bigint): void;

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { createHandleStore } from '../../src/fs/handles.js';
 import { nodeIdOf, ROOT_ID } from '../../src/fs/tree.js';
 import { buildServer, type ServerStack } from '../../src/daemon/server.js';
-import { CGROUP_V1, meminfoField, PROC_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../unit/helpers/fixtures.js';
+import { CGROUP_V1, meminfoField, PROC_ROOT, useFixtureCopies } from '../unit/helpers/fixtures.js';
+import { VIEW_DEFAULTS } from '../unit/helpers/render-context.js';
 import { parseReply, req, request } from '../support/requests.js';
 
 /** Fixture processes (test/fixtures/README.md): 2150 is a child in docker container A (512 MiB). */

@@ -10,7 +10,7 @@ import { SERVED_FILES, type ServedEntry } from '../../src/files/table.js';
 const TESTS = import.meta.dirname;
 const DECLARATION = /describeServedFiles\(\s*\[([^\]]*)\]/g;
 /** A renderer test builds its views on fixture trees: the static captures, or contexts over them. */
-const USES_FIXTURES = /from '\.\.\/helpers\/(?:fixtures|render-context)\.js'/;
+const USES_FIXTURES = /from '\.\.\/helpers\/(?:fixtures|render-context|cgroup-tree)\.js'/;
 
 /** Table path -> the test files that declare a renderer test of it. */
 function declaredRendererTests(): Map<string, string[]> {
@@ -34,7 +34,7 @@ describe('the table of served files', () => {
   });
 
   it('finds the declarations it checks (the scan is not vacuous)', () => {
-    expect(declared.get('proc/meminfo')).toEqual(['render/meminfo.test.ts']);
+    expect(declared.get('proc/meminfo')?.sort()).toEqual(['render/described-container.test.ts', 'render/meminfo.test.ts']);
   });
 
   it('names each path once', () => {

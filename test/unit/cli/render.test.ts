@@ -2,10 +2,10 @@
 // such, an unknown file name points at --list, and --list prints the names.
 import { describe, expect, it } from 'vitest';
 import { runRender } from '../../../src/cli/render.js';
-import { createViewService } from '../../../src/render/views.js';
-import { CGROUP_V2, PROC_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
+import { viewService } from '../helpers/render-context.js';
 
-const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT });
+const views = viewService(CGROUP_V2);
 /** What the command prints on stdout. */
 const render = (args: Partial<Parameters<typeof runRender>[1]>) => () => {
   let out = '';

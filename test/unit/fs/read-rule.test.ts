@@ -43,6 +43,19 @@ function handedOver(epoch: number, successorEpoch: number, served: number): { fh
 }
 
 describe('the READ rule of the filesystem', () => {
+  it('copies a READ served from the store into the payload place the dispatcher gives, once (issue 20)', () => {
+    const { fh, successor } = handedOver(10, 11, 4);
+    const own = server(12);
+    const ownFh = own.fs.open(nodeIdOf(MEMINFO), 0, READER);
+    for (const [fs, handle, offset] of [[own.fs, ownFh, 0n], [own.fs, ownFh, 3n], [successor.fs, fh, 4n]] as const) {
+      const places: Buffer[] = [];
+      const bytes = fs.read(handle, offset, 100, READER, undefined, (length) => places[places.push(Buffer.alloc(length)) - 1]!);
+      expect(places).toHaveLength(1);
+      expect(bytes).toBe(places[0]);
+      expect(bytes.toString()).toBe('rendering 1\n'.slice(Number(offset)));
+    }
+  });
+
   it('serves later offsets from the OPEN\'s rendering and renders anew at a second READ at offset 0, whose rendering later offsets then serve', () => {
     const { fs, content } = server(1);
     const fh = fs.open(nodeIdOf(MEMINFO), 0, READER);

@@ -12,6 +12,7 @@ import {
   encodeOpenOut,
   encodeReadlinkOut,
   encodeReply,
+  ReplyInPlace,
   encodeStatfsOut,
   type Attr,
   type FileHandle,
@@ -157,6 +158,30 @@ describe('decodeRequest', () => {
 });
 
 describe('encoders', () => {
+  it('builds a READ reply in the payload place it handed out: the header before it, no copy of the bytes (issue 20)', () => {
+    const reply = new ReplyInPlace(7n);
+    const payload = reply.payload(16);
+    payload.write('rendering 1\n');
+    const framed = reply.reply(payload.subarray(0, 12));
+    expect(framed).toEqual(encodeReply(7n, Buffer.from('rendering 1\n')));
+    // One memory: the reply is the payload's buffer with the header in front.
+    expect([framed.buffer, framed.byteOffset + 16]).toEqual([payload.buffer, payload.byteOffset]);
+    payload.write('R');
+    expect(framed.subarray(16, 17).toString()).toBe('R');
+  });
+
+  it('copies bytes it did not hand out (a fresh rendering) into a reply like encodeReply', () => {
+    const reply = new ReplyInPlace(8n);
+    const payload = reply.payload(4);
+    const other = Buffer.from('other');
+    for (const bytes of [other, payload.subarray(1)]) {
+      const framed = reply.reply(bytes);
+      expect(framed).toEqual(encodeReply(8n, bytes));
+      expect(framed.buffer === bytes.buffer && framed.byteOffset + 16 === bytes.byteOffset).toBe(false);
+    }
+    expect(new ReplyInPlace(9n).reply(other)).toEqual(encodeReply(9n, other));
+  });
+
   it('encodes the captured LOOKUP reply byte for byte', () => {
     const reply = encodeReply(4n, encodeEntryOut(2n, fileAttr, { entrySec: 1, attrSec: 1 }));
     expect(reply).toEqual(hex`

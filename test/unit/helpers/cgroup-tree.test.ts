@@ -4,33 +4,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
-import { useCgroupTrees, type CgroupSpec, type MemoryStat } from './cgroup-tree.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A } from './fixtures.js';
+import { useCgroupTrees } from './cgroup-tree.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, DOCKER_A_DESCRIPTION } from './fixtures.js';
 
-const MiB = 2 ** 20;
 const captured = (root: string, file: string) => readFileSync(join(root, DOCKER_A, file), 'utf8');
 const keyed = (text: string) => text.trim().split('\n').map((line) => line.split(' ') as [string, string]);
-const V2_STAT = Object.fromEntries(keyed(captured(CGROUP_V2, 'memory.stat')).map(([key, value]) => [key, Number(value)])) as MemoryStat;
-
-const DOCKER_A_SPEC: CgroupSpec = {
-  memory: { limit: 512 * MiB, usage: 265216000, swapLimit: 256 * MiB, swapUsage: 20 * MiB, stat: V2_STAT },
-  cpu: { cpus: 1.5, userUs: 12_000_000, systemUs: 3_000_000 },
-  cpuset: '1-3',
-  io: {
-    '8:0': { rbytes: 18743296, wbytes: 52428800, rios: 1204, wios: 3310 },
-    '259:0': { rbytes: 7340032, wbytes: 104857600, rios: 512, wios: 2048, dbytes: 1073741824, dios: 16 },
-    '8:16': {},
-    '8:32': { rbytes: 4096, rios: 1 },
-  },
-  tasks: [2100, 2101, 2150, 2300],
-  processes: [2100, 2150, 2300],
-};
 
 describe('a cgroup tree built from one description', () => {
   const tree = useCgroupTrees();
-  const v1 = tree('v1', { [DOCKER_A]: DOCKER_A_SPEC });
-  const v2 = tree('v2', { [DOCKER_A]: DOCKER_A_SPEC });
-  const hybrid = tree('hybrid', { [DOCKER_A]: DOCKER_A_SPEC });
+  const v1 = tree('v1', { [DOCKER_A]: DOCKER_A_DESCRIPTION });
+  const v2 = tree('v2', { [DOCKER_A]: DOCKER_A_DESCRIPTION });
+  const hybrid = tree('hybrid', { [DOCKER_A]: DOCKER_A_DESCRIPTION });
   const built = (root: string, file: string) => readFileSync(join(root, DOCKER_A, file), 'utf8');
 
   it('is detected as the layout it was drawn in, with each controller where the captures have it', () => {

@@ -1,9 +1,10 @@
 // Paths of the fixture trees (real kernel formats, see test/fixtures/README.md)
 // and writable copies of them for tests that change a tree mid-test.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach } from 'vitest';
+import { afterEach } from 'vitest';
+import type { CgroupSpec, MemoryStat } from './cgroup-tree.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
 export const PROC_ROOT = join(FIXTURES, 'proc');
@@ -20,6 +21,29 @@ export const LAYOUTS = [['v1', CGROUP_V1], ['v2', CGROUP_V2], ['hybrid', CGROUP_
 export const DOCKER_A = '/system.slice/docker-a1b2c3.scope';
 export const NGINX_B = '/lxc.payload.b/system.slice/nginx.service';
 export const NESTED = '/lxc.payload.b/nested';
+
+const MiB = 2 ** 20;
+const CAPTURED_STAT = readFileSync(join(CGROUP_V2, DOCKER_A, 'memory.stat'), 'utf8').trim().split('\n').map((line) => line.split(' '));
+/**
+ * Container A as a description for helpers/cgroup-tree.ts: 512 MiB with 256 MiB of swap,
+ * 1.5 CPUs of cpuset 1-3, 12 s user and 3 s system, I/O on sda and nvme0n1, its four tasks.
+ */
+export const DOCKER_A_DESCRIPTION: CgroupSpec = {
+  memory: {
+    limit: 512 * MiB, usage: 265216000, swapLimit: 256 * MiB, swapUsage: 20 * MiB,
+    stat: Object.fromEntries(CAPTURED_STAT.map(([key, value]) => [key, Number(value)])) as MemoryStat,
+  },
+  cpu: { cpus: 1.5, userUs: 12_000_000, systemUs: 3_000_000 },
+  cpuset: '1-3',
+  io: {
+    '8:0': { rbytes: 18743296, wbytes: 52428800, rios: 1204, wios: 3310 },
+    '259:0': { rbytes: 7340032, wbytes: 104857600, rios: 512, wios: 2048, dbytes: 1073741824, dios: 16 },
+    '8:16': {},
+    '8:32': { rbytes: 4096, rios: 1 },
+  },
+  tasks: [2100, 2101, 2150, 2300],
+  processes: [2100, 2150, 2300],
+};
 
 /** Pid namespaces of the fixture proc root, as their ns/pid links read. */
 export const NS = {
@@ -58,13 +82,3 @@ export function meminfoField(text: string, key: string): number {
   if (line === undefined) throw new Error(`no ${key} line`);
   return Number(line.slice(key.length + 1).trim().split(/\s+/)[0]);
 }
-
-/**
- * A state directory for the CPU counters of views under test: one per test file
- * (vitest evaluates this module once per file), removed after the file's tests.
- */
-export const STATE_DIR = mkdtempSync(join(tmpdir(), 'cgprocfs-unit-state-'));
-afterAll(() => rmSync(STATE_DIR, { recursive: true, force: true }));
-
-/** View options that differ only where a test says so. */
-export const VIEW_DEFAULTS = { resolve: 'init', swap: true, cpuCount: 'quota', stateDir: STATE_DIR, sysRoot: SYS_ROOT } as const;

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import type { ViewTarget } from '../../../src/caller/target.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths, type CgroupPaths } from '../../../src/cgroup/membership.js';
@@ -15,9 +15,25 @@ import { createCpuDeps, type BtimePolicy } from '../../../src/render/cpu-files.j
 import { fileView } from '../../../src/render/files.js';
 import type { CpuCountMode } from '../../../src/render/cpu-view.js';
 import type { FileView, ViewContext } from '../../../src/render/sources.js';
-import { HOST_UPTIME_US, PROC_ROOT } from './fixtures.js';
+import { createViewService, type ViewOptions, type ViewService } from '../../../src/render/views.js';
+import { HOST_UPTIME_US, PROC_ROOT, SYS_ROOT } from './fixtures.js';
 
 export const SECOND_US = 1_000_000;
+
+/**
+ * A state directory for the CPU counters of views under test: one per test file
+ * (vitest evaluates this module once per file), removed after the file's tests.
+ */
+export const STATE_DIR = mkdtempSync(join(tmpdir(), 'cgprocfs-unit-state-'));
+afterAll(() => rmSync(STATE_DIR, { recursive: true, force: true }));
+
+/** View options that differ only where a test says so. */
+export const VIEW_DEFAULTS = { resolve: 'init', swap: true, cpuCount: 'quota', stateDir: STATE_DIR, sysRoot: SYS_ROOT } as const;
+
+/** The view service (`cgprocfs render`) over a cgroup tree and the fixture proc root. */
+export function viewService(cgroupRoot: string, options: Partial<ViewOptions> = {}): ViewService {
+  return createViewService({ ...VIEW_DEFAULTS, cgroupRoot, procRoot: PROC_ROOT, ...options });
+}
 
 /**
  * Whom a test renders for: a cgroup path (the same on every hierarchy, like `cgprocfs

@@ -9,8 +9,8 @@ import { taskListOf } from '../../../src/cgroup/tasks.js';
 import { COUNTED_TASKS, ContainerTasks } from '../../../src/load/container-tasks.js';
 import { LoadavgSampler } from '../../../src/load/sampler.js';
 import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
-import { createViewService } from '../../../src/render/views.js';
-import { CGROUP_V2, PROC_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { viewService } from '../helpers/render-context.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -97,7 +97,7 @@ describe('task figures of a view', () => {
       rmSync(join(dir, 'cgroup.threads'));
       mkdirSync(join(dir, 'cgroup.threads'));
     }
-    const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: root, procRoot: PROC_ROOT, loadavg: allocateLoadavgMemory(16) });
+    const views = viewService(root, { loadavg: allocateLoadavgMemory(16) });
     // Read by container B's nginx (3150), whose view is B's init's cgroup.
     expect(views.renderForReader('proc/stat', 3150).toString()).toMatch(/^procs_running 1$/m);
     expect(views.renderForReader('proc/loadavg', 3150).toString()).toMatch(/^0\.00 0\.00 0\.00 1\/20000 /);

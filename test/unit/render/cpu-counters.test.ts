@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { pruneCpuCounters } from '../../../src/render/cpu-files.js';
-import { CGROUP_V1, CGROUP_V2, DOCKER_A, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { TREE_LAYOUTS, useCgroupTrees, writeCgroupTree, type CpuSpec, type TreeLayout } from '../helpers/cgroup-tree.js';
+import { CGROUP_V1, CGROUP_V2, DOCKER_A, DOCKER_A_DESCRIPTION, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 import { contextFor, cpuLines, cpuViews, SECOND_US, TestClock, useStateDirs } from '../helpers/render-context.js';
 
 const TICKS_PER_SECOND = 100;
@@ -16,21 +17,26 @@ function records(stateDir: string): string[] {
   return readdirSync(join(stateDir, 'cpu')).filter((name) => name.endsWith('.json'));
 }
 
-/** A writable v2 tree whose container A usage and cpu.max the test changes. */
-function dockerA(copy: (fixture: string) => string) {
-  const root = copy(CGROUP_V2);
-  const dir = join(root, DOCKER_A);
-  let user = 12 * SECOND_US;
-  let system = 3 * SECOND_US;
+/** Container A on a built tree whose CPU time and quota the test changes. */
+function dockerA(tree: ReturnType<typeof useCgroupTrees>, layout: TreeLayout = 'v2') {
+  let cpu: CpuSpec = DOCKER_A_DESCRIPTION.cpu!;
+  const root = tree(layout, { [DOCKER_A]: DOCKER_A_DESCRIPTION });
+  const write = (change: CpuSpec) => {
+    cpu = { ...cpu, ...change };
+    writeCgroupTree(root, layout, { [DOCKER_A]: { ...DOCKER_A_DESCRIPTION, cpu } });
+  };
   return {
     root,
     use(userUs: number, systemUs: number): void {
-      user += userUs;
-      system += systemUs;
-      writeFileSync(join(dir, 'cpu.stat'), `usage_usec ${user + system}\nuser_usec ${user}\nsystem_usec ${system}\nnice_usec 0\n`);
+      write({ userUs: cpu.userUs! + userUs, systemUs: cpu.systemUs! + systemUs });
     },
-    quota(cpuMax: string): void {
-      writeFileSync(join(dir, 'cpu.max'), `${cpuMax}\n`);
+    /** A new cgroup's CPU time, from 0. */
+    used(userUs: number, systemUs: number): void {
+      write({ userUs, systemUs });
+    },
+    /** The quota in CPUs; undefined: none (`max`). */
+    quota(cpus: number | undefined): void {
+      write({ cpus });
     },
   };
 }
@@ -38,22 +44,23 @@ function dockerA(copy: (fixture: string) => string) {
 describe('the CPU counter store', () => {
   const stateDir = useStateDirs();
   const copy = useFixtureCopies();
+  const tree = useCgroupTrees();
 
-  it('keeps every counter growing across changes of the visible CPU count, with deltas that add up', () => {
-    const tree = dockerA(copy);
+  it.each(TREE_LAYOUTS)('keeps every counter growing across changes of the visible CPU count, with deltas that add up, on %s', (layout) => {
+    const container = dockerA(tree, layout);
     const views = cpuViews(stateDir());
-    const context = contextFor(tree.root, { path: DOCKER_A });
-    // Container A's cpuset is 1-3: 150000 -> CPUs 1-2, max -> 1-3, 100000 -> CPU 1, 250000 -> 1-3.
-    const phases = ['150000 100000', 'max 100000', '100000 100000', '250000 100000'];
+    const context = contextFor(container.root, { path: DOCKER_A });
+    // Container A's cpuset is 1-3: 1.5 CPUs -> CPUs 1-2, no quota -> 1-3, 1 -> CPU 1, 2.5 -> 1-3.
+    const phases = [1.5, undefined, 1, 2.5];
     let previous = cpuLines(views.render('proc/stat', context));
     const counts: number[] = [];
-    for (const cpuMax of phases) {
-      tree.quota(cpuMax);
+    for (const cpus of phases) {
+      container.quota(cpus);
       for (let step = 0; step < 6; step++) {
         const visible = previous.size - 1;
         views.clock.advance(SECOND_US);
         // Busy for half of one CPU: within any quota here. Whole ticks on every CPU.
-        tree.use(0.3 * SECOND_US, 0.18 * SECOND_US);
+        container.use(0.3 * SECOND_US, 0.18 * SECOND_US);
         const lines = cpuLines(views.render('proc/stat', context));
         for (const [label, fields] of previous) {
           const now = lines.get(label);
@@ -73,60 +80,60 @@ describe('the CPU counter store', () => {
   });
 
   it('continues the same counters in a new daemon (a new store on the same directory)', () => {
-    const tree = dockerA(copy);
+    const container = dockerA(tree);
     const dir = stateDir();
-    const context = contextFor(tree.root, { path: DOCKER_A });
+    const context = contextFor(container.root, { path: DOCKER_A });
     const first = cpuViews(dir);
     const before = cpuLines(first.render('proc/stat', context)).get('cpu');
     const restarted = cpuViews(dir, 'quota', new TestClock(first.clock.us + 10 * SECOND_US));
-    tree.use(SECOND_US, 0);
+    container.use(SECOND_US, 0);
     const after = cpuLines(restarted.render('proc/stat', context)).get('cpu');
     expect(sum(after, BUSY) - sum(before, BUSY)).toBe(TICKS_PER_SECOND);
     expect(sum(after, ALL) - sum(before, ALL)).toBe(2 * 10 * TICKS_PER_SECOND);
   });
 
   it('starts anew for a cgroup removed and made again under the same path (docker restart), and prunes the old life', () => {
-    const tree = dockerA(copy);
+    const container = dockerA(tree);
     const dir = stateDir();
     const views = cpuViews(dir);
     // An init 1000 s old (fixture pid 2100) and 15 s of CPU time: the first life.
-    const context = contextFor(tree.root, { path: DOCKER_A, pid: 2100, containerInit: true });
+    const context = contextFor(container.root, { path: DOCKER_A, pid: 2100, containerInit: true });
     views.clock.advance(600 * SECOND_US);
-    tree.use(500 * SECOND_US, 100 * SECOND_US);
+    container.use(500 * SECOND_US, 100 * SECOND_US);
     const before = cpuLines(views.render('proc/stat', context)).get('cpu');
     expect(sum(before, BUSY)).toBe(61_500);
     // The restart: the old directory goes (renamed away first, so the new one cannot
     // reuse its inode number on the test's filesystem) and a new one is made, usage 0.
-    const cgroup = join(tree.root, DOCKER_A);
+    const cgroup = join(container.root, DOCKER_A);
     renameSync(cgroup, `${cgroup}.old`);
     cpSync(`${cgroup}.old`, cgroup, { recursive: true });
     rmSync(`${cgroup}.old`, { recursive: true });
-    writeFileSync(join(cgroup, 'cpu.stat'), 'usage_usec 2000000\nuser_usec 1500000\nsystem_usec 500000\nnice_usec 0\n');
+    container.used(1.5 * SECOND_US, 0.5 * SECOND_US);
     const after = cpuLines(views.render('proc/stat', context)).get('cpu');
     // The new life's 2 s of CPU over the init's age, not the old life's counters continued.
     expect(sum(after, BUSY)).toBe(200);
     expect(sum(after, ALL)).toBe(2 * 1000 * TICKS_PER_SECOND);
     expect(records(dir)).toHaveLength(1);
-    expect(pruneCpuCounters(dir, detectLayout(tree.root))).toBe(0);
+    expect(pruneCpuCounters(dir, detectLayout(container.root))).toBe(0);
   });
 
   it('prunes the record of a cgroup made again since, which no reader of its new life has read yet', () => {
-    const tree = dockerA(copy);
+    const container = dockerA(tree);
     const dir = stateDir();
-    cpuViews(dir).render('proc/stat', contextFor(tree.root, { path: DOCKER_A }));
-    const cgroup = join(tree.root, DOCKER_A);
+    cpuViews(dir).render('proc/stat', contextFor(container.root, { path: DOCKER_A }));
+    const cgroup = join(container.root, DOCKER_A);
     renameSync(cgroup, `${cgroup}.old`);
     cpSync(`${cgroup}.old`, cgroup, { recursive: true });
     rmSync(`${cgroup}.old`, { recursive: true });
-    expect(pruneCpuCounters(dir, detectLayout(tree.root))).toBe(1);
+    expect(pruneCpuCounters(dir, detectLayout(container.root))).toBe(1);
     expect(records(dir)).toHaveLength(0);
   });
 
   it('counts ctxt from the container\'s tasks and intr as its share of the host\'s, never going back when a task exits', () => {
-    const tree = dockerA(copy);
+    const container = dockerA(tree);
     const proc = copy(PROC_ROOT);
     const views = cpuViews(stateDir());
-    const context = contextFor(tree.root, { path: DOCKER_A }, proc);
+    const context = contextFor(container.root, { path: DOCKER_A }, proc);
     const switches = (tid: number, count: number) => writeFileSync(join(proc, String(tid), 'schedstat'), `1000 2000 ${count}\n`);
     let hostInterrupts = 1984532;
     const interrupt = (count: number) => {
@@ -165,14 +172,14 @@ describe('the CPU counter store', () => {
   });
 
   it('counts from the old record while another writer holds the lock, and takes over a stale lock', () => {
-    const tree = dockerA(copy);
+    const container = dockerA(tree);
     const views = cpuViews(stateDir());
-    const context = contextFor(tree.root, { path: DOCKER_A });
+    const context = contextFor(container.root, { path: DOCKER_A });
     views.render('proc/stat', context);
     const [record] = records(views.stateDir);
     const lock = join(views.stateDir, 'cpu', record!.replace('.json', '.lock'));
     writeFileSync(lock, '');
-    tree.quota('max 100000');
+    container.quota(undefined);
     views.clock.advance(SECOND_US);
     expect([...cpuLines(views.render('proc/stat', context)).keys()]).toEqual(['cpu', 'cpu1', 'cpu2']);
     const past = (Date.now() - 60_000) / 1000;
@@ -228,12 +235,12 @@ describe('the CPU counter store', () => {
   });
 
   it('shows the same numbers in uptime\'s idle as in stat\'s aggregate', () => {
-    const tree = dockerA(copy);
+    const container = dockerA(tree);
     const views = cpuViews(stateDir());
-    const context = contextFor(tree.root, { path: DOCKER_A, pid: 2100, containerInit: true });
+    const context = contextFor(container.root, { path: DOCKER_A, pid: 2100, containerInit: true });
     for (let step = 0; step < 3; step++) {
       views.clock.advance(0.37 * SECOND_US);
-      tree.use(0.11 * SECOND_US, 0.05 * SECOND_US);
+      container.use(0.11 * SECOND_US, 0.05 * SECOND_US);
       const idle = cpuLines(views.render('proc/stat', context)).get('cpu')?.[3] ?? -1;
       const [, uptimeIdle] = views.render('proc/uptime', context).trim().split(' ');
       expect(Math.round(Number(uptimeIdle) * 100)).toBe(idle);

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuOfPath, isPerReader, visibilityFor } from '../../../src/render/cpu-dirs.js';
-import { detectLayout } from '../../../src/cgroup/layout.js';
-import { createViewSources } from '../../../src/render/view-sources.js';
-import { uniformPaths } from '../../../src/cgroup/membership.js';
-import { CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
+import { CGROUP_V2, NESTED } from '../helpers/fixtures.js';
+import { contextFor } from '../helpers/render-context.js';
 
 describe('which CPU directories a reader sees', () => {
   it.each([
@@ -20,10 +18,8 @@ describe('which CPU directories a reader sees', () => {
   });
 
   it('shows the cpuN directories of the view\'s CPUs and hides the others', () => {
-    const layout = detectLayout(CGROUP_V2);
-    const sources = createViewSources({ procRoot: PROC_ROOT, layout });
     // The fixture's nested cgroup sees CPU 2 alone (test/fixtures/README.md, CPU section).
-    const target = { paths: uniformPaths('/lxc.payload.b/nested'), pid: undefined, containerInit: false, key: 'nested' };
+    const { sources, target } = contextFor(CGROUP_V2, NESTED);
     const visible = visibilityFor(sources, target, 'quota');
     expect(visible('sys/devices/system/cpu/cpu2/topology/core_id')).toBe(true);
     expect(visible('sys/devices/system/cpu/cpu0')).toBe(false);

@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
 import { CPU_SYSFS_DIR } from '../../../src/host/sysfs.js';
 import { createCpuTree, cpuSetFormatOf, cutCpuList, cutCpuMask, cutSpacedCpus } from '../../../src/render/cpu-tree.js';
-import { createViewService } from '../../../src/render/views.js';
-import { contextFor } from '../helpers/render-context.js';
-import { CGROUP_V2, DOCKER_A, LAYOUTS, NESTED, PROC_ROOT, SYS_ROOT, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { contextFor, viewService } from '../helpers/render-context.js';
+import { CGROUP_V2, DOCKER_A, LAYOUTS, NESTED, SYS_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 
 const MOUNT_DIR = 'sys/devices/system/cpu';
 const HOST = (rel: string, sysRoot = SYS_ROOT): string => readFileSync(join(sysRoot, CPU_SYSFS_DIR, rel), 'utf8');
@@ -99,7 +98,7 @@ describeServedFiles(['sys/devices/system/cpu'], 'the sys CPU directory', () => {
 
   describe('in the view service', () => {
     const copy = useFixtureCopies();
-    const service = (sysRoot = SYS_ROOT) => createViewService({ ...VIEW_DEFAULTS, sysRoot, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT });
+    const service = (sysRoot = SYS_ROOT) => viewService(CGROUP_V2, { sysRoot });
 
     it('serves the tree with the views\' CPU lists, each path once', () => {
       const files = service().files;

@@ -4,16 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
 import { parseMeminfo } from '../../../src/host/meminfo.js';
 import { render } from '../../../src/render/meminfo.js';
-import { createViewService } from '../../../src/render/views.js';
 import {
-  CGROUP_V1, CGROUP_V2, DOCKER_A, GOLDEN, LAYOUTS, HOST_MEM_TOTAL_KB, MIB_IN_KB, meminfoField, PROC_ROOT, VIEW_DEFAULTS,
+  CGROUP_V1, CGROUP_V2, DOCKER_A, GOLDEN, LAYOUTS, HOST_MEM_TOTAL_KB, MIB_IN_KB, meminfoField, PROC_ROOT,
 } from '../helpers/fixtures.js';
+import { viewService } from '../helpers/render-context.js';
 
 const HOST_MEMINFO = readFileSync(join(PROC_ROOT, 'meminfo'), 'utf8');
 
 function meminfo(cgroupRoot: string, path: string, swap = true): string {
-  const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot, procRoot: PROC_ROOT, swap });
-  return views.renderForCgroup('proc/meminfo', path).toString();
+  return viewService(cgroupRoot, { swap }).renderForCgroup('proc/meminfo', path).toString();
 }
 
 const keys = (text: string) => text.split('\n').filter(Boolean).map((line) => line.split(':')[0]);

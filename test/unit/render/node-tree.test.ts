@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
-import { createViewService } from '../../../src/render/views.js';
-import { CGROUP_V2, DOCKER_A, NESTED, PROC_ROOT, SYS_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { CGROUP_V2, DOCKER_A, NESTED, SYS_ROOT } from '../helpers/fixtures.js';
+import { viewService } from '../helpers/render-context.js';
 
 const NODE = 'sys/devices/system/node';
-const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT });
+const views = viewService(CGROUP_V2);
 const render = (rel: string, path: string) => views.renderForCgroup(`${NODE}/${rel}`, path).toString();
 
 describeServedFiles(['sys/devices/system/node'], 'the sys NUMA node directory', () => {

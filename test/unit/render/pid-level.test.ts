@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ViewTarget } from '../../../src/caller/target.js';
 import { PidLevels, type PidLevel } from '../../../src/render/pid-level.js';
 import { PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
+import { testTarget } from '../helpers/render-context.js';
 
 /** One service's pid levels per proc root, as a view service holds them. */
 const services = new Map<string, PidLevels>();
@@ -13,7 +14,7 @@ function pidLevel(procRoot: string, target: ViewTarget): PidLevel {
   return levels.of(target);
 }
 
-const target = (pid: number | undefined, containerInit: boolean): ViewTarget => ({ paths: () => undefined, pid, containerInit, key: `t ${pid}` });
+const target = (pid: number | undefined, containerInit: boolean): ViewTarget => testTarget({ pid, containerInit, key: `t ${pid}` });
 
 describe('the pid level a view shows pids at', () => {
   const copy = useFixtureCopies();

@@ -4,14 +4,14 @@ import { expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
 import type { MemoryReading } from '../../../src/cgroup/memory.js';
 import { deviceLine, render } from '../../../src/render/swaps.js';
-import { createViewService } from '../../../src/render/views.js';
-import { CGROUP_V1, CGROUP_V2, HOST_MEM_TOTAL_KB, HOST_SWAP_TOTAL_KB, PROC_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { CGROUP_V1, CGROUP_V2, HOST_MEM_TOTAL_KB, HOST_SWAP_TOTAL_KB, PROC_ROOT } from '../helpers/fixtures.js';
+import { viewService } from '../helpers/render-context.js';
 
 const HEADER = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
 const NONE_PADDED = `none${' '.repeat(36)}`;
 
 function swaps(cgroupRoot: string, path: string, swap = true): string {
-  const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot, procRoot: PROC_ROOT, swap });
+  const views = viewService(cgroupRoot, { swap });
   return views.renderForCgroup('proc/swaps', path).toString();
 }
 

@@ -1,11 +1,15 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createViewService, type ViewOptions } from '../../../src/render/views.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, MIB_IN_KB, meminfoField, PROC_ROOT, STATE_DIR, useFixtureCopies, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import type { ViewOptions } from '../../../src/render/views.js';
+import { useCgroupTrees, writeCgroupTree } from '../helpers/cgroup-tree.js';
+import {
+  CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, DOCKER_A_DESCRIPTION, MIB_IN_KB, meminfoField, PROC_ROOT, useFixtureCopies,
+} from '../helpers/fixtures.js';
+import { STATE_DIR, viewService } from '../helpers/render-context.js';
 
-const OPTIONS: ViewOptions = { ...VIEW_DEFAULTS, cgroupRoot: CGROUP_V2, procRoot: PROC_ROOT };
-const views = (options: Partial<ViewOptions> = {}) => createViewService({ ...OPTIONS, ...options });
+const MiB = 2 ** 20;
+const views = (options: Partial<ViewOptions> = {}) => viewService(CGROUP_V2, options);
 const memTotal = (buffer: Buffer) => meminfoField(buffer.toString(), 'MemTotal');
 
 describe('the view service', () => {
@@ -63,6 +67,7 @@ describe('the view service', () => {
 
   describe('on a changing host', () => {
     const copy = useFixtureCopies();
+    const tree = useCgroupTrees();
 
     it('shows a process moved to another cgroup its new view at the next render', () => {
       const procRoot = copy(PROC_ROOT);
@@ -80,11 +85,11 @@ describe('the view service', () => {
       const processesLine = (buffer: Buffer) => buffer.toString().split('\n').find((line) => line.startsWith('processes '));
 
       it('serves a meminfo rendering for cacheMs, then shows the changed limit', () => {
-        const cgroupRoot = copy(CGROUP_V2);
+        const cgroupRoot = tree('v2', { [DOCKER_A]: DOCKER_A_DESCRIPTION });
         const service = cached({ cgroupRoot });
         clock.ms = 1000;
         expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(512 * MIB_IN_KB);
-        writeFileSync(join(cgroupRoot, 'system.slice/docker-a1b2c3.scope/memory.max'), `${300 * 1024 * 1024}\n`);
+        writeCgroupTree(cgroupRoot, 'v2', { [DOCKER_A]: { ...DOCKER_A_DESCRIPTION, memory: { ...DOCKER_A_DESCRIPTION.memory!, limit: 300 * MiB } } });
         clock.ms = 1199;
         expect(memTotal(service.renderForReader('proc/meminfo', 2150))).toBe(512 * MIB_IN_KB);
         clock.ms = 1200;
@@ -92,11 +97,11 @@ describe('the view service', () => {
       });
 
       it('serves a stat rendering for counterCacheMs only, then shows the new usage', () => {
-        const cgroupRoot = copy(CGROUP_V2);
+        const cgroupRoot = tree('v2', { [DOCKER_A]: DOCKER_A_DESCRIPTION });
         const service = cached({ cgroupRoot, stateDir: copy(STATE_DIR) });
         clock.ms = 5000;
         const first = statCpuLine(service.renderForReader('proc/stat', 2150));
-        writeFileSync(join(cgroupRoot, 'system.slice/docker-a1b2c3.scope/cpu.stat'), 'usage_usec 115000000\nuser_usec 112000000\nsystem_usec 3000000\n');
+        writeCgroupTree(cgroupRoot, 'v2', { [DOCKER_A]: { ...DOCKER_A_DESCRIPTION, cpu: { ...DOCKER_A_DESCRIPTION.cpu, userUs: 112_000_000 } } });
         clock.ms = 5009;
         expect(statCpuLine(service.renderForReader('proc/stat', 2150))).toBe(first);
         clock.ms = 5010;

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
-import { createViewService } from '../../../src/render/views.js';
 import { isGauge } from '../../../src/render/vmstat.js';
-import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, PROC_ROOT, VIEW_DEFAULTS } from '../helpers/fixtures.js';
+import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, PROC_ROOT } from '../helpers/fixtures.js';
+import { viewService } from '../helpers/render-context.js';
 
 const HOST = readFileSync(join(PROC_ROOT, 'vmstat'), 'utf8');
 
@@ -16,7 +16,7 @@ function parse(text: string): Map<string, number> {
 }
 
 function render(cgroupRoot: string, path: string): Map<string, number> {
-  const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot, procRoot: PROC_ROOT });
+  const views = viewService(cgroupRoot);
   return parse(views.renderForCgroup('proc/vmstat', path).toString());
 }
 
@@ -38,7 +38,7 @@ describeServedFiles(['proc/vmstat'], 'proc/vmstat', () => {
   });
 
   it('shows the host\'s file to the root cgroup', () => {
-    const views = createViewService({ ...VIEW_DEFAULTS, cgroupRoot: CGROUP_HYBRID, procRoot: PROC_ROOT });
+    const views = viewService(CGROUP_HYBRID);
     expect(views.renderForCgroup('proc/vmstat', '/').toString()).toBe(HOST);
   });
 
