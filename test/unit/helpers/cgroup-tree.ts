@@ -1,7 +1,7 @@
 // Builds a cgroup tree from one description in the kernel's own file formats, drawn as a
 // cgroup2 tree (v2), v1 controller directories (v1), or v1 directories plus a cgroup2 at
-// unified/ holding memory (hybrid, like test/fixtures/cgroup-hybrid), so a renderer test
-// says "512 MiB and 1.5 CPUs" once and runs on every layout. Formats follow the captures
+// unified/ holding memory (hybrid, like test/fixtures/cgroup-hybrid, but with blkio), so a
+// renderer test says "512 MiB and 1.5 CPUs" once and runs on every layout. Formats follow the captures
 // in test/fixtures and Documentation/admin-guide/cgroup-v2.rst, cgroup-v1/*.rst.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
