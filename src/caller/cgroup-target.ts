@@ -8,6 +8,7 @@ import { normalizeCgroupPath } from '../cgroup/hierarchy.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { uniformPaths } from '../cgroup/membership.js';
 import { subtreeTasks, taskListOf } from '../cgroup/tasks.js';
+import { cgroupViewOf, type CgroupView } from '../cgroup/view.js';
 import { CgprocfsError } from '../errors.js';
 import { readStartTime } from '../host/uptime.js';
 import { tolerant } from './namespace-init.js';
@@ -46,8 +47,8 @@ function oldestTask(procRoot: string, tids: readonly number[]): number | undefin
   return oldest?.pid;
 }
 
-function datingOf(procRoot: string, layout: CgroupLayout, path: string): CgroupDating {
-  const list = taskListOf(layout, uniformPaths(path));
+function datingOf(procRoot: string, layout: CgroupLayout, cgroups: CgroupView): CgroupDating {
+  const list = taskListOf(layout, cgroups);
   const tids = list === undefined ? [] : (subtreeTasks(list.dir, list.file) ?? []);
   const init = namespaceInit(new ProcessFiles(procRoot), tids);
   if (init !== undefined) return { kind: 'init', pid: init };
@@ -63,8 +64,9 @@ export function cgroupTarget(procRoot: string, layout: CgroupLayout, cgroupPath:
   if (![...layout.controllers.values()].some((hierarchy) => existsSync(join(hierarchy.mount, path)))) {
     throw new CgprocfsError('NO_SUCH_CGROUP', `no such cgroup ${cgroupPath} (give the full path, e.g. /docker/<64-hex id>)`);
   }
-  const dating = datingOf(procRoot, layout, path);
-  const base = { paths: uniformPaths(path), key: `cgroup ${path}` };
+  const cgroups = cgroupViewOf(uniformPaths(path));
+  const dating = datingOf(procRoot, layout, cgroups);
+  const base = { cgroups, key: `cgroup ${path}` };
   if (dating.kind === 'init') return { target: { ...base, pid: dating.pid, containerInit: true }, dating };
   const datedBy = dating.kind === 'oldest' ? dating.pid : undefined;
   return { target: { ...base, pid: undefined, containerInit: false, datedBy }, dating };

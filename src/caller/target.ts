@@ -1,11 +1,13 @@
 // Whose view a reader gets, as a value: the cgroups it is rendered from, the process they
 // were taken from, and the keys that tell two views (and two containers) apart. Built by
 // the resolver and by its task cache, which both import it.
-import { parseMembership, withoutInitScope, type CgroupPaths } from '../cgroup/membership.js';
+import { parseMembership, withoutInitScope } from '../cgroup/membership.js';
+import { cgroupViewOf, type CgroupView } from '../cgroup/view.js';
 
 /** Whose view a reader gets: the cgroups, and the process they were taken from. */
 export interface ViewTarget {
-  readonly paths: CgroupPaths;
+  /** The cgroups the view is rendered from, resolved once (cgroup/view.ts). */
+  readonly cgroups: CgroupView;
   /** Host pid of that process (the pidns init or the caller); undefined for an explicit cgroup. */
   readonly pid: number | undefined;
   /** True when `pid` is the init of a pid namespace other than the daemon's (a container). */
@@ -43,7 +45,7 @@ export function containerKeyOf(target: ViewTarget): string {
 export function targetOf(whose: Whose, cgroupText: string, source: string): ViewTarget {
   const membership = parseMembership(cgroupText, source);
   return {
-    paths: whose.containerInit ? withoutInitScope(membership) : membership,
+    cgroups: cgroupViewOf(whose.containerInit ? withoutInitScope(membership) : membership),
     pid: whose.pid,
     containerInit: whose.containerInit,
     key: whose.containerInit ? `${INIT_KEY}${whose.pid}\n${cgroupText}` : `${CGROUPS_KEY}${cgroupText}`,

@@ -8,7 +8,7 @@ import { cpuDriverV2 } from './cpu-v2.js';
 import { nearestCpuset, parseCpuList, type CpuQuota } from './cpu-rules.js';
 import { levelsBelowRoot, ROOT_CGROUP } from './hierarchy.js';
 import type { CgroupLayout, CgroupVersion } from './layout.js';
-import { pathOn, type CgroupPaths } from './membership.js';
+import { locate, pathIn, type CgroupView, type ViewController } from './view.js';
 import { CgroupDir } from './memory.js';
 import { LruMap } from '../shared/lru.js';
 import { monotonicMs } from '../shared/clock.js';
@@ -52,17 +52,16 @@ export interface CpuLimits {
 
 const DRIVERS: Readonly<Record<CgroupVersion, CpuDriver>> = { 1: cpuDriverV1, 2: cpuDriverV2 };
 
-function placed(layout: CgroupLayout, paths: CgroupPaths, controller: string): Placed | undefined {
-  const hierarchy = layout.controllers.get(controller);
-  if (hierarchy === undefined) return undefined;
-  return { ...hierarchy, path: pathOn(paths, controller, hierarchy.version) };
+function placed(layout: CgroupLayout, view: CgroupView, controller: ViewController): Placed | undefined {
+  const at = locate(layout, view, controller);
+  return at === undefined ? undefined : { version: at.version, mount: at.mount, path: pathIn(at.place, at.name) };
 }
 
-export function cpuPlacement(layout: CgroupLayout, paths: CgroupPaths): CpuPlacement {
-  const cpu = placed(layout, paths, 'cpu');
-  const cpuacct = placed(layout, paths, 'cpuacct');
+export function cpuPlacement(layout: CgroupLayout, view: CgroupView): CpuPlacement {
+  const cpu = placed(layout, view, 'cpu');
+  const cpuacct = placed(layout, view, 'cpuacct');
   const usage = cpuacct?.version === 1 ? cpuacct : cpu?.version === 2 ? cpu : undefined;
-  return { cpuset: placed(layout, paths, 'cpuset'), cpu, usage };
+  return { cpuset: placed(layout, view, 'cpuset'), cpu, usage };
 }
 
 /** True when every CPU controller of the view is at the root: the view is the host's own. */

@@ -4,8 +4,8 @@
 import { ROOT_CGROUP } from './hierarchy.js';
 import { readIoV1 } from './io-v1.js';
 import { readIoV2 } from './io-v2.js';
-import type { CgroupLayout, CgroupVersion, Hierarchy } from './layout.js';
-import { pathOn, type CgroupPaths } from './membership.js';
+import type { CgroupLayout, CgroupVersion } from './layout.js';
+import { locate, pathIn, type CgroupView } from './view.js';
 
 /** Bytes and completed operations (bios) by direction, recursive over the subtree. */
 export interface DeviceIo {
@@ -24,25 +24,18 @@ export type IoReading = ReadonlyMap<string, DeviceIo>;
 export type IoDriver = (mount: string, path: string) => IoReading;
 
 const DRIVERS: Readonly<Record<CgroupVersion, IoDriver>> = { 1: readIoV1, 2: readIoV2 };
-/** The controller's name on each version. */
-const CONTROLLER: Readonly<Record<CgroupVersion, string>> = { 1: 'blkio', 2: 'io' };
-
-function ioHierarchy(layout: CgroupLayout): Hierarchy | undefined {
-  return layout.controllers.get(CONTROLLER[2]) ?? layout.controllers.get(CONTROLLER[1]);
-}
-
 /**
  * The view's I/O by device. Undefined for the root cgroup, which stands for the
  * whole host. Empty when the cgroup has no accounting of its own (never an
  * ancestor's numbers, which count other tenants), and when the layout has no I/O
  * controller at all: then nothing is accounted, and no cgroup is known to be the root.
  */
-export function readIo(layout: CgroupLayout, paths: CgroupPaths): IoReading | undefined {
-  const hierarchy = ioHierarchy(layout);
-  if (hierarchy === undefined) return new Map();
-  const path = pathOn(paths, CONTROLLER[hierarchy.version], hierarchy.version);
+export function readIo(layout: CgroupLayout, view: CgroupView): IoReading | undefined {
+  const at = locate(layout, view, 'io');
+  if (at === undefined) return new Map();
+  const path = pathIn(at.place, at.name);
   if (path === ROOT_CGROUP) return undefined;
-  return DRIVERS[hierarchy.version](hierarchy.mount, path);
+  return DRIVERS[at.version](at.mount, path);
 }
 
 /** True when the cgroup did any I/O on the device. */

@@ -3,7 +3,7 @@
 // controller (`render --cgroup`). Paths are absolute in the hierarchy we read.
 import { CgprocfsError } from '../errors.js';
 import { lines } from '../host/files.js';
-import { normalizeCgroupPath, ROOT_CGROUP } from './hierarchy.js';
+import { ROOT_CGROUP } from './hierarchy.js';
 import type { CgroupVersion } from './layout.js';
 
 /** The cgroup path of `controller` on its hierarchy, or undefined when not a member. */
@@ -54,15 +54,4 @@ export function withoutInitScope(paths: CgroupPaths): CgroupPaths {
     if (path === undefined || !path.endsWith(INIT_SCOPE)) return path;
     return path.slice(0, -INIT_SCOPE.length) || ROOT_CGROUP;
   };
-}
-
-/** The normal path of `controller`; SOURCE_UNREADABLE when not a member or outside the hierarchy. */
-export function pathOn(paths: CgroupPaths, controller: string, version: CgroupVersion): string {
-  const raw = paths(controller, version);
-  const path = raw === undefined ? undefined : normalizeCgroupPath(raw);
-  if (path === undefined) {
-    const why = raw === undefined ? 'is not listed' : `is outside the hierarchy (${raw})`;
-    throw new CgprocfsError('SOURCE_UNREADABLE', `the ${controller} cgroup ${why}`);
-  }
-  return path;
 }

@@ -6,8 +6,8 @@
 import { CgprocfsError } from '../errors.js';
 import { ROOT_CGROUP } from './hierarchy.js';
 import { cgroup2Mount, type CgroupLayout } from './layout.js';
-import { pathOn, type CgroupPaths } from './membership.js';
 import { CgroupDir } from './memory.js';
+import { pathIn, type CgroupView } from './view.js';
 
 export const PRESSURE_RESOURCES = ['cpu', 'memory', 'io'] as const;
 export type PressureResource = (typeof PRESSURE_RESOURCES)[number];
@@ -18,11 +18,11 @@ export type PressureResource = (typeof PRESSURE_RESOURCES)[number];
  * A cgroup without the file (PSI disabled by psi=0 or cgroup.pressure=0) is a
  * SOURCE_UNREADABLE error, like the kernel's own absence of /proc/pressure.
  */
-export function readCgroupPressure(layout: CgroupLayout, paths: CgroupPaths, resource: PressureResource): string | undefined {
+export function readCgroupPressure(layout: CgroupLayout, view: CgroupView, resource: PressureResource): string | undefined {
   const mount = cgroup2Mount(layout);
   if (mount === undefined) return undefined;
   // On cgroup2 one path serves every controller; the name only labels errors.
-  const path = pathOn(paths, resource, 2);
+  const path = pathIn(view.pressure, resource);
   if (path === ROOT_CGROUP) return undefined;
   const dir = new CgroupDir(mount, path);
   const name = `${resource}.pressure`;

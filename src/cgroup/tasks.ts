@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { lines, readOptionalText, subdirectoryNames } from '../host/files.js';
 import { monotonicMs } from '../shared/clock.js';
 import { LruMap } from '../shared/lru.js';
-import { normalizeCgroupPath, ROOT_CGROUP } from './hierarchy.js';
+import { ROOT_CGROUP } from './hierarchy.js';
 import type { CgroupLayout } from './layout.js';
-import type { CgroupPaths } from './membership.js';
 import type { TaskReader, TaskReading } from './task-reader.js';
+import { locate, type CgroupView } from './view.js';
 
 export interface TaskCensus {
   /** Tasks in state R (running or runnable). */
@@ -62,14 +62,12 @@ const RUNNING = 'R';
 const UNINTERRUPTIBLE = 'D';
 
 /** The first task-holding hierarchy on which the cgroup exists and lists its threads. */
-export function taskListOf(layout: CgroupLayout, paths: CgroupPaths): TaskList | undefined {
+export function taskListOf(layout: CgroupLayout, view: CgroupView): TaskList | undefined {
   for (const controller of TASK_CONTROLLERS) {
-    const hierarchy = layout.controllers.get(controller);
-    if (hierarchy === undefined) continue;
-    const raw = paths(controller, hierarchy.version);
-    const path = raw === undefined ? undefined : normalizeCgroupPath(raw);
-    if (path === undefined) continue;
-    const list: TaskList = { dir: join(hierarchy.mount, path), file: THREAD_LIST[hierarchy.version], path };
+    const at = locate(layout, view, controller);
+    const path = at?.place.path;
+    if (at === undefined || path === undefined) continue;
+    const list: TaskList = { dir: join(at.mount, path), file: THREAD_LIST[at.version], path };
     if (existsSync(join(list.dir, list.file))) return list;
   }
   return undefined;
@@ -203,13 +201,11 @@ export const NO_TASKS: SampledCensus = { running: 0, blocked: 0, total: 0, newes
  * `pids.current` (one small read, however many tasks); undefined where that
  * controller is not on the cgroup.
  */
-export function pidsCurrent(layout: CgroupLayout, paths: CgroupPaths): number | undefined {
-  const hierarchy = layout.controllers.get('pids');
-  if (hierarchy === undefined) return undefined;
-  const raw = paths('pids', hierarchy.version);
-  const path = raw === undefined ? undefined : normalizeCgroupPath(raw);
-  if (path === undefined || path === ROOT_CGROUP) return undefined;
-  const text = readOptionalText(join(hierarchy.mount, path, 'pids.current'));
+export function pidsCurrent(layout: CgroupLayout, view: CgroupView): number | undefined {
+  const at = locate(layout, view, 'pids');
+  const path = at?.place.path;
+  if (at === undefined || path === undefined || path === ROOT_CGROUP) return undefined;
+  const text = readOptionalText(join(at.mount, path, 'pids.current'));
   const count = Number(text?.trim());
   return text !== undefined && Number.isSafeInteger(count) && count >= 0 ? count : undefined;
 }

@@ -5,9 +5,9 @@
 // every 5 s within a time budget per container, on the main thread (issue 17). A
 // serving worker then spends one small read (`pids.current`) on it.
 import type { CgroupLayout } from '../cgroup/layout.js';
-import type { CgroupPaths } from '../cgroup/membership.js';
 import { TaskReader } from '../cgroup/task-reader.js';
 import { CensusTaker, NO_TASKS, pidsCurrent, type TaskCensus, type TaskList } from '../cgroup/tasks.js';
+import type { CgroupView } from '../cgroup/view.js';
 import { monotonicMs } from '../shared/clock.js';
 import { LruMap } from '../shared/lru.js';
 import type { LoadavgTable, SampledTasks } from './table.js';
@@ -55,10 +55,10 @@ export class ContainerTasks {
    * NSpid entry newestNsPid reports (default: the innermost); with `switches`, their
    * context switches are counted too.
    */
-  census(list: TaskList, paths: CgroupPaths, nsLevel?: number, switches = false): TaskCensus {
+  census(list: TaskList, view: CgroupView, nsLevel?: number, switches = false): TaskCensus {
     const { table } = this.options;
     if (table === undefined) return this.censuses.census(list, { nsLevel, switches }) ?? NO_TASKS;
-    const size = pidsCurrent(this.layout, paths) ?? table.taskCount(list);
+    const size = pidsCurrent(this.layout, view) ?? table.taskCount(list);
     if (size !== undefined && size > COUNTED_TASKS) {
       const sampled = table.sampled(list, this.now());
       if (sampled !== undefined) return this.fromSampler(list, nsLevel, sampled.sampled ? sampled.tasks : { ...NO_TASKS, total: size });

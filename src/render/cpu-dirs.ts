@@ -30,12 +30,12 @@ export function visibilityFor(sources: ViewSources, target: ViewTarget, mode: Cp
   return (path) => {
     const cpu = cpuOfPath(path);
     if (cpu !== undefined) {
-      cpus ??= new Set(visibleCpus(sources, target.paths, mode));
+      cpus ??= new Set(visibleCpus(sources, target.cgroups, mode));
       if (!cpus.has(cpu)) return false;
     }
     const node = nodeOfPath(path);
     if (node === undefined) return true;
-    if (nodes === null) nodes = visibleNodes(sources, sysRoot, target.paths, mode);
+    if (nodes === null) nodes = visibleNodes(sources, sysRoot, target.cgroups, mode);
     return nodes === undefined || nodes.has(node);
   };
 }

@@ -11,7 +11,7 @@ export const CPU_LIST_FILES = ['online', 'possible', 'present', 'offline'] as co
 export type CpuListFile = (typeof CPU_LIST_FILES)[number];
 
 export function collect(context: ViewContext, deps: CpuViewDeps): readonly number[] {
-  return visibleCpus(context.sources, context.target.paths, deps.cpuCount);
+  return visibleCpus(context.sources, context.target.cgroups, deps.cpuCount);
 }
 
 export function render(file: CpuListFile, cpus: readonly number[]): string {

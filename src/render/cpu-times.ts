@@ -2,7 +2,7 @@
 // so the two never disagree: the counter store's numbers for a cgroup with its own
 // CPU accounting; the host's lines of the visible CPUs when accounting is at the root.
 import { join } from 'node:path';
-import { accountingOf, readCpuUsage } from '../cgroup/cpu.js';
+import { accountingOf } from '../cgroup/cpu.js';
 import type { CpuCountMode } from '../cgroup/cpu-rules.js';
 import { ROOT_CGROUP } from '../cgroup/hierarchy.js';
 import type { ViewTarget } from '../caller/target.js';
@@ -88,7 +88,7 @@ export function collectCpuTimes(
   const { procRoot } = context.sources;
   const accounting = accountingOf(view.placement);
   if (accounting.path === ROOT_CGROUP) return hostLines(host(), view.cpus);
-  const sample = { cpus: view.cpus, usage: readCpuUsage(accounting), now: deps.now(), events: events?.() };
+  const sample = { cpus: view.cpus, usage: context.sources.cgroups.cpuUsage(accounting), now: deps.now(), events: events?.() };
   const cpu = view.placement.cpu ?? accounting;
   const key = { cpuDir: join(cpu.mount, cpu.path), usageDir: join(accounting.mount, accounting.path) };
   const ageUs = (): number => viewAge(procRoot, context.target, readHostUptime(procRoot)) * US_PER_TICK;

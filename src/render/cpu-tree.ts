@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
 import { CgprocfsError } from '../errors.js';
 import { SERVED_FILES, type TreePath } from '../files/table.js';
-import { onlineCpus, readHostStat } from '../host/stat.js';
 import { CPU_SYSFS_DIR, readCpuSysfsFile, walkSysfs, type SysfsWalk, type SysfsWalkLimits } from '../host/sysfs.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
 import type { FileView, ViewContext } from './sources.js';
@@ -60,8 +59,7 @@ export function collect(context: ViewContext, file: CpuTreeFile): CpuTreeSnapsho
   const host = readCpuSysfsFile(file.sysRoot, file.rel);
   const source = join(file.sysRoot, CPU_SYSFS_DIR, file.rel);
   if (file.format === undefined) return { host, source, cut: undefined };
-  const { procRoot, layout } = context.sources;
-  const view = cpuViewOf(layout, context.target.paths, file.cpuCount, () => onlineCpus(readHostStat(procRoot)), context.sources.cpuLimits);
+  const view = cpuViewOf(context.sources, context.target.cgroups, file.cpuCount);
   return { host, source, cut: view.hostWide ? undefined : { format: file.format, cpus: view.cpus } };
 }
 

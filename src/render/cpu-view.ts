@@ -2,10 +2,9 @@
 // the sys cpu lists): the effective cpuset (the host's online CPUs without one),
 // under `--cpu-count quota` cut to the first ceil(tightest quota/period) of it.
 // Kernel CPU ids throughout, so a program that pins to a listed CPU may run there.
-import { cpuPlacement, isHostWide, readCpuLimits, type CpuLimitsReader, type CpuPlacement } from '../cgroup/cpu.js';
+import { isHostWide, type CpuPlacement } from '../cgroup/cpu.js';
 import { quotaCpuCount, visibleCpuIds, type CpuCountMode } from '../cgroup/cpu-rules.js';
-import type { CgroupLayout } from '../cgroup/layout.js';
-import type { CgroupPaths } from '../cgroup/membership.js';
+import type { CgroupView } from '../cgroup/view.js';
 import { onlineCpus, readHostStat } from '../host/stat.js';
 import type { ViewSources } from './sources.js';
 
@@ -19,21 +18,20 @@ export interface CpuView {
   readonly cpus: readonly number[];
 }
 
-/** `hostOnline` is read only when no cpuset applies. */
+/** `hostOnline` (default: the host's /proc/stat) is read only when no cpuset applies. */
 export function cpuViewOf(
-  layout: CgroupLayout,
-  paths: CgroupPaths,
+  sources: ViewSources,
+  cgroups: CgroupView,
   mode: CpuCountMode,
-  hostOnline: () => readonly number[],
-  limits: CpuLimitsReader = readCpuLimits,
+  hostOnline: () => readonly number[] = () => onlineCpus(readHostStat(sources.procRoot)),
 ): CpuView {
-  const placement = cpuPlacement(layout, paths);
-  const { cpuset, quotaChain } = limits(placement);
+  const placement = sources.cgroups.cpuPlacement(cgroups);
+  const { cpuset, quotaChain } = sources.cgroups.cpuLimits(placement);
   const cpus = visibleCpuIds(cpuset, cpuset === undefined ? hostOnline() : [], quotaCpuCount(quotaChain), mode);
   return { placement, hostWide: isHostWide(placement), cpus };
 }
 
-/** The CPUs the view of `paths` shows (kernel ids, ascending), for any view or tool that needs them. */
-export function visibleCpus(sources: ViewSources, paths: CgroupPaths, mode: CpuCountMode): number[] {
-  return [...cpuViewOf(sources.layout, paths, mode, () => onlineCpus(readHostStat(sources.procRoot)), sources.cpuLimits).cpus];
+/** The CPUs the view of `cgroups` shows (kernel ids, ascending), for any view or tool that needs them. */
+export function visibleCpus(sources: ViewSources, cgroups: CgroupView, mode: CpuCountMode): number[] {
+  return [...cpuViewOf(sources, cgroups, mode).cpus];
 }

@@ -1,7 +1,6 @@
 // /proc/cpuinfo for one view: the host's block of each visible CPU, its `processor`
 // id kept, with the fields that count CPUs (`siblings`: visible CPUs in the package,
 // `cpu cores`: distinct cores among them) recounted. Host-wide views get the host file.
-import { onlineCpus, readHostStat } from '../host/stat.js';
 import {
   cpuinfoField, cpuinfoKey, formatCpuinfo, parseCpuinfo, readHostCpuinfo, withCpuinfoValue, type CpuinfoBlock,
 } from '../host/cpuinfo.js';
@@ -16,9 +15,8 @@ export interface CpuinfoSnapshot {
 }
 
 export function collect(context: ViewContext, deps: CpuViewDeps): CpuinfoSnapshot {
-  const { procRoot, layout } = context.sources;
-  const view = cpuViewOf(layout, context.target.paths, deps.cpuCount, () => onlineCpus(readHostStat(procRoot)), context.sources.cpuLimits);
-  return { host: readHostCpuinfo(procRoot), cpus: view.hostWide ? undefined : view.cpus };
+  const view = cpuViewOf(context.sources, context.target.cgroups, deps.cpuCount);
+  return { host: readHostCpuinfo(context.sources.procRoot), cpus: view.hostWide ? undefined : view.cpus };
 }
 
 /** The fields that count CPUs, per package (`physical id`), over the blocks shown. */

@@ -3,7 +3,7 @@
 // controller keeps (operations and sectors read, written, discarded). Every other
 // counter is 0: the host's would describe other tenants. The root cgroup sees the
 // host's file unchanged. collect() does the I/O, render() is pure.
-import { didIo, readIo, type DeviceIo, type IoReading } from '../cgroup/io.js';
+import { didIo, type DeviceIo, type IoReading } from '../cgroup/io.js';
 import {
   deviceNumber,
   DISKSTATS_COUNTER,
@@ -22,7 +22,7 @@ export interface DiskstatsSnapshot {
 }
 
 export function collect({ sources, target }: ViewContext): DiskstatsSnapshot {
-  return { host: readHostDiskstats(sources.procRoot), io: readIo(sources.layout, target.paths) };
+  return { host: readHostDiskstats(sources.procRoot), io: sources.cgroups.io(target.cgroups) };
 }
 
 /** The host line's device with the cgroup's counts; as many counters as the host kernel prints. */

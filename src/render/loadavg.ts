@@ -3,7 +3,6 @@
 // census at render time, and a last pid in the reader's own pid namespace. The
 // root cgroup gets the host's file unchanged. collect() does the I/O, render() is pure.
 import { ROOT_CGROUP } from '../cgroup/hierarchy.js';
-import { taskListOf } from '../cgroup/tasks.js';
 import { CgprocfsError } from '../errors.js';
 import { readHostLoadavg } from '../host/loadavg.js';
 import { formatLoad, seededAverages, type LoadAverages } from '../load/fixed-point.js';
@@ -39,12 +38,12 @@ function settledActive(first: number, recount: () => number): number {
 }
 
 export function collect({ sources, target, readerTid }: ViewContext, table: LoadavgTable, now: number): LoadavgSnapshot {
-  const { procRoot, layout } = sources;
-  const list = taskListOf(layout, target.paths);
+  const { procRoot } = sources;
+  const list = sources.cgroups.taskList(target.cgroups);
   if (list === undefined) throw new CgprocfsError('SOURCE_UNREADABLE', 'no cgroup hierarchy lists the tasks of the view');
   if (list.path === ROOT_CGROUP) return { host: readHostLoadavg(procRoot).text };
   const level = sources.pidLevels.of(target);
-  const census = listCensus(sources, list, target.paths, typeof level === 'number' ? level : undefined);
+  const census = listCensus(sources, list, target.cgroups, typeof level === 'number' ? level : undefined);
   // A cgroup the sampler has no averages for yet starts from its current count (warm
   // start), counted twice a moment apart, never from one moment's, and never counting
   // the reader or tasks waiting on a FUSE reply (warm-start.ts).

@@ -43,7 +43,7 @@ const STAT_LINES: Readonly<Record<string, readonly string[]>> = {
 const ZERO_LINES = ['Buffers', 'SwapCached'] as const;
 
 export function collect({ sources, target, options }: ViewContext): MeminfoSnapshot {
-  return { host: readHostMeminfo(sources.procRoot), memory: sources.cgroups.memory(target.paths), swap: options.swap };
+  return { host: readHostMeminfo(sources.procRoot), memory: sources.cgroups.memory(target.cgroups), swap: options.swap };
 }
 
 function cgroupValues(memory: MemoryReading, host: readonly MeminfoLine[]): Map<string, number> {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { formatCpuList, parseCpuList } from '../cgroup/cpu-rules.js';
 import type { TreePath } from '../files/table.js';
-import { onlineCpus, readHostStat } from '../host/stat.js';
+import type { CgroupView } from '../cgroup/view.js';
 import { listSysfsFiles, NODE_SYSFS_DIR, readSysfsFile, walkSysfs, type SysfsWalkLimits } from '../host/sysfs.js';
 import { cutCpuList, cutCpuMask, sysfsTreeOf, type SysfsTree } from './cpu-tree.js';
 import { cpuViewOf, type CpuCountMode } from './cpu-view.js';
@@ -35,8 +35,8 @@ export function hostNodeCpus(sysRoot: string): Map<number, number[]> {
 }
 
 /** The nodes a view shows: those whose CPUs meet the visible ones; undefined for a host-wide view. */
-export function visibleNodes(sources: ViewSources, sysRoot: string, paths: ViewContext['target']['paths'], mode: CpuCountMode): Set<number> | undefined {
-  const view = cpuViewOf(sources.layout, paths, mode, () => onlineCpus(readHostStat(sources.procRoot)), sources.cpuLimits);
+export function visibleNodes(sources: ViewSources, sysRoot: string, cgroups: CgroupView, mode: CpuCountMode): Set<number> | undefined {
+  const view = cpuViewOf(sources, cgroups, mode);
   if (view.hostWide) return undefined;
   const cpus = new Set(view.cpus);
   const nodes = new Set<number>();
@@ -55,12 +55,12 @@ function renderNodeFile({ sources, target }: ViewContext, file: NodeFile): strin
   const source = join(file.sysRoot, NODE_SYSFS_DIR, file.rel);
   const cpusFile = NODE_CPUS.exec(file.rel);
   if (cpusFile !== null) {
-    const view = cpuViewOf(sources.layout, target.paths, file.cpuCount, () => onlineCpus(readHostStat(sources.procRoot)), sources.cpuLimits);
+    const view = cpuViewOf(sources, target.cgroups, file.cpuCount);
     if (view.hostWide) return host;
     return cpusFile[1] === 'cpulist' ? cutCpuList(host, view.cpus, source) : cutCpuMask(host, view.cpus, source);
   }
   if (!NODE_LIST.test(file.rel)) return host;
-  const nodes = visibleNodes(sources, file.sysRoot, target.paths, file.cpuCount);
+  const nodes = visibleNodes(sources, file.sysRoot, target.cgroups, file.cpuCount);
   if (nodes === undefined) return host;
   return `${formatCpuList(parseCpuList(host, source).filter((node) => nodes.has(node)))}\n`;
 }

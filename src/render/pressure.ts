@@ -3,7 +3,7 @@
 // host's /proc/pressure file) for the root cgroup, and on a pure v1 host, where
 // the kernel keeps no per-cgroup PSI: there a container sees the host's pressure.
 // A kernel without PSI has no file to copy: SOURCE_UNREADABLE.
-import { readCgroupPressure, type PressureResource } from '../cgroup/pressure.js';
+import type { PressureResource } from '../cgroup/pressure.js';
 import { readHostPressure } from '../host/proc-root.js';
 import type { FileView, ViewContext } from './sources.js';
 
@@ -12,7 +12,7 @@ export interface PressureSnapshot {
 }
 
 export function collect({ sources, target }: ViewContext, resource: PressureResource): PressureSnapshot {
-  const own = readCgroupPressure(sources.layout, target.paths, resource);
+  const own = sources.cgroups.pressure(target.cgroups, resource);
   return { text: own ?? readHostPressure(sources.procRoot, resource) };
 }
 

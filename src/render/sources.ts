@@ -2,7 +2,6 @@
 // the options that do not depend on the reader. A file's view is a function of this
 // context; its collect step does all the I/O and its render step is pure.
 import type { ViewTarget } from '../caller/target.js';
-import type { CpuLimitsReader } from '../cgroup/cpu.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import type { CgroupReader } from '../cgroup/reader.js';
 import type { ContainerTasks } from '../load/container-tasks.js';
@@ -11,9 +10,8 @@ import type { PidLevels } from './pid-level.js';
 export interface ViewSources {
   readonly procRoot: string;
   readonly layout: CgroupLayout;
+  /** Every cgroup read of a view goes through it (cgroup/reader.ts); a test may pass a plain object. */
   readonly cgroups: CgroupReader;
-  /** How CPU limits (cpuset, quota) are read; uncached when absent. */
-  readonly cpuLimits?: CpuLimitsReader;
   /** How a container's tasks are counted. */
   readonly tasks: ContainerTasks;
   /** The pid namespace level each target's pids are shown at, worked out once per target. */

@@ -34,11 +34,11 @@ export interface StatSnapshot {
 export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   const { sources, target } = context;
   const host = readHostStat(sources.procRoot);
-  const view = cpuViewOf(sources.layout, target.paths, deps.cpuCount, () => onlineCpus(host), sources.cpuLimits);
+  const view = cpuViewOf(sources, target.cgroups, deps.cpuCount, () => onlineCpus(host));
   if (view.hostWide) return { host, view: undefined };
   const level = sources.pidLevels.of(target);
   // The tasks' context switches are counted in the same pass (ctxt), within the same budget.
-  const census = taskCensus(sources, target.paths, typeof level === 'number' ? level : undefined, true);
+  const census = taskCensus(sources, target.cgroups, typeof level === 'number' ? level : undefined, true);
   const tasks = {
     // The pid namespace's newest pid counts its forks without showing a host pid.
     processes: typeof level === 'number' ? census.newestNsPid : level === 'gone' ? 0 : undefined,

@@ -28,7 +28,7 @@ export function collect({ sources, target, options }: ViewContext): SwapsSnapsho
   return {
     host: readHostSwaps(sources.procRoot),
     hostTotals: hostTotals(readHostMeminfo(sources.procRoot)),
-    memory: sources.cgroups.memory(target.paths),
+    memory: sources.cgroups.memory(target.cgroups),
     swap: options.swap,
   };
 }

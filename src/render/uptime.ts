@@ -15,12 +15,12 @@ export interface UptimeSnapshot {
 }
 
 export function collect(context: ViewContext, deps: CpuViewDeps): UptimeSnapshot {
-  const { procRoot, layout } = context.sources;
+  const { procRoot } = context.sources;
   const host = readHostUptime(procRoot);
   const uptime = viewAge(procRoot, context.target, host);
   let stat: HostStat | undefined;
   const hostStat = (): HostStat => (stat ??= readHostStat(procRoot));
-  const view = cpuViewOf(layout, context.target.paths, deps.cpuCount, () => onlineCpus(hostStat()), context.sources.cpuLimits);
+  const view = cpuViewOf(context.sources, context.target.cgroups, deps.cpuCount, () => onlineCpus(hostStat()));
   if (view.hostWide) return { uptime, idle: host.idle };
   const idle = collectCpuTimes(context, deps, view, hostStat).aggregate[IDLE_FIELD] ?? 0;
   // The counters' clock is read a moment after the uptime: never show more idle time

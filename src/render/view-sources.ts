@@ -2,7 +2,6 @@
 // cgroup reader, the CPU limits reused for `cacheMs`, the task counter (its census takers,
 // task reader and last pids) and the pid levels of the targets. The view service owns them;
 // tests build their sources the same way. No module keeps a cache of its own.
-import { cachedCpuLimits } from '../cgroup/cpu.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { createCgroupReader } from '../cgroup/reader.js';
 import { ContainerTasks } from '../load/container-tasks.js';
@@ -24,8 +23,7 @@ export function createViewSources(options: ViewSourcesOptions): ViewSources {
   return {
     procRoot,
     layout,
-    cgroups: createCgroupReader(layout),
-    cpuLimits: cachedCpuLimits(options.cacheMs ?? 0),
+    cgroups: createCgroupReader(layout, { cpuLimitsMs: options.cacheMs ?? 0 }),
     tasks: new ContainerTasks(layout, procRoot, { table: options.table }),
     pidLevels: new PidLevels(procRoot),
   };

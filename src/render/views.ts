@@ -143,7 +143,7 @@ function containerOf(containers: KnownContainers, target: ViewTarget, layout: Cg
   if (container === undefined) {
     const digest = createHash('sha256').update(containerKeyOf(target)).digest();
     const named = layout.controllers.get('memory') ?? [...layout.controllers.values()][0];
-    const name = (named === undefined ? undefined : target.paths('memory', named.version)) ?? target.key.split('\n')[0] ?? '?';
+    const name = (named === undefined ? undefined : target.cgroups.memory[named.version].raw) ?? target.key.split('\n')[0] ?? '?';
     container = { id: [digest.readInt32LE(0), digest.readInt32LE(4), digest.readInt32LE(8), digest.readInt32LE(12)], name };
     containers.set(target, container);
   }

@@ -6,7 +6,7 @@
 // a counter no cgroup keeps is 0 (the host's would describe other tenants). The page
 // gauges memory.stat has are its, nr_free_pages is meminfo's MemFree of the view, and
 // the other gauges are the host's, as in meminfo. The root cgroup sees the host's file.
-import { readIo, type IoReading } from '../cgroup/io.js';
+import type { IoReading } from '../cgroup/io.js';
 import type { MemoryReading } from '../cgroup/memory.js';
 import { pageSize, readHostVmstat, type VmstatLine } from '../host/vmstat.js';
 import { readHostMeminfo } from '../host/proc-root.js';
@@ -49,11 +49,11 @@ export function isGauge(key: string): boolean {
 
 export function collect({ sources, target }: ViewContext): VmstatSnapshot {
   const host = readHostVmstat(sources.procRoot);
-  const memory = sources.cgroups.memory(target.paths);
-  const io = readIo(sources.layout, target.paths);
+  const memory = sources.cgroups.memory(target.cgroups);
+  const io = sources.cgroups.io(target.cgroups);
   if (memory === undefined || io === undefined) return { host, cgroup: undefined, pageBytes: pageSize() };
   const freeKb = memoryFigures(memory, hostTotals(readHostMeminfo(sources.procRoot))).memFree;
-  const oomKills = sources.cgroups.oomKills(target.paths);
+  const oomKills = sources.cgroups.oomKills(target.cgroups);
   return { host, cgroup: { memory, io, freeKb, oomKills }, pageBytes: pageSize() };
 }
 

@@ -5,7 +5,7 @@ import { createCallerResolver, type ResolvePolicy } from '../../../src/caller/re
 import { PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 
 function memoryPath(policy: ResolvePolicy, tid: number, procRoot = PROC_ROOT): string | undefined {
-  return createCallerResolver(procRoot, policy).targetFor(tid).paths('memory', 1);
+  return createCallerResolver(procRoot, policy).targetFor(tid).cgroups.memory[1].raw;
 }
 
 describe('whose view a reader gets', () => {
@@ -48,9 +48,9 @@ describe('whose view a reader gets', () => {
       const root = copy(PROC_ROOT);
       const resolver = createCallerResolver(root, policy);
       const pid = policy === 'init' ? 2100 : 2150;
-      expect(resolver.targetFor(2150).paths('memory', 1)).toBe('/system.slice/docker-a1b2c3.scope');
+      expect(resolver.targetFor(2150).cgroups.memory[1].raw).toBe('/system.slice/docker-a1b2c3.scope');
       writeFileSync(join(root, String(pid), 'cgroup'), '3:memory:/system.slice/moved.scope\n0::/system.slice/moved.scope\n');
-      expect(resolver.targetFor(2150).paths('memory', 1)).toBe('/system.slice/moved.scope');
+      expect(resolver.targetFor(2150).cgroups.memory[1].raw).toBe('/system.slice/moved.scope');
     });
   });
 });

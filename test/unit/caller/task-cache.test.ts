@@ -84,7 +84,7 @@ describe('the task cache after a membership change (regression: descriptors clos
   it('never answers for one task from another task\'s files after a move', () => {
     const root = procRoot({ 100: '/tenantA', 200: '/tenantB' });
     const cache = new TaskCache(root, 8);
-    const memory = (target: ViewTarget | undefined) => target?.paths('memory', 2);
+    const memory = (target: ViewTarget | undefined) => target?.cgroups.memory[2].raw;
     expect(memory(cache.remember(100, { pid: 100, containerInit: false }))).toBe('/tenantA');
     writeFileSync(join(root, '100', 'cgroup'), '0::/tenantA/moved\n');
     expect(memory(cache.targetFor(100))).toBe('/tenantA/moved');

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { cachedCpuLimits, cpuPlacement, readCpuLimits } from '../../../src/cgroup/cpu.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
+import { cgroupViewOf, type CgroupView } from '../../../src/cgroup/view.js';
 import { CGROUP_V2, useFixtureCopies } from '../helpers/fixtures.js';
+
+const viewOn = (path: string): CgroupView => cgroupViewOf(uniformPaths(path));
 
 describe('the CPU limits cache', () => {
   const copy = useFixtureCopies();
@@ -12,7 +15,7 @@ describe('the CPU limits cache', () => {
 
   it('reuses a cgroup\'s limits within its bound and reads them afresh after it', () => {
     const root = copy(CGROUP_V2);
-    const placement = cpuPlacement(detectLayout(root), uniformPaths(CGROUP));
+    const placement = cpuPlacement(detectLayout(root), viewOn(CGROUP));
     let now = 0;
     const limits = cachedCpuLimits(200, () => now);
     const before = limits(placement);

@@ -6,10 +6,13 @@ import { parseRwStat } from '../../../src/cgroup/io-v1.js';
 import { parseIoStat } from '../../../src/cgroup/io-v2.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
+import { cgroupViewOf, type CgroupView } from '../../../src/cgroup/view.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, useFixtureCopies } from '../helpers/fixtures.js';
 
+const viewOn = (path: string): CgroupView => cgroupViewOf(uniformPaths(path));
+
 const io = (fields: Partial<DeviceIo>): DeviceIo => ({ rbytes: 0n, wbytes: 0n, rios: 0n, wios: 0n, dbytes: 0n, dios: 0n, ...fields });
-const read = (root: string, path: string) => readIo(detectLayout(root), uniformPaths(path));
+const read = (root: string, path: string) => readIo(detectLayout(root), viewOn(path));
 
 /** Container A in every fixture tree that has an I/O controller. */
 const DOCKER_A_IO = new Map([

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
+import { cgroupViewOf, type CgroupView } from '../../../src/cgroup/view.js';
 import { createCgroupReader } from '../../../src/cgroup/reader.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, DOCKER_A, useFixtureCopies } from '../helpers/fixtures.js';
+
+const viewOn = (path: string): CgroupView => cgroupViewOf(uniformPaths(path));
 
 const MiB = 2 ** 20;
 const V1_UNLIMITED = 9223372036854771712;
@@ -12,7 +15,7 @@ const V1_UNLIMITED = 9223372036854771712;
 const DOCKER_A_CURRENT = 265216000;
 
 function readMemory(root: string, path: string) {
-  return createCgroupReader(detectLayout(root)).memory(uniformPaths(path));
+  return createCgroupReader(detectLayout(root)).memory(viewOn(path));
 }
 
 describe('memory readings in v2 vocabulary', () => {

@@ -3,15 +3,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout, type CgroupLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
+import { cgroupViewOf, type CgroupView } from '../../../src/cgroup/view.js';
 import {
   parseTaskNsPids, parseTaskStat, parseTaskStatState, parseTaskTgid, TaskReader, type TaskReading,
 } from '../../../src/cgroup/task-reader.js';
 import { CensusTaker, NO_TASKS, pidsCurrent, subtreeTasks, taskListOf, type CensusOptions } from '../../../src/cgroup/tasks.js';
 import { CGROUP_HYBRID, CGROUP_V1, CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 
+const viewOn = (path: string): CgroupView => cgroupViewOf(uniformPaths(path));
+
 /** A census of the cgroup at `path`, every task read (no budget). */
 function taskCensus(procRoot: string, layout: CgroupLayout, path: string, nsLevel?: number) {
-  const list = taskListOf(layout, uniformPaths(path));
+  const list = taskListOf(layout, viewOn(path));
   return list === undefined ? NO_TASKS : (new CensusTaker(new TaskReader(procRoot)).census(list, { nsLevel }) ?? NO_TASKS);
 }
 
@@ -29,7 +32,7 @@ describe.each(LAYOUTS)('the task census on %s', (_, root, taskMount, file) => {
   const census = (path: string, nsLevel?: number) => taskCensus(PROC_ROOT, layout, path, nsLevel);
 
   it('lists tasks on the first hierarchy where the cgroup exists', () => {
-    expect(taskListOf(layout, uniformPaths('/lxc.payload.b'))).toEqual({ dir: join(taskMount, 'lxc.payload.b'), file, path: '/lxc.payload.b' });
+    expect(taskListOf(layout, viewOn('/lxc.payload.b'))).toEqual({ dir: join(taskMount, 'lxc.payload.b'), file, path: '/lxc.payload.b' });
   });
 
   it.each([
@@ -54,14 +57,14 @@ describe.each(LAYOUTS)('the task census on %s', (_, root, taskMount, file) => {
   });
 
   it('counts nothing for a cgroup that does not exist', () => {
-    expect(taskListOf(layout, uniformPaths('/gone'))).toBeUndefined();
+    expect(taskListOf(layout, viewOn('/gone'))).toBeUndefined();
     expect(census('/gone')).toEqual(NO_TASKS);
   });
 });
 
 describe('task lists', () => {
   it('refuses a cgroup path that leaves the hierarchy', () => {
-    expect(taskListOf(detectLayout(CGROUP_V2), uniformPaths('/../etc'))).toBeUndefined();
+    expect(taskListOf(detectLayout(CGROUP_V2), viewOn('/../etc'))).toBeUndefined();
   });
 
   it('walks the subtree and stops at the limit', () => {
@@ -223,10 +226,10 @@ describe('the size of a cgroup from the pids controller', () => {
     const root = copy(CGROUP_V2);
     writeFileSync(join(root, 'lxc.payload.b', 'pids.current'), '20000\n');
     const layout = detectLayout(root);
-    expect(pidsCurrent(layout, uniformPaths('/lxc.payload.b'))).toBe(20000);
-    expect(pidsCurrent(layout, uniformPaths('/system.slice'))).toBeUndefined();
-    expect(pidsCurrent(layout, uniformPaths('/'))).toBeUndefined();
-    expect(pidsCurrent(detectLayout(CGROUP_HYBRID), uniformPaths('/lxc.payload.b'))).toBeUndefined();
+    expect(pidsCurrent(layout, viewOn('/lxc.payload.b'))).toBe(20000);
+    expect(pidsCurrent(layout, viewOn('/system.slice'))).toBeUndefined();
+    expect(pidsCurrent(layout, viewOn('/'))).toBeUndefined();
+    expect(pidsCurrent(detectLayout(CGROUP_HYBRID), viewOn('/lxc.payload.b'))).toBeUndefined();
   });
 });
 

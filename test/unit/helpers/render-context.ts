@@ -8,6 +8,7 @@ import { afterAll, afterEach } from 'vitest';
 import type { ViewTarget } from '../../../src/caller/target.js';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths, type CgroupPaths } from '../../../src/cgroup/membership.js';
+import { cgroupViewOf } from '../../../src/cgroup/view.js';
 import { createViewSources } from '../../../src/render/view-sources.js';
 import type { FilePath } from '../../../src/files/table.js';
 import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
@@ -44,11 +45,11 @@ export type TargetSpec = string | (Partial<ViewTarget> & { readonly path?: strin
 /** The target of a spec: the one place a test builds a ViewTarget. */
 export function testTarget(spec: TargetSpec): ViewTarget {
   const { path = '/', ...given } = typeof spec === 'string' ? { path: spec } : spec;
-  return { paths: uniformPaths(path), pid: undefined, containerInit: false, key: `test ${path}`, ...given };
+  return { cgroups: cgroupViewOf(uniformPaths(path)), pid: undefined, containerInit: false, key: `test ${path}`, ...given };
 }
 
 /** A target whose controllers sit at different paths (a hybrid reader's own membership). */
-export const targetOn = (paths: CgroupPaths): ViewTarget => testTarget({ paths, key: 'test paths' });
+export const targetOn = (paths: CgroupPaths): ViewTarget => testTarget({ cgroups: cgroupViewOf(paths), key: 'test paths' });
 
 export function contextFor(cgroupRoot: string, target: TargetSpec, procRoot = PROC_ROOT): ViewContext {
   const layout = detectLayout(cgroupRoot);

@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { uniformPaths } from '../../../src/cgroup/membership.js';
+import { cgroupViewOf, type CgroupView } from '../../../src/cgroup/view.js';
 import { taskListOf } from '../../../src/cgroup/tasks.js';
 import { COUNTED_TASKS, ContainerTasks } from '../../../src/load/container-tasks.js';
 import { LoadavgSampler } from '../../../src/load/sampler.js';
 import { allocateLoadavgMemory, LoadavgTable } from '../../../src/load/table.js';
 import { CGROUP_V2, PROC_ROOT, useFixtureCopies } from '../helpers/fixtures.js';
 import { viewService } from '../helpers/render-context.js';
+
+const viewOn = (path: string): CgroupView => cgroupViewOf(uniformPaths(path));
 
 const T0 = 1_700_000_000_000;
 
@@ -21,7 +24,7 @@ function setup(cgroupRoot: string, procRoot = PROC_ROOT) {
   // A work clock that stands still: the fixture files' cost never cuts a census short.
   const tasks = new ContainerTasks(layout, procRoot, { table, now: () => T0, workClock: () => 0 });
   const sampler = new LoadavgSampler(memory, procRoot, () => T0 + 100, undefined, () => 0);
-  const census = (path: string, nsLevel?: number) => tasks.census(taskListOf(layout, uniformPaths(path))!, uniformPaths(path), nsLevel);
+  const census = (path: string, nsLevel?: number) => tasks.census(taskListOf(layout, viewOn(path))!, viewOn(path), nsLevel);
   return { table, sampler, census, layout, tasks };
 }
 
@@ -65,14 +68,14 @@ describe('task figures of a view', () => {
     const root = copy(CGROUP_V2);
     const { census, sampler, tasks, layout } = setup(root);
     const docker = '/system.slice/docker-a1b2c3.scope';
-    const list = () => taskListOf(layout, uniformPaths(docker))!;
+    const list = () => taskListOf(layout, viewOn(docker))!;
     // Docker A's tasks switched 40 + 25 + 7 + 3 times, read through their thread groups.
-    expect(tasks.census(list(), uniformPaths(docker), undefined, true)).toMatchObject({ switches: 75, exact: true });
+    expect(tasks.census(list(), viewOn(docker), undefined, true)).toMatchObject({ switches: 75, exact: true });
     expect(census(docker)).toMatchObject({ switches: 0 });
     writeFileSync(join(root, 'system.slice', 'docker-a1b2c3.scope', 'pids.current'), '20000\n');
-    expect(tasks.census(list(), uniformPaths(docker), undefined, true)).toMatchObject({ switches: 0, exact: false });
+    expect(tasks.census(list(), viewOn(docker), undefined, true)).toMatchObject({ switches: 0, exact: false });
     sampler.tick({ newOnly: true });
-    expect(tasks.census(list(), uniformPaths(docker), undefined, true)).toMatchObject({ switches: 75, total: 4, exact: false });
+    expect(tasks.census(list(), viewOn(docker), undefined, true)).toMatchObject({ switches: 75, total: 4, exact: false });
   });
 
   it('without pids.current, remembers in the table a container found large, so its tasks are not counted at every rendering', () => {
@@ -83,7 +86,7 @@ describe('task figures of a view', () => {
     const { census, table, layout } = setup(root, procRoot);
     // The first census counts them all and registers the container with its size.
     expect(census(`/${rel}`)).toMatchObject({ total: COUNTED_TASKS + 3 });
-    expect(table.taskCount(taskListOf(layout, uniformPaths(`/${rel}`))!)).toBe(COUNTED_TASKS + 3);
+    expect(table.taskCount(taskListOf(layout, viewOn(`/${rel}`))!)).toBe(COUNTED_TASKS + 3);
     // From then on the figures are the table's: seeded, not counted again.
     expect(census(`/${rel}`)).toMatchObject({ running: 0, blocked: 0, total: COUNTED_TASKS + 3, exact: false });
   });

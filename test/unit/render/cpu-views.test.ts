@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeServedFiles } from '../helpers/served-files.js';
+import { cgroupViewOf } from '../../../src/cgroup/view.js';
 import { visibleCpus } from '../../../src/render/cpu-files.js';
 import { CGROUP_V1, DOCKER_A, LAYOUTS, NESTED, NGINX_B, PROC_ROOT } from '../helpers/fixtures.js';
 import { contextFor, cpuLines, cpuViews, useStateDirs } from '../helpers/render-context.js';
@@ -30,7 +31,7 @@ describeServedFiles([
       ['/', 'quota', [0, 1, 2, 3]],
     ] as const)('shows %s under --cpu-count %s the CPUs %j', (path, mode, expected) => {
       const context = contextFor(root, { path });
-      expect(visibleCpus(context.sources, context.target.paths, mode)).toEqual(expected);
+      expect(visibleCpus(context.sources, context.target.cgroups, mode)).toEqual(expected);
     });
 
     it('lists the same CPU ids in cpuinfo, stat and the sys files', () => {
@@ -126,7 +127,7 @@ describeServedFiles([
   it('shows the host\'s lines of the visible CPUs where CPU time is accounted at the root', () => {
     // Only the cpuset is a cgroup's (1-3): the root's CPU time is the host's own.
     const context = contextFor(CGROUP_V1, {});
-    const target = { ...context.target, paths: (controller: string) => (controller === 'cpuset' ? '/system.slice' : '/') };
+    const target = { ...context.target, cgroups: cgroupViewOf((controller: string) => (controller === 'cpuset' ? '/system.slice' : '/')) };
     const text = cpuViews(stateDir()).render('proc/stat', { ...context, target });
     const host = HOST('stat').split('\n');
     expect(text.split('\n').slice(0, 4)).toEqual([
