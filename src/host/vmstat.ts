@@ -25,21 +25,19 @@ export function readHostVmstat(procRoot: string): VmstatLine[] {
 }
 
 const DEFAULT_PAGE_BYTES = 4096;
-let pageBytes: number | undefined;
 
 /**
  * The base page size (this process's first mapping's `KernelPageSize`, as the kernel
  * reports it in /proc/self/smaps: 4 kB on x86_64, 4, 16 or 64 kB on arm64); 4096 when
- * it cannot be read. Read once: it never changes while the machine runs.
+ * it cannot be read. It never changes while the machine runs: the view sources read it
+ * once (render/view-sources.ts).
  */
-export function pageSize(): number {
-  if (pageBytes !== undefined) return pageBytes;
+export function readPageSize(): number {
   let kb: number | undefined;
   try {
     kb = Number(/^KernelPageSize:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/smaps', 'utf8'))?.[1]);
   } catch {
     kb = undefined;
   }
-  pageBytes = kb !== undefined && Number.isSafeInteger(kb) && kb > 0 ? kb * 1024 : DEFAULT_PAGE_BYTES;
-  return pageBytes;
+  return kb !== undefined && Number.isSafeInteger(kb) && kb > 0 ? kb * 1024 : DEFAULT_PAGE_BYTES;
 }

@@ -16,6 +16,8 @@ export interface ViewSources {
   readonly tasks: ContainerTasks;
   /** The pid namespace level each target's pids are shown at, worked out once per target. */
   readonly pidLevels: PidLevels;
+  /** The kernel's base page size in bytes (host/vmstat.ts readPageSize), read at first use. */
+  readonly pageBytes: () => number;
 }
 
 export interface RenderOptions {

@@ -1,9 +1,11 @@
 // Every cache the views of one worker read through, created in one place (issue 20): the
-// cgroup reader, the CPU limits reused for `cacheMs`, the task counter (its census takers,
-// task reader and last pids) and the pid levels of the targets. The view service owns them;
-// tests build their sources the same way. No module keeps a cache of its own.
+// cgroup reader (with the CPU limits reused for `cacheMs`), the task counter (its census
+// takers, task reader and last pids), the pid levels of the targets and the page size.
+// The view service owns them; tests build their sources the same way. No module keeps a
+// cache of its own.
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { createCgroupReader } from '../cgroup/reader.js';
+import { readPageSize } from '../host/vmstat.js';
 import { ContainerTasks } from '../load/container-tasks.js';
 import type { LoadavgTable } from '../load/table.js';
 import { PidLevels } from './pid-level.js';
@@ -20,11 +22,13 @@ export interface ViewSourcesOptions {
 
 export function createViewSources(options: ViewSourcesOptions): ViewSources {
   const { procRoot, layout } = options;
+  let pageBytes: number | undefined;
   return {
     procRoot,
     layout,
     cgroups: createCgroupReader(layout, { cpuLimitsMs: options.cacheMs ?? 0 }),
     tasks: new ContainerTasks(layout, procRoot, { table: options.table }),
     pidLevels: new PidLevels(procRoot),
+    pageBytes: () => (pageBytes ??= readPageSize()),
   };
 }

@@ -8,7 +8,7 @@
 // the other gauges are the host's, as in meminfo. The root cgroup sees the host's file.
 import type { IoReading } from '../cgroup/io.js';
 import type { MemoryReading } from '../cgroup/memory.js';
-import { pageSize, readHostVmstat, type VmstatLine } from '../host/vmstat.js';
+import { readHostVmstat, type VmstatLine } from '../host/vmstat.js';
 import { readHostMeminfo } from '../host/proc-root.js';
 import { hostTotals, memoryFigures } from './figures.js';
 import type { FileView, ViewContext } from './sources.js';
@@ -51,10 +51,10 @@ export function collect({ sources, target }: ViewContext): VmstatSnapshot {
   const host = readHostVmstat(sources.procRoot);
   const memory = sources.cgroups.memory(target.cgroups);
   const io = sources.cgroups.io(target.cgroups);
-  if (memory === undefined || io === undefined) return { host, cgroup: undefined, pageBytes: pageSize() };
+  if (memory === undefined || io === undefined) return { host, cgroup: undefined, pageBytes: sources.pageBytes() };
   const freeKb = memoryFigures(memory, hostTotals(readHostMeminfo(sources.procRoot))).memFree;
   const oomKills = sources.cgroups.oomKills(target.cgroups);
-  return { host, cgroup: { memory, io, freeKb, oomKills }, pageBytes: pageSize() };
+  return { host, cgroup: { memory, io, freeKb, oomKills }, pageBytes: sources.pageBytes() };
 }
 
 function ioKb(io: IoReading, direction: 'rbytes' | 'wbytes'): bigint {

@@ -25,9 +25,13 @@ function fakeCgroups(answers: Partial<CgroupReader>): CgroupReader {
   const unexpected = (name: string) => () => {
     throw new Error(`the view read ${name}, which this test does not answer`);
   };
-  const names: readonly (keyof CgroupReader)[] = ['memory', 'oomKills', 'io', 'pressure', 'cpuPlacement', 'cpuLimits', 'cpuUsage', 'taskList', 'pidsCurrent'];
-  return Object.fromEntries(names.map((name) => [name, answers[name] ?? unexpected(name)])) as unknown as CgroupReader;
+  return Object.fromEntries(Object.keys(READER_METHODS).map((name) => [name, answers[name as keyof CgroupReader] ?? unexpected(name)])) as unknown as CgroupReader;
 }
+
+/** Every method of the reader: a method added to CgroupReader and not here is a type error. */
+const READER_METHODS: Readonly<Record<keyof CgroupReader, true>> = {
+  memory: true, oomKills: true, io: true, pressure: true, cpuPlacement: true, cpuLimits: true, cpuUsage: true, taskList: true, pidsCurrent: true,
+};
 
 function contextWith(cgroups: CgroupReader): ViewContext {
   return { sources: { ...createViewSources({ procRoot: PROC_ROOT, layout: NO_TREE }), cgroups }, target: TARGET, options: { swap: true } };
