@@ -123,6 +123,15 @@ export class BenchCgroups {
     return cgroup;
   }
 
+  /**
+   * CPU seconds every task of the bench's cgroups used so far (cpuacct.usage of the
+   * parent): its readers, live, whatever reaps them; 0 before the first cgroup exists.
+   */
+  cpuSeconds(): number {
+    const usage = join(CGROUP_ROOT, 'cpuacct', this.name, 'cpuacct.usage');
+    return existsSync(usage) ? Number(readFileSync(usage, 'utf8').trim()) / 1e9 : 0;
+  }
+
   /** The parent's tree in every hierarchy, tasks killed first. Throws if anything is left. */
   async remove(): Promise<void> {
     const problems: string[] = [];

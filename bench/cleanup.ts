@@ -22,7 +22,11 @@ export class Cleanup {
     };
   }
 
-  /** Runs every step, newest first; returns the failures (never throws). */
+  /**
+   * Runs every step, newest first; returns the failures (never throws). Once done, the
+   * cleanup takes new steps again (`--repeat` cleans up between repeats); calls while it
+   * runs share its result.
+   */
   runAll(): Promise<string[]> {
     this.running ??= (async () => {
       const failures: string[] = [];
@@ -35,7 +39,9 @@ export class Cleanup {
         }
       }
       return failures;
-    })();
+    })().finally(() => {
+      if (!this.interrupted) this.running = undefined;
+    });
     return this.running;
   }
 }

@@ -19,6 +19,8 @@ export interface Options {
   hostPidnsCounts: number[];
   durationMs: number;
   rounds: number;
+  /** Whole runs, each with fresh daemons; the tables then show min-max per cell and ratio. */
+  repeat: number;
   files: string[];
   containers: number;
   lanes: number;
@@ -42,6 +44,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --readers 1,2,8,32       concurrent reader processes per row
   --duration SECONDS       length of one round (default 3)
   --rounds N               rounds per cell, alternating targets (default 2)
+  --repeat N               whole runs with fresh daemons; tables show min-max over them (default 1)
   --files a,b              files to bench (default: ${CANDIDATE_FILES.join(',')})
   --containers N           cgroups of the many-containers phase (default 500, 0 skips it)
   --idle SECONDS           idle window of the loadavg sampling cost (default 20, 0 skips it)
@@ -62,6 +65,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
       readers: { type: 'string' },
       duration: { type: 'string' },
       rounds: { type: 'string' },
+      repeat: { type: 'string' },
       files: { type: 'string' },
       containers: { type: 'string' },
       idle: { type: 'string' },
@@ -101,6 +105,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     hostPidnsCounts: readerCounts.filter((n) => (quick ? [2] : [2, 8]).includes(n)),
     durationMs: (number(values.duration, 'duration', 0.1) ?? (quick ? 0.5 : 3)) * 1000,
     rounds: number(values.rounds, 'rounds', 1) ?? (quick ? 1 : 2),
+    repeat: numbers(values.repeat, 'repeat')?.[0] ?? 1,
     files,
     containers: number(values.containers, 'containers') ?? (quick ? 20 : 500),
     lanes: 8,

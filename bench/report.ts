@@ -53,14 +53,14 @@ export interface FloorRow {
   host?: number;
 }
 
-const rate = (n: number | undefined) => (n === undefined ? '-' : n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n)}`);
+export const rate = (n: number | undefined) => (n === undefined ? '-' : n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n)}`);
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || !b ? '-' : (a / b).toFixed(2));
 const us = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}ms` : `${Math.round(n)}`);
 const latency = (c: CellSummary | undefined) => (c ? `${us(c.p50Us)}/${us(c.p99Us)}/${us(c.maxUs)}` : '-');
 const cpu = (c: CellSummary | undefined) => (c?.cpuSecondsPer1000Reads == null ? '-' : c.cpuSecondsPer1000Reads.toFixed(3));
 const mb = (kb: number) => (kb / 1024).toFixed(1);
 
-function table(header: string[], rows: string[][], leftColumns = 1): string {
+export function table(header: string[], rows: string[][], leftColumns = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
@@ -214,7 +214,8 @@ export function render(result: BenchResult): string {
   return `${parts.join('\n\n')}\n`;
 }
 
-export function writeResult(path: string, result: BenchResult): void {
+/** Writes one run's result, or `--repeat`'s runs and their summary. */
+export function writeResult(path: string, result: object): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
 }
