@@ -15,7 +15,7 @@ import type { MountEntry } from '../../src/fuse/mount.js';
 import { DAEMON_BIN, describeE2E } from './harness/prerequisites.js';
 import { teardown } from './harness/suite.js';
 import { freeTotalMiB } from '../runtime/checks.js';
-import { readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childModule } from '../support/child-module.js';
 
@@ -61,6 +61,23 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
   const healedPids = (logs: string) =>
     logs.split('\n').filter((l) => l.includes('"msg":"healed a mount namespace')).map((l) => JSON.parse(l) as { containerPid: number; how: string[] });
   const tables = () => new Map(containers.map((c) => [c.name, mountTableOf(c.init)]));
+  /** Mount namespaces other than this one that hold a mount of the daemon's, whoever made them. */
+  const namespacesHolding = () => {
+    const own = readlinkSync('/proc/self/ns/mnt');
+    const seen = new Set<string>([own]);
+    let holding = 0;
+    for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+      try {
+        const ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+        if (seen.has(ns)) continue;
+        seen.add(ns);
+        if (mountTableOf(Number(pid)).some((m) => m.source === `cgprocfs:${mountpoint}`)) holding++;
+      } catch {
+        // a process that ended meanwhile
+      }
+    }
+    return holding;
+  };
   // What the containers own: the root, /proc, /sys and the mounts of the tests' daemons.
   const owned = (m: MountEntry) => m.mountpoint === '/' || underPaths('/proc', '/sys', mountpoint, ...others)(m);
   const expectHealedSince = (before: Map<string, ReturnType<typeof mountTableOf>>) => {
@@ -130,11 +147,18 @@ describeE2E('the heal: containers bound to a stopped daemon read right again', (
   it('SIGTERM says how many containers hold files and that they fail until the next start, with no 5 s pause; the next start heals them', async () => {
     const before = tables();
     const daemon = daemons.at(-1)!;
+    const holdingBefore = namespacesHolding();
     const stopping = Date.now();
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
     const stopMs = Date.now() - stopping;
+    const holdingAfter = namespacesHolding();
     const said = daemon.logs().split('\n').find((l) => l.includes('"msg":"stopping'));
-    expect(JSON.parse(said ?? '{}')).toMatchObject({ level: 40, mountNamespaces: 2, msg: expect.stringMatching(/fail .*until cgprocfs starts again, which heals them/) });
+    expect(JSON.parse(said ?? '{}')).toMatchObject({ level: 40, msg: expect.stringMatching(/fail .*until cgprocfs starts again, which heals them/) });
+    // Our two containers, and any namespace another process on a shared machine copied
+    // our mount into (3 counted against the containers' 2 once, under load).
+    const counted = (JSON.parse(said!) as { mountNamespaces: number }).mountNamespaces;
+    expect(counted).toBeGreaterThanOrEqual(containers.length);
+    expect(counted).toBeLessThanOrEqual(Math.max(holdingBefore, holdingAfter, containers.length));
     // Before issue 16 the supervisor waited 5 s here for servers that had no reason to stop.
     expect(stopMs).toBeLessThan(3_000);
     await expectBroken();
