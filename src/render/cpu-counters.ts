@@ -225,19 +225,24 @@ export class CpuCounterStore {
     let fresh: CounterRecord | undefined;
     const first = (): CounterRecord => (fresh ??= { ...key, boot, life, ...firstBaseline(sample, ageUs()) });
 
+    // What was shown over a record, read once per record (a stat(2) of its file, and a parse).
+    let shownOver: { record: CounterBaseline; shown: CounterGrowth } | undefined;
+    const shownFor = (r: CounterBaseline): CounterGrowth =>
+      (shownOver?.record === r ? shownOver : (shownOver = { record: r, shown: this.shown(base, r, sample.now) })).shown;
+
     let record = this.load(base);
     if (!ours(record)) record = this.create(base, first());
-    if (!ours(record) || !baselineServes(record, sample, this.shown(base, record, sample.now))) {
+    if (!ours(record) || !baselineServes(record, sample, shownFor(record))) {
       const stale = ours(record) ? record : undefined;
       // Losing the race for the lock: count from the record as it was, this time.
       record = this.replace(base, (current) => {
-        if (ours(current) && baselineServes(current, sample, this.shown(base, current, sample.now))) return current;
+        if (ours(current) && baselineServes(current, sample, shownFor(current))) return current;
         if (!ours(current)) return first();
         const startEvents = (events: NonNullable<CpuSample['events']>) => firstEvents(events, ageUs(), sample.now);
-        return { ...key, boot, life, ...rebaseline(current, sample, this.shown(base, current, sample.now), startEvents) };
+        return { ...key, boot, life, ...rebaseline(current, sample, shownFor(current), startEvents) };
       }) ?? stale ?? first();
     }
-    const shown = this.shown(base, record, sample.now);
+    const shown = shownFor(record);
     const counters = countersAt(record, sample, shown);
     this.remember(base, record, shown, counters.growth);
     return counters;

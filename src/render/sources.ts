@@ -4,6 +4,7 @@
 import type { ViewTarget } from '../caller/target.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import type { CgroupReader } from '../cgroup/reader.js';
+import type { HostStat } from '../host/stat.js';
 import type { ContainerTasks } from '../load/container-tasks.js';
 import type { PidLevels } from './pid-level.js';
 
@@ -18,6 +19,13 @@ export interface ViewSources {
   readonly pidLevels: PidLevels;
   /** The kernel's base page size in bytes (host/vmstat.ts readPageSize), read at first use. */
   readonly pageBytes: () => number;
+  /**
+   * The host's /proc/stat: CPUs online, interrupts, the other lines. Every view of a
+   * worker shares one reading for up to a clock tick (counterCacheMs), the bound its
+   * counters are shown within anyway: 32 containers reading stat in one tick read the
+   * host's once (issue 22).
+   */
+  readonly hostStat: () => HostStat;
 }
 
 export interface RenderOptions {

@@ -1,12 +1,15 @@
 // Every cache the views of one worker read through, created in one place (issue 20): the
 // cgroup reader (with the CPU limits reused for `cacheMs`), the task counter (its census
 // takers, task reader and last pids), the pid levels of the targets and the page size.
+// The host's /proc/stat is reused for `counterCacheMs` (one clock tick in the daemon).
 // The view service owns them; tests build their sources the same way. No module keeps a
 // cache of its own.
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { createCgroupReader } from '../cgroup/reader.js';
+import { readHostStat, type HostStat } from '../host/stat.js';
 import { readPageSize } from '../host/vmstat.js';
 import { ContainerTasks } from '../load/container-tasks.js';
+import { monotonicMs } from '../shared/clock.js';
 import type { LoadavgTable } from '../load/table.js';
 import { PidLevels } from './pid-level.js';
 import type { ViewSources } from './sources.js';
@@ -16,6 +19,10 @@ export interface ViewSourcesOptions {
   readonly layout: CgroupLayout;
   /** How long a cgroup's CPU limits (cpuset, quota) may be reused by any view (0: never). */
   readonly cacheMs?: number;
+  /** How long the host's /proc/stat may be reused by any view (0: read every time). */
+  readonly counterCacheMs?: number;
+  /** Measures counterCacheMs (a test's clock). */
+  readonly clockMs?: () => number;
   /** The daemon sampler's table; without one (the render command) every task is counted. */
   readonly table?: LoadavgTable;
 }
@@ -23,6 +30,9 @@ export interface ViewSourcesOptions {
 export function createViewSources(options: ViewSourcesOptions): ViewSources {
   const { procRoot, layout } = options;
   let pageBytes: number | undefined;
+  const hostStatMs = options.counterCacheMs ?? 0;
+  const clockMs = options.clockMs ?? monotonicMs;
+  let hostStat: { value: HostStat; readAtMs: number } | undefined;
   return {
     procRoot,
     layout,
@@ -30,5 +40,10 @@ export function createViewSources(options: ViewSourcesOptions): ViewSources {
     tasks: new ContainerTasks(layout, procRoot, { table: options.table }),
     pidLevels: new PidLevels(procRoot),
     pageBytes: () => (pageBytes ??= readPageSize()),
+    hostStat: () => {
+      const now = clockMs();
+      if (hostStat === undefined || now - hostStat.readAtMs >= hostStatMs) hostStat = { value: readHostStat(procRoot), readAtMs: now };
+      return hostStat.value;
+    },
   };
 }

@@ -198,7 +198,7 @@ export function createViewService(options: ViewOptions): ViewService {
   const layout = detectLayout(options.cgroupRoot);
   const loadavg = new LoadavgTable(options.loadavg ?? allocateLoadavgMemory(RENDER_COMMAND_LOADAVG_SLOTS));
   // Without the daemon's sampler (the render command) every task is counted.
-  const sources = createViewSources({ procRoot: options.procRoot, layout, cacheMs: options.cacheMs ?? 0, table: options.loadavg === undefined ? undefined : loadavg });
+  const sources = createViewSources({ procRoot: options.procRoot, layout, cacheMs: options.cacheMs ?? 0, counterCacheMs: options.counterCacheMs ?? 0, clockMs: options.cacheClockMs, table: options.loadavg === undefined ? undefined : loadavg });
   const resolver = createCallerResolver(options.procRoot, options.resolve, { cacheSize: options.callerCacheSize ?? 0 });
   let cache: RenderingCache | undefined;
   const keys: EncodedKeys = new WeakMap();
