@@ -8,6 +8,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Connection } from '../fuse/device.js';
+import { trimMalloc } from '../native/libc.js';
 
 /** Requests served before a collection is worth its few milliseconds. */
 export const REQUESTS_PER_COLLECTION = 10_000;
@@ -18,6 +19,21 @@ export const IDLE_MS = 100;
 export function fullCollector(): () => void {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
+}
+
+/**
+ * What a worker does when it goes idle: V8's full collection (which compacts, with the
+ * daemon's --compact-on-every-full-gc, supervisor-exec.ts), then the free pages of the
+ * malloc arenas given back (trimMalloc), where the buffers the collection freed were.
+ * Measured 8 s after the quick bench's 500-cgroup phase: the server's memory outside
+ * V8's heap was 18.1-18.6 MB with the trim and 24.6-26.5 MB without.
+ */
+export function idleCollector(): () => void {
+  const collect = fullCollector();
+  return () => {
+    collect();
+    trimMalloc();
+  };
 }
 
 /**

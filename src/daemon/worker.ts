@@ -7,7 +7,7 @@ import { deviceConnection, serveDevice } from '../fuse/device.js';
 import { RequestQueue } from '../fuse/request-queue.js';
 import { readable } from '../native/libc.js';
 import { withHeapReports } from './heap-report.js';
-import { collectingWhenIdle, fullCollector } from './idle-collection.js';
+import { collectingWhenIdle, idleCollector } from './idle-collection.js';
 import { createLogger } from './logger.js';
 import { beatingConnection, beatingHandler, ThreadBeat } from './heartbeat.js';
 import { buildServer } from './server.js';
@@ -21,7 +21,7 @@ const fair = { queue: new RequestQueue(input.requests), pending: () => readable(
 let message: WorkerOutput;
 try {
   const beat = new ThreadBeat(input.beats, input.index);
-  const connection = collectingWhenIdle(beatingConnection(deviceConnection(input.fd), beat), (ms) => readable(input.fd, ms), fullCollector());
+  const connection = collectingWhenIdle(beatingConnection(deviceConnection(input.fd), beat), (ms) => readable(input.fd, ms), idleCollector());
   message = { kind: 'ended', reason: serveDevice(connection, withHeapReports(beatingHandler(dispatcher, beat), log), log, () => Atomics.load(drain, 0) === 1, fair) };
 } catch (err) {
   log.error({ err }, 'device loop failed');

@@ -1,5 +1,6 @@
 // The few system calls Node has no API for (setns, unshare, open_tree, move_mount,
-// fchdir, chroot, flock, execve, ioctl, fcntl's FD_CLOEXEC, madvise, fallocate, poll),
+// fchdir, chroot, flock, execve, ioctl, fcntl's FD_CLOEXEC, madvise, fallocate, poll,
+// glibc's malloc_trim),
 // called through koffi: its npm package carries prebuilt binaries for each platform, so
 // installing cgprocfs needs no compiler.
 // libc is taken from the running process (dlopen(NULL)): glibc or musl, whichever
@@ -79,6 +80,8 @@ interface Bindings {
   madviseRange: NativeFunction;
   fallocate: NativeFunction;
   poll: NativeFunction;
+  /** glibc's; undefined where libc has none (musl). */
+  mallocTrim: NativeFunction | undefined;
 }
 
 let bindings: Bindings | undefined;
@@ -104,8 +107,18 @@ function libc(): Bindings {
     madviseRange: lib.func('madvise', 'int', ['uintptr_t', 'size_t', 'int']),
     fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
     poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
+    mallocTrim: optionalFunction(() => lib.func('int malloc_trim(size_t pad)')),
   };
   return bindings;
+}
+
+/** A function this libc may lack: undefined instead of koffi's error for a missing symbol. */
+function optionalFunction(bind: () => NativeFunction): NativeFunction | undefined {
+  try {
+    return bind();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The result of a call that returns -1 and sets errno on failure. */
@@ -219,6 +232,19 @@ export function discardPages(buffer: Uint8Array): void {
  */
 export function dropMappedPages(start: bigint, length: number): void {
   checked('madvise', libc().madviseRange(start, length, Native.MADV_DONTNEED));
+}
+
+/**
+ * Gives the free memory inside every malloc arena back to the kernel (glibc
+ * malloc_trim(0): MADV_DONTNEED on each free page, not only at an arena's top). A worker
+ * thread's arena keeps the pages its freed buffers held, which plain free() returns only
+ * from the top. False where libc has no malloc_trim (musl, which returns memory itself).
+ */
+export function trimMalloc(): boolean {
+  const trim = libc().mallocTrim;
+  if (trim === undefined) return false;
+  trim(0);
+  return true;
 }
 
 /** Frees the blocks of `fd` in [offset, offset+length) (a hole reads as zeros); the size stays. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectingWhenIdle, fullCollector, IDLE_MS } from '../../../src/daemon/idle-collection.js';
+import { collectingWhenIdle, fullCollector, idleCollector, IDLE_MS } from '../../../src/daemon/idle-collection.js';
 import type { Connection } from '../../../src/fuse/device.js';
 
 function fakeConnection(): Connection & { reads: number } {
@@ -45,5 +45,8 @@ describe('collectingWhenIdle', () => {
   it('gets V8\'s full collection in a process started without --expose-gc', () => {
     expect(typeof fullCollector()).toBe('function');
     expect(() => fullCollector()()).not.toThrow();
+    expect(() => idleCollector()()).not.toThrow();
   });
+
 });
+
