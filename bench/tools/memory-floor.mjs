@@ -7,8 +7,8 @@
 // heap limits; c b whose workers import and build a serving worker's stack (no mount,
 // no /dev/fuse); d the real daemon idle after start, supervisor and server apart.
 // Root is needed for d only (it mounts); run as root.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -239,13 +239,8 @@ async function runSubject(kind, nodeFlags, settleMs) {
   const line = await waitForLine(child, (l) => l.startsWith('ready '), 30_000);
   const report = JSON.parse(line.slice('ready '.length));
   const { sample, settledAfterS, stable } = await settled([child.pid], settleMs);
-  await cleanUp1(child.pid);
+  await endPids([child.pid], 2000); // now: the next subject starts on a machine without it
   return [{ subject: kind, process: 'one', ...sample[0], settledAfterS, stable, heaps: report.heaps, droppedMb: report.droppedMb }];
-}
-
-/** Ends one subject now (so it does not share the machine with the next one's start). */
-async function cleanUp1(pid) {
-  await endPids([pid], 2000);
 }
 
 function mounted(path) {
@@ -278,7 +273,6 @@ async function runDaemon(settleMs) {
   const work = tempDir('memfloor-d-');
   const stateDir = tempDir('memfloor-d-state-', '/dev/shm');
   const mountpoint = join(work, 'mnt');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(mountpoint);
   // As bench/daemons.ts Cgprocfs.start: node <bin> serve, the supervisor adds its own flags.
   const child = spawn(process.execPath, [join(DIST, 'bin/cgprocfs.js'), 'serve', '--mountpoint', mountpoint, '--state-dir', stateDir], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -288,7 +282,7 @@ async function runDaemon(settleMs) {
     for (const pid of alive(child.pid) ? childrenOf(child.pid) : []) known.add(pid);
     await endPids([child.pid], 15_000);
     await endPids([...known], 2000);
-    if (mounted(mountpoint)) await spawnSyncQuiet('umount', ['-l', mountpoint]);
+    if (mounted(mountpoint)) spawnSync('umount', ['-l', mountpoint], { stdio: 'ignore' });
   });
   await waitForLine(child, (l) => l.includes('"msg":"serving"'), 60_000);
   const servedAt = Date.now();
@@ -304,11 +298,6 @@ async function runDaemon(settleMs) {
     { subject: 'd', process: 'supervisor', ...sample[0], settledAfterS, stable },
     { subject: 'd', process: 'server', ...sample[1], settledAfterS, stable },
   ];
-}
-
-async function spawnSyncQuiet(cmd, args) {
-  const { spawnSync } = await import('node:child_process');
-  spawnSync(cmd, args, { stdio: 'ignore' });
 }
 
 const mb = (kb) => (kb / KB).toFixed(1);
