@@ -11,18 +11,12 @@ import { SUPERVISOR_INPUT_ENV, type SupervisorInput } from './messages.js';
 import { listenedFds } from './systemd.js';
 
 /**
- * V8 flags of the supervisor and (inherited) of its server, all its threads (issue 22):
- * - `--max-semi-space-size=1`: the supervisor and the server's main thread allocate a
- *   few KiB per second; V8's default young generation grows to 3 x 16 MiB in each.
- * - `--compact-on-every-full-gc`: a full collection that does not compact keeps every
- *   page that still holds one live object, and a serving thread's heap after many
- *   containers is such pages. The server's V8 heap pages 8 s after the quick bench's
- *   500-cgroup phase: 139-167 (33-40 MB) without, 103-106 (24 MB) with. V8 itself
- *   made 2-4 full collections per thread in that 30 s run besides the idle ones, so
- *   the few ms a compaction adds to each cost nothing measurable.
- * Given before the user's own flags, which win.
+ * V8 flags of the supervisor and (inherited) of its server's main thread. Both allocate
+ * a few KiB per second; V8's default young generation grows to 3 x 16 MiB in each (the
+ * bench's PSS, issue 22). Given before the user's own flags, which win. (The serving
+ * threads' compaction is set at run time: idle-collection.ts.)
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--compact-on-every-full-gc'];
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 const ENTRY = fileURLToPath(new URL('./supervisor-entry.js', import.meta.url));
 

@@ -5,7 +5,6 @@
 import { isHostWide, type CpuPlacement } from '../cgroup/cpu.js';
 import { quotaCpuCount, visibleCpuIds, type CpuCountMode } from '../cgroup/cpu-rules.js';
 import type { CgroupView } from '../cgroup/view.js';
-import { onlineCpus } from '../host/stat.js';
 import type { ViewSources } from './sources.js';
 
 export type { CpuCountMode };
@@ -23,7 +22,7 @@ export function cpuViewOf(
   sources: ViewSources,
   cgroups: CgroupView,
   mode: CpuCountMode,
-  hostOnline: () => readonly number[] = () => onlineCpus(sources.hostStat()),
+  hostOnline: () => readonly number[] = () => sources.hostOnlineCpus(),
 ): CpuView {
   const placement = sources.cgroups.cpuPlacement(cgroups);
   const { cpuset, quotaChain } = sources.cgroups.cpuLimits(placement);

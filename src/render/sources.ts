@@ -4,7 +4,6 @@
 import type { ViewTarget } from '../caller/target.js';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import type { CgroupReader } from '../cgroup/reader.js';
-import type { HostStat } from '../host/stat.js';
 import type { ContainerTasks } from '../load/container-tasks.js';
 import type { PidLevels } from './pid-level.js';
 
@@ -20,12 +19,13 @@ export interface ViewSources {
   /** The kernel's base page size in bytes (host/vmstat.ts readPageSize), read at first use. */
   readonly pageBytes: () => number;
   /**
-   * The host's /proc/stat: CPUs online, interrupts, the other lines. Every view of a
-   * worker shares one reading for up to a clock tick (counterCacheMs), the bound its
-   * counters are shown within anyway: 32 containers reading stat in one tick read the
-   * host's once (issue 22).
+   * The host's online CPUs (the cpu lines of its /proc/stat), one reading shared by every
+   * view of a worker for up to a clock tick (counterCacheMs). Only the list is shared:
+   * a figure of /proc/stat reused from a worker's own older reading could show a reader
+   * less than another worker already showed it (the ordered rendering cache exists for
+   * that), so the views read the figures themselves anew.
    */
-  readonly hostStat: () => HostStat;
+  readonly hostOnlineCpus: () => readonly number[];
 }
 
 export interface RenderOptions {

@@ -5,7 +5,7 @@
 // them by the CPU time since boot, sees the container's rates (issue 21); btime and
 // softirq as the host's kernel wrote them.
 import { taskCensus } from './task-census.js';
-import { onlineCpus, type CpuTicks, type HostStat } from '../host/stat.js';
+import { onlineCpus, readHostStat, type CpuTicks, type HostStat } from '../host/stat.js';
 import { readHostUptime, readStartTime } from '../host/uptime.js';
 import type { EventSample } from './cpu-counter-rule.js';
 import { collectCpuTimes, datingPid, TICKS_PER_SECOND, type CpuTimesView, type CpuViewDeps } from './cpu-times.js';
@@ -33,7 +33,7 @@ export interface StatSnapshot {
 
 export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   const { sources, target } = context;
-  const host = sources.hostStat();
+  const host = readHostStat(sources.procRoot);
   const view = cpuViewOf(sources, target.cgroups, deps.cpuCount, () => onlineCpus(host));
   if (view.hostWide) return { host, view: undefined };
   const level = sources.pidLevels.of(target);
@@ -55,6 +55,9 @@ export function collect(context: ViewContext, deps: CpuViewDeps): StatSnapshot {
   return { host, view: { cpu: collectCpuTimes(context, deps, view, () => host, events), tasks } };
 }
 
+/** Where the total starts in an `intr` line: after `intr `. */
+const INTR_TOTAL_AT = 'intr '.length;
+
 /** The host's interrupts since boot: the first number of its `intr` line (0 without one). */
 function interruptTotal(host: HostStat): number {
   const text = host.others.find((line) => line.key === 'intr')?.text ?? '';
@@ -63,9 +66,6 @@ function interruptTotal(host: HostStat): number {
   const total = Number(text.slice(INTR_TOTAL_AT, end === -1 ? undefined : end) || NaN);
   return Number.isSafeInteger(total) && total >= 0 ? total : 0;
 }
-
-/** Where the total starts in an `intr` line: after `intr `. */
-const INTR_TOTAL_AT = 'intr '.length;
 
 /**
  * The `intr` line of a view: its total, then the per-interrupt counts as zeros (as many

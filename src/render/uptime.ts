@@ -2,7 +2,7 @@
 // start time against the host's uptime; the host's uptime for any other view), and
 // idle summed over the visible CPUs: the aggregate idle of /proc/stat, so the two
 // files always agree. Kernel layout (fs/proc/uptime.c): `%lu.%02lu %lu.%02lu\n`.
-import { onlineCpus, type HostStat } from '../host/stat.js';
+import { onlineCpus, readHostStat, type HostStat } from '../host/stat.js';
 import { readHostUptime } from '../host/uptime.js';
 import { collectCpuTimes, IDLE_FIELD, viewAge, type CpuViewDeps } from './cpu-times.js';
 import { cpuViewOf } from './cpu-view.js';
@@ -19,7 +19,7 @@ export function collect(context: ViewContext, deps: CpuViewDeps): UptimeSnapshot
   const host = readHostUptime(procRoot);
   const uptime = viewAge(procRoot, context.target, host);
   let stat: HostStat | undefined;
-  const hostStat = (): HostStat => (stat ??= context.sources.hostStat());
+  const hostStat = (): HostStat => (stat ??= readHostStat(procRoot));
   const view = cpuViewOf(context.sources, context.target.cgroups, deps.cpuCount, () => onlineCpus(hostStat()));
   if (view.hostWide) return { uptime, idle: host.idle };
   const idle = collectCpuTimes(context, deps, view, hostStat).aggregate[IDLE_FIELD] ?? 0;

@@ -1,12 +1,12 @@
 // Every cache the views of one worker read through, created in one place (issue 20): the
 // cgroup reader (with the CPU limits reused for `cacheMs`), the task counter (its census
 // takers, task reader and last pids), the pid levels of the targets and the page size.
-// The host's /proc/stat is reused for `counterCacheMs` (one clock tick in the daemon).
+// The host's online CPUs are reused for `counterCacheMs` (one clock tick in the daemon).
 // The view service owns them; tests build their sources the same way. No module keeps a
 // cache of its own.
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { createCgroupReader } from '../cgroup/reader.js';
-import { readHostStat, type HostStat } from '../host/stat.js';
+import { onlineCpus, readHostStat } from '../host/stat.js';
 import { readPageSize } from '../host/vmstat.js';
 import { ContainerTasks } from '../load/container-tasks.js';
 import { monotonicMs } from '../shared/clock.js';
@@ -19,7 +19,7 @@ export interface ViewSourcesOptions {
   readonly layout: CgroupLayout;
   /** How long a cgroup's CPU limits (cpuset, quota) may be reused by any view (0: never). */
   readonly cacheMs?: number;
-  /** How long the host's /proc/stat may be reused by any view (0: read every time). */
+  /** How long the host's online CPUs may be reused by any view (0: read every time). */
   readonly counterCacheMs?: number;
   /** Measures counterCacheMs (a test's clock). */
   readonly clockMs?: () => number;
@@ -30,9 +30,9 @@ export interface ViewSourcesOptions {
 export function createViewSources(options: ViewSourcesOptions): ViewSources {
   const { procRoot, layout } = options;
   let pageBytes: number | undefined;
-  const hostStatMs = options.counterCacheMs ?? 0;
+  const onlineMs = options.counterCacheMs ?? 0;
   const clockMs = options.clockMs ?? monotonicMs;
-  let hostStat: { value: HostStat; readAtMs: number } | undefined;
+  let online: { cpus: readonly number[]; readAtMs: number } | undefined;
   return {
     procRoot,
     layout,
@@ -40,10 +40,10 @@ export function createViewSources(options: ViewSourcesOptions): ViewSources {
     tasks: new ContainerTasks(layout, procRoot, { table: options.table }),
     pidLevels: new PidLevels(procRoot),
     pageBytes: () => (pageBytes ??= readPageSize()),
-    hostStat: () => {
+    hostOnlineCpus: () => {
       const now = clockMs();
-      if (hostStat === undefined || now - hostStat.readAtMs >= hostStatMs) hostStat = { value: readHostStat(procRoot), readAtMs: now };
-      return hostStat.value;
+      if (online === undefined || now - online.readAtMs >= onlineMs) online = { cpus: onlineCpus(readHostStat(procRoot)), readAtMs: now };
+      return online.cpus;
     },
   };
 }

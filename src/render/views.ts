@@ -46,8 +46,9 @@ export interface ViewOptions {
   cacheMs?: number;
   /**
    * How long a rendering with counters or momentary figures (stat, uptime, loadavg,
-   * diskstats, pressure) may be served again to readers of the same view (0: never;
-   * the daemon uses COUNTER_CACHE_MS, one clock tick).
+   * diskstats, pressure) may be served again to readers of the same view, and the
+   * host's online CPUs reused by any view (0: never; the daemon uses COUNTER_CACHE_MS,
+   * one clock tick).
    */
   counterCacheMs?: number;
   /**
@@ -55,7 +56,7 @@ export interface ViewOptions {
    * serve one reader the same, newest rendering. Absent: a private one.
    */
   renderingCache?: RenderingCacheMemory;
-  /** The rendering cache's clock, ms; CLOCK_MONOTONIC by default. */
+  /** The clock of the rendering cache and of the online CPUs' reuse, ms; CLOCK_MONOTONIC by default. */
   cacheClockMs?: () => number;
   /** Reader threads whose resolution is remembered, checked at every use (0: none). */
   callerCacheSize?: number;

@@ -45,8 +45,14 @@ describe('collectingWhenIdle', () => {
   it('gets V8\'s full collection in a process started without --expose-gc', () => {
     expect(typeof fullCollector()).toBe('function');
     expect(() => fullCollector()()).not.toThrow();
-    expect(() => idleCollector()()).not.toThrow();
   });
 
+  it('an idle collection compacts from the start (the flag is set once, when the worker starts) and trims malloc after the collection', () => {
+    const calls: string[] = [];
+    const collect = idleCollector((flags) => void calls.push(flags), () => void calls.push('trim'));
+    expect(calls).toEqual(['--compact-on-every-full-gc']);
+    collect();
+    collect();
+    expect(calls).toEqual(['--compact-on-every-full-gc', 'trim', 'trim']);
+  });
 });
-

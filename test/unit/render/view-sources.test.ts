@@ -1,6 +1,6 @@
-// The sources every view of a worker shares: the host's /proc/stat is read once per
-// clock tick (counterCacheMs), not once per rendering (issue 22).
-import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+// The sources every view of a worker shares: the host's online CPUs are read once per
+// clock tick (counterCacheMs), not at every rendering that needs them (issue 22).
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A copy of the fixture proc root whose `stat` the test rewrites. */
+/** A copy of the fixture proc root (CPUs 0-3 online) whose `stat` the test rewrites. */
 function procCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cgprocfs-sources-'));
   dirs.push(dir);
@@ -21,34 +21,30 @@ function procCopy(): string {
   return dir;
 }
 
-/** The fixture's /proc/stat with the interrupt total set to `total`. */
-function withInterrupts(procRoot: string, total: number): void {
+/** The host takes CPU 3 offline: its line leaves /proc/stat. */
+function takeCpu3Offline(procRoot: string): void {
   const path = join(procRoot, 'stat');
-  writeFileSync(path, readFileSync(path, 'utf8').replace(/^intr \d+/m, `intr ${total}`));
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/^cpu3 .*\n/m, ''));
 }
 
-const interrupts = (text: string): string | undefined => /^intr (\d+)/m.exec(text)?.[1];
-
-describe('the host /proc/stat of a worker', () => {
-  it('is read once per tick: within counterCacheMs every view gets the same reading', () => {
+describe('the host online CPUs of a worker', () => {
+  it('are read once per tick: within counterCacheMs every view gets the same list', () => {
     const procRoot = procCopy();
     let now = 1000;
     const sources = createViewSources({ procRoot, layout: detectLayout(CGROUP_V2), counterCacheMs: 10, clockMs: () => now });
-    withInterrupts(procRoot, 111);
-    const first = sources.hostStat();
-    withInterrupts(procRoot, 222);
+    expect(sources.hostOnlineCpus()).toEqual([0, 1, 2, 3]);
+    takeCpu3Offline(procRoot);
     now += 9;
-    expect(sources.hostStat()).toBe(first);
+    expect(sources.hostOnlineCpus()).toEqual([0, 1, 2, 3]);
     now += 1;
-    expect(interrupts(sources.hostStat().text)).toBe('222');
+    expect(sources.hostOnlineCpus()).toEqual([0, 1, 2]);
   });
 
-  it('is read at every use without a tick (cgprocfs render)', () => {
+  it('are read at every use without a tick (cgprocfs render)', () => {
     const procRoot = procCopy();
     const sources = createViewSources({ procRoot, layout: detectLayout(CGROUP_V2), clockMs: () => 5 });
-    withInterrupts(procRoot, 111);
-    expect(interrupts(sources.hostStat().text)).toBe('111');
-    withInterrupts(procRoot, 222);
-    expect(interrupts(sources.hostStat().text)).toBe('222');
+    expect(sources.hostOnlineCpus()).toEqual([0, 1, 2, 3]);
+    takeCpu3Offline(procRoot);
+    expect(sources.hostOnlineCpus()).toEqual([0, 1, 2]);
   });
 });
