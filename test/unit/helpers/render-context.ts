@@ -58,12 +58,17 @@ export function contextFor(cgroupRoot: string, target: TargetSpec, procRoot = PR
 
 /** Registers cleanup; each call returns a fresh state directory. */
 export function useStateDirs(): () => string {
+  return useTempDirs('cgprocfs-cpu-state-');
+}
+
+/** Registers cleanup; each call returns a fresh directory named after `prefix`, removed after the test. */
+export function useTempDirs(prefix: string): () => string {
   const made: string[] = [];
   afterEach(() => {
     for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   return () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cgprocfs-cpu-state-'));
+    const dir = mkdtempSync(join(tmpdir(), prefix));
     made.push(dir);
     return dir;
   };

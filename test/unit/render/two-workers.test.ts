@@ -3,25 +3,15 @@
 // reader less than the other worker already showed it. A one-bucket cache stands in for
 // a hash collision among the daemon's buckets (or a rendering too large for one), which
 // leaves each worker to its own sources.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createViewService, type ViewService } from '../../../src/render/views.js';
 import { allocateRenderingCache } from '../../../src/shared/rendering-cache.js';
 import { CGROUP_V2, DOCKER_A, PROC_ROOT } from '../helpers/fixtures.js';
-import { VIEW_DEFAULTS } from '../helpers/render-context.js';
+import { useTempDirs, VIEW_DEFAULTS } from '../helpers/render-context.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs('cgprocfs-two-workers-');
 
 interface Host {
   readonly now: () => number;
@@ -32,14 +22,14 @@ interface Host {
 }
 
 function twoWorkers(): Host {
-  const procRoot = tempDir('cgprocfs-two-workers-');
+  const procRoot = tempDir();
   cpSync(PROC_ROOT, procRoot, { recursive: true });
   const statPath = join(procRoot, 'stat');
   const original = readFileSync(statPath, 'utf8');
   let now = 1000;
   const options = {
     ...VIEW_DEFAULTS,
-    stateDir: tempDir('cgprocfs-two-workers-state-'),
+    stateDir: tempDir(),
     cgroupRoot: CGROUP_V2,
     procRoot,
     counterCacheMs: 10,

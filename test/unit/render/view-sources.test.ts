@@ -1,22 +1,18 @@
 // The sources every view of a worker shares: the host's online CPUs are read once per
 // clock tick (counterCacheMs), not at every rendering that needs them (issue 22).
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../src/cgroup/layout.js';
 import { createViewSources } from '../../../src/render/view-sources.js';
 import { CGROUP_V2, PROC_ROOT } from '../helpers/fixtures.js';
+import { useTempDirs } from '../helpers/render-context.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('cgprocfs-sources-');
 
 /** A copy of the fixture proc root (CPUs 0-3 online) whose `stat` the test rewrites. */
 function procCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cgprocfs-sources-'));
-  dirs.push(dir);
+  const dir = tempDir();
   cpSync(PROC_ROOT, dir, { recursive: true });
   return dir;
 }
