@@ -36,7 +36,7 @@ async function workerMain() {
   const { kind, input, index } = workerData;
   if (kind === 'c') {
     // What worker.ts does before it blocks on /dev/fuse, minus the device itself.
-    const [{ requesterClasses }, , { RequestQueue }, { readable }, { withHeapReports }, { fullCollector }, { createLogger }, { ThreadBeat }, { buildServer }] = await Promise.all([
+    const [{ requesterClasses }, , { RequestQueue }, { readable }, { withHeapReports }, { idleCollector }, { createLogger }, { ThreadBeat }, { buildServer }] = await Promise.all([
       dist('caller/requester-class.js'),
       dist('fuse/device.js'),
       dist('fuse/request-queue.js'),
@@ -50,7 +50,7 @@ async function workerMain() {
     const log = createLogger(input.config.logLevel, { worker: index });
     const { dispatcher } = buildServer({ ...input.config, loadavg: input.loadavg, renderingCache: input.renderingCache }, input.memory, log, input.mountedAtSec);
     const fair = { queue: new RequestQueue(input.requests), pending: () => readable(-1), classOf: requesterClasses(input.config.procRoot) };
-    const kept = [dispatcher, fair, new ThreadBeat(input.beats, index), fullCollector(), withHeapReports(() => undefined, log)];
+    const kept = [dispatcher, fair, new ThreadBeat(input.beats, index), idleCollector(), withHeapReports(() => undefined, log)];
     globalThis.keptForMeasurement = kept;
   }
   const { heapFigures } = await dist('daemon/heap-report.js');

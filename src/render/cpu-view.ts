@@ -17,7 +17,7 @@ export interface CpuView {
   readonly cpus: readonly number[];
 }
 
-/** `hostOnline` (default: the host's /proc/stat) is read only when no cpuset applies. */
+/** `hostOnline` (default: the host's online CPUs, reused for a tick: sources.hostOnlineCpus) is read only when no cpuset applies. */
 export function cpuViewOf(
   sources: ViewSources,
   cgroups: CgroupView,
